@@ -1,0 +1,61 @@
+"""Fixtures shared by every test folder: repository paths and throwaway scenario libraries."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import settings
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_SCENARIOS = REPO_ROOT / "scenarios"
+
+# Property tests: no per-example deadline (2 shared cores make timings noisy); in CI the examples
+# are derandomized so a run is reproducible from its log.
+settings.register_profile("dev", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository root (where app.py, sim/ and scenarios/ live)."""
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def shipped_scenarios() -> list[Path]:
+    """The scenario files shipped in scenarios/, sorted by name; fails if there are none."""
+    files = sorted(SHIPPED_SCENARIOS.glob("*.yaml"))
+    if not files:
+        pytest.fail(f"no shipped scenarios in {SHIPPED_SCENARIOS}")
+    return files
+
+
+def _copy_library(target: Path) -> Path:
+    shutil.copytree(SHIPPED_SCENARIOS, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def scenario_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A session-wide copy of scenarios/ that the app may save into without touching the repo.
+
+    The browser app server points FUNNEL_LAB_SCENARIOS at it; tests that save must use new names.
+    """
+    return _copy_library(tmp_path_factory.mktemp("library") / "scenarios")
+
+
+@pytest.fixture
+def fresh_scenario_library(tmp_path: Path) -> Path:
+    """A copy of scenarios/ private to one test (for tests that save, overwrite or delete)."""
+    return _copy_library(tmp_path / "scenarios")
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded NumPy generator for test data (not for the engine, which seeds itself)."""
+    return np.random.default_rng(20261122)
