@@ -1,0 +1,58 @@
+"""Funnel Lab: Monte Carlo workbench for marketing budgets (run with `streamlit run app.py`).
+
+Builds the menu over pages/ and the sidebar shared by every page: scenario file, seed, trials
+and presenter mode. What is shown is resolved from the URL and the session by ui.state, so
+every view has a link that reproduces it.
+"""
+
+import streamlit as st
+
+from ui import state
+from ui.library import list_stems, read_entry
+
+st.set_page_config(page_title="Funnel Lab", page_icon=":material/insights:", layout="wide")
+
+PAGES = [
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:",
+            url_path="overview", default=True),
+    st.Page("pages/budget_split.py", title="Budget split", icon=":material/pie_chart:",
+            url_path="budget-split"),
+    st.Page("pages/guarantee.py", title="Guarantee", icon=":material/verified:",
+            url_path="guarantee"),
+    st.Page("pages/retention.py", title="Retention vs acquisition", icon=":material/autorenew:",
+            url_path="retention"),
+    st.Page("pages/compare.py", title="Compare scenarios", icon=":material/compare_arrows:",
+            url_path="compare"),
+    st.Page("pages/sensitivity.py", title="Sensitivity", icon=":material/tune:",
+            url_path="sensitivity"),
+    st.Page("pages/scenario_editor.py", title="Scenario", icon=":material/edit_document:",
+            url_path="scenario"),
+]
+
+context = state.resolve()
+navigation = st.navigation(PAGES, position="hidden" if context and context.present
+                           else "sidebar")
+
+with st.sidebar:
+    st.header("Funnel Lab")
+    stems = list_stems()
+    if stems:
+        st.selectbox(
+            "Scenario", stems, key="scenario_file",
+            format_func=lambda stem: (read_entry(stem).scenario.name
+                                      if read_entry(stem).scenario else f"{stem}.yaml (invalid)"),
+            help="Scenario files in the library folder (scenarios/).")
+        st.number_input("Seed", min_value=0, max_value=2**32 - 1, step=1, key="seed",
+                        help="The same seed and trials give the same numbers on any machine.")
+        st.number_input("Trials (simulated futures)", min_value=state.MIN_TRIALS,
+                        max_value=state.MAX_TRIALS, step=500, key="trials",
+                        help="More trials: smaller Monte Carlo error, slower answers.")
+        st.toggle("Presenter mode", key="present",
+                  help="Hide inputs, enlarge type; the share link opens in presenter mode.")
+
+if context is None:
+    st.error("The scenario library is empty: add a scenario YAML file to the scenarios folder "
+             "(or the folder named by FUNNEL_LAB_SCENARIOS) and reload.")
+    st.stop()
+
+navigation.run()

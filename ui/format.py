@@ -1,0 +1,116 @@
+"""Number formatting in the business's words: money, counts, shares, months."""
+
+from __future__ import annotations
+
+import math
+
+#: How each engine metric is named on screen and which unit formats it.
+METRIC_LABELS: dict[str, tuple[str, str]] = {
+    "net_revenue": ("Net revenue", "money"),
+    "gross_revenue": ("Gross revenue", "money"),
+    "profit": ("Profit", "money"),
+    "npv": ("NPV of profit", "money"),
+    "new_customers": ("New customers", "count"),
+    "cac": ("CAC (cost per new customer)", "money2"),
+    "active_customers_end": ("Active customers at the end", "count"),
+    "repeat_revenue_share": ("Repeat-revenue share", "share"),
+    "leaky_bucket_ratio": ("Leaky-bucket ratio (lost per won)", "ratio"),
+    "early_repeat_rate": ("Early repeat rate (3 months)", "share"),
+    "clv_new_customer": ("CLV of a new customer", "money2"),
+    "customer_equity_end": ("Customer equity at the end", "money"),
+    "ltv_to_cac": ("LTV : CAC", "ratio"),
+    "payback_month": ("CAC payback", "months"),
+    "open_guarantee_liability": ("Open guarantee liability", "money"),
+    "marketing_spend": ("Marketing spend", "money"),
+    "churned_customers": ("Customers lost", "count"),
+    "refunds": ("Refunds", "money"),
+}
+
+
+def money(value: float, signed: bool = False) -> str:
+    """Return a dollar amount, compact: $950, $12.3k, $1.24M (sign shown when asked)."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    sign = "-" if value < 0 else ("+" if signed and value > 0 else "")
+    size = abs(value)
+    if size >= 1e9:
+        text = f"{size / 1e9:.2f}B"
+    elif size >= 1e6:
+        text = f"{size / 1e6:.2f}M"
+    elif size >= 1e4:
+        text = f"{size / 1e3:.0f}k"
+    elif size >= 1e3:
+        text = f"{size / 1e3:.1f}k"
+    else:
+        text = f"{size:.0f}"
+    return f"{sign}${text}"
+
+
+def money2(value: float, signed: bool = False) -> str:
+    """Return a per-unit dollar amount with cents under $100 ($61.40, $1,240)."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    sign = "-" if value < 0 else ("+" if signed and value > 0 else "")
+    size = abs(value)
+    return f"{sign}${size:,.2f}" if size < 100 else f"{sign}${size:,.0f}"
+
+
+def count(value: float, signed: bool = False) -> str:
+    """Return a whole count with thousands separators."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return f"{value:+,.0f}" if signed else f"{value:,.0f}"
+
+
+def share(value: float, digits: int = 0, signed: bool = False) -> str:
+    """Return a share as a percentage (0.815 -> 82%)."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return f"{value * 100:+.{digits}f}%" if signed else f"{value * 100:.{digits}f}%"
+
+
+def ratio(value: float, signed: bool = False) -> str:
+    """Return a ratio with two decimals (1.28)."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return f"{value:+.2f}" if signed else f"{value:.2f}"
+
+
+def months(value: float, signed: bool = False) -> str:
+    """Return a number of months (11 months)."""
+    if value is None or not math.isfinite(value):
+        return "never"
+    return f"{value:+.0f} months" if signed else f"{value:.0f} months"
+
+
+_FORMATTERS = {"money": money, "money2": money2, "count": count, "ratio": ratio,
+               "months": months}
+
+
+def metric_value(metric: str, value: float, signed: bool = False) -> str:
+    """Return a metric's value formatted in its own unit."""
+    unit = METRIC_LABELS.get(metric, (metric, "ratio"))[1]
+    if unit == "share":
+        return share(value, 1, signed)
+    return _FORMATTERS[unit](value, signed)
+
+
+def metric_label(metric: str) -> str:
+    """Return a metric's name as shown on screen."""
+    return METRIC_LABELS.get(metric, (metric.replace("_", " ").capitalize(), ""))[0]
+
+
+def horizon_words(months_count: int) -> str:
+    """Return a horizon in words: 36 -> '3-year', 18 -> '18-month'."""
+    if months_count % 12 == 0:
+        return f"{months_count // 12}-year"
+    return f"{months_count}-month"
+
+
+def split_label(cold: float, warm: float, hot: float) -> str:
+    """Return a split as the marketers write it: 0.6/0.3/0.1 -> '6:3:1', 0.45/0.35/0.2 ->
+    '45:35:20'."""
+    parts = [cold * 100, warm * 100, hot * 100]
+    if all(abs(p - round(p / 10) * 10) < 1e-6 for p in parts):
+        return ":".join(str(round(p / 10)) for p in parts)
+    return ":".join(f"{p:.0f}" if abs(p - round(p)) < 1e-6 else f"{p:.1f}" for p in parts)

@@ -1,0 +1,254 @@
+"""What the app is showing: scenario file, seed, trials, presenter flag and changed fields.
+
+The URL is the single source a share link is made from, so this module keeps it in step with
+the session: on a session's first run the query parameters are read and validated like YAML
+(a bad link shows what was wrong and falls back to the saved file); after that the sidebar and
+the pages change the session state and the URL is rewritten from it.
+
+Query parameters owned here: ``scenario`` (library file stem), ``seed``, ``trials``,
+``present`` and one parameter per changed field, named by its dotted path
+(``guarantee.days=365``). Page widgets may bind their own parameters (keys without dots).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from sim.scenario import (
+    KINDS,
+    Scenario,
+    ScenarioError,
+    apply_overrides,
+    changed_fields,
+    parse_scalar,
+)
+from ui.library import list_stems, read_entry
+
+#: Trials the app allows (a link asking for more is capped).
+MIN_TRIALS, MAX_TRIALS = 100, 20_000
+#: Characters a link may carry before we offer the YAML file instead.
+MAX_LINK_CHARS = 2000
+#: Field overrides a link may carry.
+MAX_LINK_FIELDS = 60
+RESERVED_PARAMS = ("scenario", "seed", "trials", "present")
+
+_CTX_KEY = "_funnel_context"
+_OVERRIDES_KEY = "_funnel_overrides"
+_LINK_PROBLEMS_KEY = "_funnel_link_problems"
+_INITIALISED_KEY = "_funnel_initialised"
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """Everything a page needs to know about what is being shown."""
+
+    stem: str
+    saved: Scenario
+    scenario: Scenario
+    overrides: dict[str, Any]
+    seed: int
+    trials: int
+    present: bool
+    link_problems: tuple[str, ...] = field(default=())
+
+    @property
+    def horizon(self) -> int:
+        """Return the horizon in months of the scenario being shown."""
+        return self.scenario.simulation.horizon_months
+
+
+def format_param(value: Any) -> str:
+    """Return a field's file value as link text (numbers plain, ranges as {low: a, high: b})."""
+    if isinstance(value, Mapping):
+        inner = ", ".join(f"{key}: {format_param(item)}" for key, item in value.items())
+        return "{" + inner + "}"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _parse_int(text: str, name: str, low: int, high: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ScenarioError([f"{name}: expected a whole number, got {text!r}"]) from None
+    if not low <= value <= high:
+        raise ScenarioError([f"{name}: must be from {low:,} to {high:,}, got {value:,}"])
+    return value
+
+
+def read_link(params: Mapping[str, str], stems: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """Validate a link's query parameters.
+
+    Returns (settings, problems): settings may hold "scenario", "seed", "trials", "present"
+    and "overrides" (dotted path -> value). Every problem is a readable line; a bad part is
+    left out and the rest is used, except that bad field overrides drop all overrides (the
+    saved file is shown instead).
+    """
+    settings: dict[str, Any] = {}
+    problems: list[str] = []
+    total = sum(len(k) + len(str(v)) + 2 for k, v in params.items())
+    if total > MAX_LINK_CHARS * 2:
+        return {}, [f"link: {total:,} characters is more than this app accepts; showing the "
+                    "saved scenario (share the YAML file instead)"]
+    stem = params.get("scenario")
+    if stem is not None:
+        if stem in stems:
+            settings["scenario"] = stem
+        else:
+            problems.append(f"scenario: no scenario file named {stem!r} in the library; "
+                            f"showing {stems[0] if stems else 'nothing'}")
+    seed_kind = KINDS["seed"]
+    for name, low, high in (("seed", int(seed_kind.low), int(seed_kind.high)),
+                            ("trials", MIN_TRIALS, 10**9)):
+        if name in params:
+            try:
+                settings[name] = _parse_int(params[name], name, low, high)
+            except ScenarioError as error:
+                problems.extend(error.problems)
+    if settings.get("trials", 0) > MAX_TRIALS:
+        problems.append(f"trials: capped at {MAX_TRIALS:,} in the app (the link asked for "
+                        f"{settings['trials']:,}); use the CLI for larger runs")
+        settings["trials"] = MAX_TRIALS
+    if "present" in params:
+        settings["present"] = params["present"] in ("1", "true", "yes")
+    dotted = {k: v for k, v in params.items() if "." in k}
+    if len(dotted) > MAX_LINK_FIELDS:
+        problems.append(f"link: {len(dotted)} changed fields is more than {MAX_LINK_FIELDS}; "
+                        "showing the saved scenario")
+        dotted = {}
+    overrides: dict[str, Any] = {}
+    for key, text in dotted.items():
+        try:
+            overrides[key] = parse_scalar(text)
+        except ScenarioError as error:
+            problems.extend(f"{key}: {p.split(': ', 1)[-1]}" for p in error.problems)
+            overrides = {}
+            break
+    settings["overrides"] = overrides
+    return settings, problems
+
+
+def _trials_default(scenario: Scenario) -> int:
+    return max(MIN_TRIALS, min(MAX_TRIALS, scenario.simulation.trials))
+
+
+def resolve() -> PageContext | None:
+    """Work out what to show from the URL (first run) or the session; keep the URL in step.
+
+    Returns None when the library holds no usable scenario (the caller says so).
+    """
+    state = st.session_state
+    stems = list_stems()
+    if not stems:
+        return None
+    if not state.get(_INITIALISED_KEY):
+        settings, problems = read_link(st.query_params.to_dict(), stems)
+        state["scenario_file"] = settings.get("scenario", stems[0])
+        entry = read_entry(state["scenario_file"])
+        saved = entry.scenario or Scenario()
+        state["seed"] = settings.get("seed", saved.simulation.seed)
+        state["trials"] = settings.get("trials", _trials_default(saved))
+        state["present"] = settings.get("present", False)
+        state[_OVERRIDES_KEY] = settings.get("overrides", {})
+        state[_LINK_PROBLEMS_KEY] = tuple(problems)
+        state[_INITIALISED_KEY] = True
+        state["_funnel_last_stem"] = state["scenario_file"]
+    if state.get("scenario_file") not in stems:
+        state["scenario_file"] = stems[0]
+    stem = state["scenario_file"]
+    if state.get("_funnel_last_stem") != stem:
+        # A different file: its own settings, no carried-over changes.
+        entry = read_entry(stem)
+        if entry.scenario is not None:
+            state["seed"] = entry.scenario.simulation.seed
+            state["trials"] = _trials_default(entry.scenario)
+        state[_OVERRIDES_KEY] = {}
+        state["_funnel_last_stem"] = stem
+    entry = read_entry(stem)
+    problems = list(state.get(_LINK_PROBLEMS_KEY, ()))
+    if entry.scenario is None:
+        problems = [f"{stem}.yaml: {p}" for p in entry.problems] + problems
+        saved = Scenario(name=f"{stem} (cannot be read)")
+    else:
+        saved = entry.scenario
+    overrides = dict(state.get(_OVERRIDES_KEY, {}))
+    scenario = saved
+    if overrides:
+        try:
+            scenario = apply_overrides(saved, overrides)
+        except ScenarioError as error:
+            problems.extend(error.problems)
+            problems.append("link: showing the saved scenario instead")
+            overrides = {}
+            state[_OVERRIDES_KEY] = {}
+    overrides = changed_fields(saved, scenario)
+    seed = int(state.get("seed", saved.simulation.seed))
+    trials = int(state.get("trials", _trials_default(saved)))
+    context = PageContext(stem, saved, scenario, overrides, seed, trials,
+                          bool(state.get("present", False)), tuple(problems))
+    state[_CTX_KEY] = context
+    _write_url(context)
+    return context
+
+
+def _write_url(context: PageContext) -> None:
+    """Rewrite the parameters this module owns; page widgets' own parameters are untouched."""
+    wanted = {"scenario": context.stem, "seed": str(context.seed),
+              "trials": str(context.trials)}
+    if context.present:
+        wanted["present"] = "1"
+    wanted.update({path: format_param(value) for path, value in context.overrides.items()})
+    params = st.query_params
+    for key in list(params.keys()):
+        if (key in RESERVED_PARAMS or "." in key) and key not in wanted:
+            del params[key]
+    for key, value in wanted.items():
+        if params.get(key) != value:
+            params[key] = value
+
+
+def current() -> PageContext:
+    """Return the context app.py resolved for this run (pages call this first)."""
+    context = st.session_state.get(_CTX_KEY)
+    if context is None:
+        context = resolve()
+    if context is None:
+        st.error("The scenario library is empty: add a scenario YAML file to the scenarios "
+                 "folder (or the folder named by FUNNEL_LAB_SCENARIOS).")
+        st.stop()
+    return context
+
+
+def set_override(path: str, value: Any) -> None:
+    """Change one field of the scenario being shown (it travels in share links)."""
+    overrides = dict(st.session_state.get(_OVERRIDES_KEY, {}))
+    overrides[path] = value
+    st.session_state[_OVERRIDES_KEY] = overrides
+
+
+def set_overrides(overrides: Mapping[str, Any]) -> None:
+    """Replace all field changes at once (an empty mapping goes back to the saved file)."""
+    st.session_state[_OVERRIDES_KEY] = dict(overrides)
+
+
+def share_query(context: PageContext) -> str:
+    """Return the query string that reproduces this view (scenario, seed, trials, changes)."""
+    from urllib.parse import urlencode
+
+    params = {"scenario": context.stem, "seed": context.seed, "trials": context.trials}
+    if context.present:
+        params["present"] = 1
+    params.update({path: format_param(value) for path, value in context.overrides.items()})
+    return urlencode(params, safe="{}:, ")
+
+
+def is_finite_number(value: Any) -> bool:
+    """Return True for a real, finite number (not bool)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(
+        value)
