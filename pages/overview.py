@@ -7,7 +7,7 @@ import streamlit as st
 from sim.engine import BASE_LABEL
 from sim.metrics import compare_paired, summarize
 from ui import format as fmt
-from ui.charts import distribution_chart
+from ui.charts import interval_chart
 from ui.layout import answer, footer, page_header
 from ui.runs import run_plans
 from ui.state import current
@@ -25,40 +25,50 @@ base = results[BASE_LABEL]
 
 answer(overview_sentence(results, base_label, context.trials, context.horizon))
 
-rows = []
-for label, result in results.items():
-    row: dict[str, object] = {"Plan": labels[label]}
-    for metric in KEY_METRICS:
+st.subheader(f"Each plan against the base plan, {fmt.horizon_words(context.horizon)} totals")
+tabs = st.tabs([fmt.metric_label(metric) for metric in KEY_METRICS])
+for tab, metric in zip(tabs, KEY_METRICS, strict=True):
+    rows = []
+    for label, result in results.items():
         summary = summarize(result.metrics[metric])
-        name = fmt.metric_label(metric)
-        row[f"{name} P10"] = fmt.metric_value(metric, summary.p10)
-        row[f"{name} median"] = fmt.metric_value(metric, summary.p50)
-        row[f"{name} P90"] = fmt.metric_value(metric, summary.p90)
+        row = {"Plan": labels[label], "P10": fmt.metric_value(metric, summary.p10),
+               "Median": fmt.metric_value(metric, summary.p50),
+               "P90": fmt.metric_value(metric, summary.p90)}
         if label == BASE_LABEL:
-            row[f"{name}: P(beats base)"] = "—"
+            row.update({"P(beats base)": "—", "Median gain vs base": "—",
+                        "90% range of the gain": "—"})
         else:
             comparison = compare_paired(result.metrics[metric], base.metrics[metric])
-            row[f"{name}: P(beats base)"] = (
-                f"{fmt.share(comparison.p_beats)} "
-                f"({fmt.share(comparison.p_beats_low)}–{fmt.share(comparison.p_beats_high)})")
-    rows.append(row)
-
-st.subheader(f"Each plan against the base plan, {fmt.horizon_words(context.horizon)} totals")
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+            half_width = (comparison.p_beats_high - comparison.p_beats_low) / 2
+            row.update({
+                "P(beats base)": f"{fmt.share(comparison.p_beats)} (±{fmt.share(half_width, 1)})",
+                "Median gain vs base": fmt.metric_value(metric, comparison.diff_p50, signed=True),
+                "90% range of the gain": (
+                    f"{fmt.metric_value(metric, comparison.diff_p5, signed=True)} to "
+                    f"{fmt.metric_value(metric, comparison.diff_p95, signed=True)}"),
+            })
+        rows.append(row)
+    with tab:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 profit_se = summarize(base.metrics["profit"]).se
 st.caption(
-    f"P10 / median / P90 over {context.trials:,} simulated futures; P(beats base) is the share "
+    f"P10 / median / P90 over {context.trials:,} simulated futures. P(beats base) is the share "
     "of futures in which the plan does strictly better than the base plan on the same draws "
-    "(paired), with its 90% interval in brackets. Monte Carlo error of the base plan's mean "
-    f"profit: ±{fmt.money(1.645 * profit_se)} (90%).")
+    "(paired), ± its 90% Monte Carlo interval; the gain is the plan minus the base plan in the "
+    "same future. Monte Carlo error of the base plan's mean profit: "
+    f"±{fmt.money(1.645 * profit_se)} (90%).")
 
-st.subheader(f"Profit over {context.horizon} months: distribution across futures")
-samples = {labels[label]: result.metrics["profit"] for label, result in results.items()}
-st.altair_chart(distribution_chart(samples, f"Profit over {context.horizon} months ($)",
-                                   reference=0.0, reference_label="break-even"),
+st.subheader(f"Profit over {context.horizon} months across futures")
+ranges = []
+for label, result in results.items():
+    summary = summarize(result.metrics["profit"])
+    ranges.append({"label": labels[label], "p5": summary.p5, "p10": summary.p10,
+                   "p50": summary.p50, "p90": summary.p90, "p95": summary.p95})
+st.altair_chart(interval_chart(pd.DataFrame(ranges), f"Profit over {context.horizon} months ($)"),
                 width="stretch")
 positive = float(np.mean(base.metrics["profit"] > 0))
-st.caption(f"The base plan makes a profit in {fmt.share(positive)} of futures. Curves further "
-           "right earn more; wider curves are less certain.")
+st.caption(f"Bar: the middle 80% of futures (P10 to P90); thin line: P5 to P95; dark tick: "
+           f"median; dashed line: break-even. The base plan makes a profit in "
+           f"{fmt.share(positive)} of futures.")
 
 footer(context)

@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from sim.scenario import KINDS, Kind, Scenario, field_catalog, flat_fields
 from sim.values import Beta, Fixed, Interval90, Normal, Triangular, Uniform, Value
@@ -62,6 +62,9 @@ def quantile(value: Value, kind: Kind, probabilities: np.ndarray | float) -> np.
         left = lo + np.sqrt(u * (hi - lo) * (mode - lo))
         right = hi - np.sqrt((1 - u) * (hi - lo) * (hi - mode))
         return np.where(u < cut, left, right)
+    if isinstance(value, Normal | Beta):
+        # scipy.stats is slow to import (seconds); only these two forms need it.
+        from scipy import stats
     if isinstance(value, Normal):
         a = (kind.low - value.mean) / value.sd
         b = (kind.high - value.mean) / value.sd
@@ -75,7 +78,7 @@ def numeric_fields(scenario: Scenario) -> dict[str, tuple[Value, Kind]]:
     """Return every numeric field present in the scenario: path -> (value, kind)."""
     kinds = {info.path: info.kind for info in field_catalog()}
     fields: dict[str, tuple[Value, Kind]] = {}
-    for path, plain in flat_fields(scenario).items():
+    for path in flat_fields(scenario):
         kind_name = kinds.get(path)
         if kind_name is None or kind_name == "choice":
             continue

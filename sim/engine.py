@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.distributions import sample_inputs, stream
-from sim.scenario import Scenario
+from sim.scenario import Scenario, variant_scenario, without_variants
 
 #: Trials simulated together; bounds memory at large trial counts.
 CHUNK_TRIALS = 20_000
@@ -169,7 +169,9 @@ def _run_chunk(
     # State.
     prospects = x["market.prospects"].copy()
     warm = x["market.warm_start"].copy()
-    cohorts = np.zeros((n, months + 1), order="F")  # column 0: starting customers; j + 1: acquired month j
+    # Column 0: starting customers; column j + 1: acquired in month j. Column-major so that
+    # the slice of cohorts alive so far is one contiguous block.
+    cohorts = np.zeros((n, months + 1), order="F")
     cohorts[:, 0] = x["market.customers_start"]
     if rng is not None:
         prospects, warm = np.rint(prospects), np.rint(warm)
@@ -382,12 +384,12 @@ def _customer_values(
         value = month_contribution * growth * terms
         cohorts = np.broadcast_to(value[:, None], (n, len(cohort_tenures)))
         return {"one": value, "start": value, "cohorts": cohorts}, retention
-    assert alpha is not None and beta is not None
+    if alpha is None or beta is None:
+        raise ValueError("sBG churn needs alpha and beta")
     top = int(max(start_tenure_end.max(), cohort_tenures.max(initial=1))) + CLV_MONTHS
     value = np.zeros(n)
     wanted_cohorts = np.zeros((n, len(cohort_tenures)))
     start_value = np.zeros(n)
-    value_one = np.zeros(n)
     position = {int(k): i for i, k in enumerate(cohort_tenures)}
     start_whole = np.rint(start_tenure_end).astype(np.int64)
     for k in range(top, 0, -1):
@@ -395,10 +397,14 @@ def _customer_values(
         value = growth * (month_contribution + retention_k * value)
         if k in position:
             wanted_cohorts[:, position[k]] = value
-        if k == 1:
-            value_one = value.copy()
         hit = start_whole == k
         start_value = np.where(hit, value, start_value)
+    # A new customer's value sums CLV_MONTHS months after acquisition (DESIGN.md), however long
+    # the horizon or the starting customers' tenure that set `top` above.
+    value_one = np.zeros(n)
+    for k in range(CLV_MONTHS, 0, -1):
+        retention_k = 1.0 - alpha / (alpha + beta + k) * keep_rate
+        value_one = growth * (month_contribution + retention_k * value_one)
     retention_zero = 1.0 - alpha / (alpha + beta) * keep_rate
     return {"one": value_one, "start": start_value, "cohorts": wanted_cohorts}, retention_zero
 
@@ -429,3 +435,46 @@ def monthly_discount_factor(annual_rate: float, month: int) -> float:
     """Return the discount factor of month `month`'s cash: (1 + i)^-(month + 1)."""
     rate = (1.0 + annual_rate) ** (1.0 / 12.0) - 1.0
     return math.pow(1.0 + rate, -(month + 1))
+
+
+BASE_LABEL = "Base plan"
+
+
+def plan_scenarios(scenario: Scenario, variants: list[str] | None = None) -> dict[str, Scenario]:
+    """Return the base plan and the named variants (all by default) as runnable scenarios,
+    keyed by label: BASE_LABEL for the base, the variant's name for each variant."""
+    names = scenario.variant_names() if variants is None else variants
+    plans = {BASE_LABEL: without_variants(scenario)}
+    for name in names:
+        plans[name] = variant_scenario(scenario, name)
+    return plans
+
+
+def simulate_plans(
+    plans: Mapping[str, Scenario],
+    *,
+    trials: int | None = None,
+    seed: int | None = None,
+    horizon: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> dict[str, SimResult]:
+    """Run several plans on the same futures (same seed and trials: common random numbers).
+
+    Seed, trials and horizon default to the first plan's own settings, so every plan is run
+    with identical ones. Returns label -> SimResult in the order given.
+    """
+    first = next(iter(plans.values()))
+    trials = first.simulation.trials if trials is None else trials
+    seed = first.simulation.seed if seed is None else seed
+    horizon = first.simulation.horizon_months if horizon is None else horizon
+    results: dict[str, SimResult] = {}
+    count = len(plans)
+    for index, (label, plan) in enumerate(plans.items()):
+
+        def plan_progress(fraction: float, index: int = index) -> None:
+            if progress is not None:
+                progress((index + fraction) / count)
+
+        results[label] = simulate(plan, trials=trials, seed=seed, horizon=horizon,
+                                  progress=plan_progress)
+    return results

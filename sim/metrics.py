@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from statistics import NormalDist
 
 import numpy as np
-from scipy import stats
 
 PERCENTILES: tuple[int, ...] = (5, 10, 50, 90, 95)
-Z90 = float(stats.norm.ppf(0.95))
+Z90 = NormalDist().inv_cdf(0.95)
 #: Share of futures above which one plan is called clearly better than another.
 CLEAR_WIN = 0.8
 
@@ -79,7 +79,7 @@ def wilson_interval(successes: float, n: int, confidence: float = 0.90) -> tuple
     """Return the Wilson score interval of a proportion (successes out of n)."""
     if n <= 0:
         return float("nan"), float("nan")
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)

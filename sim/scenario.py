@@ -161,7 +161,7 @@ def _parse_value(raw: Any, kind: Kind) -> Value:
         if not low < high:
             raise _problem(f"low must be below high, got low {_fmt(low)} and high {_fmt(high)}")
         if kind.name == "rate":
-            if not (0.0 < low and high < 1.0):
+            if not (low > 0.0 and high < 1.0):
                 raise _problem(
                     "a {low, high} range of a rate needs 0 < low < high < 1 (logit-normal); "
                     "for a range touching 0 or 1 use {dist: uniform, min, max} or {dist: beta}")
@@ -273,7 +273,7 @@ Days = Annotated[int, _NumberField("days")]
 Tenure = Annotated[int, _NumberField("tenure")]
 
 
-def _f(default: Any, label: str, unit: str, help: str) -> Any:  # noqa: A002 - pydantic word
+def _f(default: Any, label: str, unit: str, help: str) -> Any:
     """A field with the label, unit and one-line help shown in editors and charts."""
     return Field(default=default, json_schema_extra={"label": label, "unit": unit, "help": help})
 
@@ -599,6 +599,15 @@ class _SafeLoader(yaml.SafeLoader):
     def __init__(self, stream: str):
         super().__init__(stream)
         self._depth = 0
+
+    def fetch_flow_collection_start(self, token_class: Any) -> None:
+        # Refuse deep [[[...]]] / {{{...}}} while scanning: the scanner looks up to 1,024
+        # characters ahead for a possible key before the composer's depth check runs, which
+        # costs about half a second on a deeply nested line.
+        if self.flow_level >= MAX_NESTING:
+            raise _YamlProblem(f"line {self.line + 1}: nesting deeper than {MAX_NESTING} "
+                               "levels is not allowed")
+        super().fetch_flow_collection_start(token_class)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
