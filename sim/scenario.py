@@ -552,9 +552,14 @@ def _loc_to_path(loc: tuple[Any, ...]) -> list[str]:
     return parts
 
 
+#: Problems listed at most per scenario; a file with thousands of bad keys is not read further.
+MAX_PROBLEMS = 50
+
+
 def _messages(error: ValidationError, prefix: str = "") -> list[str]:
     problems = []
-    for item in error.errors():
+    items = error.errors()
+    for item in items[:MAX_PROBLEMS]:
         loc = tuple(item["loc"])
         parts = _loc_to_path(loc)
         ctx = item.get("ctx") or {}
@@ -580,6 +585,9 @@ def _messages(error: ValidationError, prefix: str = "") -> list[str]:
             message = item["msg"]
         path = prefix + ".".join(parts)
         problems.append(f"{path or '(top level)'}: {message}")
+    if len(items) > MAX_PROBLEMS:
+        problems.append(f"{prefix or '(file)'}: {len(items) - MAX_PROBLEMS} more problems not "
+                        "listed; fix the ones above first")
     return problems
 
 
