@@ -790,11 +790,20 @@ def load_scenario_file(path: str | Path) -> Scenario:
 
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    fold_long_text = True
 
 
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> Any:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+class _PlainDumper(_Dumper):
+    fold_long_text = False
+
+
+#: Text longer than this is written as a folded block (`>-`), wrapped for reading.
+FOLD_TEXT_AT = 80
+
+
+def _represent_str(dumper: _Dumper, data: str) -> Any:
+    fold = dumper.fold_long_text and len(data) > FOLD_TEXT_AT and "\n" not in data
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=">" if fold else None)
 
 
 _Dumper.add_representer(str, _represent_str)
@@ -823,8 +832,14 @@ def _file_layout(data: Any, depth: int = 0) -> Any:
 
 def dump_scenario(scenario: Scenario) -> str:
     """Return the scenario as YAML text: schema order, header comment, stable bytes."""
-    body = yaml.dump(_file_layout(scenario.to_file_dict()), Dumper=_Dumper, sort_keys=False,
-                     default_flow_style=False, allow_unicode=True, width=4096)
+    data = _file_layout(scenario.to_file_dict())
+    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+                     allow_unicode=True, width=96)
+    # PyYAML's folded style cannot carry every text (leading spaces, tabs); such text is
+    # written on one quoted line instead, so that loading always gives the same text back.
+    if yaml.load(body, Loader=yaml.SafeLoader) != data:
+        body = yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, default_flow_style=False,
+                         allow_unicode=True, width=4096)
     return HEADER + body
 
 
