@@ -114,3 +114,11 @@ def split_label(cold: float, warm: float, hot: float) -> str:
     if all(abs(p - round(p / 10) * 10) < 1e-6 for p in parts):
         return ":".join(str(round(p / 10)) for p in parts)
     return ":".join(f"{p:.0f}" if abs(p - round(p)) < 1e-6 else f"{p:.1f}" for p in parts)
+
+
+_MARKDOWN_SPECIALS = "\\`*_[]<>#|$~"
+
+
+def plain(text: str) -> str:
+    """Return user-supplied text (names, link values) escaped so Markdown shows it as typed."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in str(text))
