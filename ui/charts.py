@@ -122,3 +122,387 @@ def interval_chart(rows: pd.DataFrame, x_title: str, unit: str = "money",
         layers.append(alt.Chart(pd.DataFrame({"x": [reference]})).mark_rule(
             strokeDash=[6, 4], color="#333").encode(x="x:Q"))
     return _style(alt.layer(*layers), height=max(120, 46 * len(rows)))
+
+
+def tornado_chart(rows: pd.DataFrame, base_value: float, x_title: str, unit: str = "money",
+                  base_label: str = "All inputs at their medians") -> alt.Chart:
+    """Tornado: one row per input, bars from the base value to the metric with the input at
+    its P10 (first palette colour) and at its P90 (second colour), the input's value written
+    at each bar's end and "no effect" on rows that do not move. No legend, so that a chart
+    of the same rows beside it lines up: say what the colours mean in the text above it.
+
+    rows needs columns label, low (metric at the input's P10), high (metric at its P90),
+    low_text and high_text (the input values, already formatted), in display order.
+    """
+    fmt = _axis_format(unit)
+    order = list(rows["label"])
+    settings = (("low", "low_text", "Input at its P10"), ("high", "high_text",
+                                                          "Input at its P90"))
+    long = pd.concat([
+        pd.DataFrame({"label": rows["label"], "end": rows[column], "text": rows[text],
+                      "setting": name, "base": base_value})
+        for column, text, name in settings], ignore_index=True)
+    long["side"] = np.where(long["end"] >= base_value, "right", "left")
+    ends = np.concatenate([long["end"].to_numpy(dtype=float), [base_value]])
+    low, high = float(np.min(ends)), float(np.max(ends))
+    still = np.abs(long["end"].to_numpy(dtype=float) - base_value) <= 1e-9 * max(
+        high - low, abs(base_value), 1.0)
+    # A row that does not move gets one "no effect" note instead of two overlapping values.
+    long.loc[still, "text"] = np.where(long.loc[still, "setting"] == settings[1][2],
+                                       "no effect", "")
+    long.loc[still, "side"] = "right"
+    pad = 0.16 * max(high - low, abs(base_value) * 0.05, 1e-9)
+    scale = alt.Scale(domain=[low - pad, high + pad], nice=False)
+    names = [name for _, _, name in settings]
+    y = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=320))
+    base = alt.Chart(long).encode(y=y)
+    bars = base.mark_bar(height=24).encode(
+        x=alt.X("base:Q", title=x_title, scale=scale, axis=alt.Axis(format=fmt)), x2="end:Q",
+        color=alt.Color("setting:N", title="", sort=names, legend=None,
+                        scale=alt.Scale(domain=names, range=[PALETTE[0], PALETTE[1]])),
+        tooltip=[alt.Tooltip("label:N", title="Input"),
+                 alt.Tooltip("setting:N", title="Setting"),
+                 alt.Tooltip("text:N", title="Input value"),
+                 alt.Tooltip("end:Q", title=x_title, format=fmt)])
+    right = base.transform_filter(alt.datum.side == "right").mark_text(
+        align="left", dx=4, fontSize=FONT_SIZE - 1, color="#222").encode(x="end:Q", text="text:N")
+    left = base.transform_filter(alt.datum.side == "left").mark_text(
+        align="right", dx=-4, fontSize=FONT_SIZE - 1, color="#222").encode(x="end:Q",
+                                                                           text="text:N")
+    marker = pd.DataFrame({"x": [base_value], "label": [base_label]})
+    rule = alt.Chart(marker).mark_rule(color="#222", strokeWidth=2).encode(x="x:Q")
+    return _style(alt.layer(bars, left, right, rule), height=max(140, 44 * len(rows)))
+
+
+def ranked_bars_chart(rows: pd.DataFrame, x_title: str, unit: str = "share",
+                      reference: float | None = None, reference_label: str = "") -> alt.Chart:
+    """Horizontal bars, one per label in the given order, each with its value written at its
+    end (rows: label, value, text); a dashed rule marks a non-zero `reference` (e.g. a noise
+    level)."""
+    fmt = _axis_format(unit)
+    order = list(rows["label"])
+    top = float(max(rows["value"].max(), reference or 0.0, 1e-12))
+    scale = alt.Scale(domain=[0, top * 1.25], nice=False)
+    base = alt.Chart(rows).encode(y=alt.Y("label:N", title=None, sort=order,
+                                          axis=alt.Axis(labelLimit=320)))
+    bars = base.mark_bar(height=24, color=PALETTE[0]).encode(
+        x=alt.X("value:Q", title=x_title, scale=scale, axis=alt.Axis(format=fmt)),
+        tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("text:N", title=x_title)])
+    text = base.mark_text(align="left", dx=4, fontSize=FONT_SIZE - 1, color="#222").encode(
+        x="value:Q", text="text:N")
+    layers: list[alt.Chart] = [bars, text]
+    if reference:
+        marker = alt.Chart(pd.DataFrame({"x": [reference], "label": [reference_label]}))
+        layers.append(marker.mark_rule(strokeDash=[6, 4], color="#c03a3a").encode(
+            x="x:Q", tooltip=alt.Tooltip("label:N", title="")))
+    return _style(alt.layer(*layers), height=max(140, 44 * len(rows)))
+
+
+def threshold_chart(points: pd.DataFrame, roots: pd.DataFrame, x_title: str, y_title: str,
+                    x_format: str = ",.3~g", unit: str = "money") -> alt.Chart:
+    """Mean difference between two plans as one input moves (points: x, y), a zero line, and
+    a labelled vertical rule at each value where the choice flips (roots: x, text)."""
+    fmt = _axis_format(unit)
+    line = alt.Chart(points).mark_line(point=alt.OverlayMarkDef(size=70), strokeWidth=2.5,
+                                       color=PALETTE[0]).encode(
+        x=alt.X("x:Q", title=x_title, axis=alt.Axis(format=x_format, tickCount=8),
+                scale=alt.Scale(zero=False, nice=False)),
+        y=alt.Y("y:Q", title=y_title, axis=alt.Axis(format=fmt)),
+        tooltip=[alt.Tooltip("x:Q", title=x_title, format=x_format),
+                 alt.Tooltip("y:Q", title=y_title, format=fmt)])
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#333").encode(y="y:Q")
+    layers: list[alt.Chart] = [zero, line]
+    if len(roots):
+        flips = alt.Chart(roots)
+        layers.append(flips.mark_rule(strokeDash=[6, 4], color=PALETTE[3],
+                                      strokeWidth=2).encode(x="x:Q"))
+        layers.append(flips.mark_text(align="left", dx=5, dy=-8, fontSize=FONT_SIZE,
+                                      color=PALETTE[3], baseline="bottom").encode(
+            x="x:Q", y=alt.value(14), text="text:N"))
+    return _style(alt.layer(*layers), height=300)
+
+
+def _x_axis(x_labels: Mapping[float, str] | None, fmt: str) -> alt.Axis:
+    """An x axis with named ticks (e.g. guarantee lengths) when labels are given."""
+    if not x_labels:
+        return alt.Axis(format=fmt)
+    expression = " : ".join(f"datum.value == {value!r} ? {label!r}"
+                            for value, label in x_labels.items()) + " : ''"
+    return alt.Axis(values=list(x_labels), labelExpr=expression, labelAngle=0,
+                    labelOverlap=False, grid=True)
+
+
+def band_chart(x: np.ndarray, bands: Mapping[str, Mapping[str, np.ndarray]], x_title: str,
+               y_title: str, unit: str = "money", *, title: str = "", log_x: bool = False,
+               x_labels: Mapping[float, str] | None = None, mark_x: float | None = None,
+               reference: float | None = None, y_zero: bool = True,
+               height: int = 260) -> alt.Chart:
+    """Median line with points and a P10-P90 band per series over a numeric x (not months).
+
+    bands: series label -> {"p10", "p50", "p90"} arrays aligned with x. x_labels names chosen
+    ticks (value -> text); mark_x draws a dashed vertical rule (the chosen setting); reference a
+    dashed horizontal one (for example zero change); y_zero False lets the y axis leave out 0.
+    """
+    rows = [pd.DataFrame({"x": np.asarray(x, dtype=float), "p10": band["p10"],
+                          "p50": band["p50"], "p90": band["p90"], "series": label})
+            for label, band in bands.items()]
+    data = pd.concat(rows, ignore_index=True)
+    order = list(bands)
+    fmt = _axis_format(unit)
+    color = alt.Color("series:N", title="Line: median; band: P10-P90", sort=order,
+                      scale=alt.Scale(domain=order, range=PALETTE[: len(order)]),
+                      legend=alt.Legend(orient="bottom") if len(order) > 1 else None)
+    scale = alt.Scale(type="log") if log_x else alt.Scale(zero=False)
+    base = alt.Chart(data, title=title or alt.Undefined).encode(
+        x=alt.X("x:Q", title=x_title, scale=scale, axis=_x_axis(x_labels, ",.3~g")))
+    band = base.mark_area(opacity=0.2).encode(
+        y=alt.Y("p10:Q", title=y_title, scale=alt.Scale(zero=y_zero),
+                axis=alt.Axis(format=fmt)), y2="p90:Q", color=color)
+    line = base.mark_line(strokeWidth=2.5, point=True).encode(
+        y="p50:Q", color=color,
+        tooltip=[alt.Tooltip("series:N", title=""), alt.Tooltip("x:Q", title=x_title),
+                 alt.Tooltip("p10:Q", title="P10", format=fmt),
+                 alt.Tooltip("p50:Q", title="Median", format=fmt),
+                 alt.Tooltip("p90:Q", title="P90", format=fmt)])
+    layers: list[alt.Chart] = [band, line]
+    if reference is not None:
+        layers.append(alt.Chart(pd.DataFrame({"y": [reference]})).mark_rule(
+            strokeDash=[6, 4], color="#333").encode(y="y:Q"))
+    if mark_x is not None:
+        layers.append(alt.Chart(pd.DataFrame({"x": [float(mark_x)]})).mark_rule(
+            strokeDash=[4, 4], color="#c03a3a", strokeWidth=2).encode(x="x:Q"))
+    return _style(alt.layer(*layers), height=height)
+
+
+def line_chart(x: np.ndarray, series: Mapping[str, np.ndarray], x_title: str, y_title: str,
+               unit: str = "money", *, title: str = "", log_x: bool = False,
+               x_labels: Mapping[float, str] | None = None, x_format: str = ",.0f",
+               y_domain: tuple[float, float] | None = None, height: int = 260) -> alt.Chart:
+    """One line per label over a numeric x (x_labels names chosen ticks: value -> text)."""
+    rows = [pd.DataFrame({"x": np.asarray(x, dtype=float), "y": np.asarray(values, dtype=float),
+                          "series": label}) for label, values in series.items()]
+    data = pd.concat(rows, ignore_index=True)
+    order = list(series)
+    fmt = _axis_format(unit)
+    color = alt.Color("series:N", title=None, sort=order,
+                      scale=alt.Scale(domain=order, range=PALETTE[: len(order)]),
+                      legend=alt.Legend(orient="bottom") if len(order) > 1 else None)
+    scale = alt.Scale(type="log") if log_x else alt.Scale(zero=False)
+    y_scale = alt.Scale(domain=list(y_domain)) if y_domain else alt.Scale()
+    encoding = {
+        "x": alt.X("x:Q", title=x_title, scale=scale, axis=_x_axis(x_labels, x_format)),
+        "y": alt.Y("y:Q", title=y_title, scale=y_scale, axis=alt.Axis(format=fmt)),
+        "color": color,
+        "tooltip": [alt.Tooltip("series:N", title=""), alt.Tooltip("x:Q", title=x_title),
+                    alt.Tooltip("y:Q", title=y_title, format=fmt)],
+    }
+    chart = alt.Chart(data, title=title or alt.Undefined).mark_line(
+        strokeWidth=2.5 if len(data) <= 200 else 1.2, point=len(data) <= 60)
+    return _style(chart.encode(**encoding), height=height)
+
+
+def bar_chart(labels: list[str], values: np.ndarray, x_title: str, y_title: str,
+              unit: str = "count", *, title: str = "", height: int = 260) -> alt.Chart:
+    """Vertical bars, one per label, in the order given."""
+    data = pd.DataFrame({"label": labels, "value": np.asarray(values, dtype=float)})
+    fmt = _axis_format(unit)
+    chart = alt.Chart(data, title=title or alt.Undefined).mark_bar(color=PALETTE[0]).encode(
+        x=alt.X("label:N", title=x_title, sort=list(labels), axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=fmt)),
+        tooltip=[alt.Tooltip("label:N", title=x_title),
+                 alt.Tooltip("value:Q", title=y_title, format=fmt)])
+    return _style(chart, height=height)
+
+
+def heatmap_chart(x: np.ndarray, y: np.ndarray, z: np.ndarray, x_title: str, y_title: str,
+                  z_title: str, *, x_unit: str = "share", y_unit: str = "ratio",
+                  z_unit: str = "money", lines: Mapping[str, tuple[np.ndarray, np.ndarray]]
+                  | None = None, points: tuple[np.ndarray, np.ndarray] | None = None,
+                  points_label: str = "", height: int = 420) -> alt.Chart:
+    """A map of z over an x by y grid (z shape (len(y), len(x))), diverging around zero.
+
+    lines: label -> (xs, ys) curves drawn over the map (for example break-even lines); points:
+    a cloud of (x, y) points (for example the scenario's draws), named points_label.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+
+    def edges(values: np.ndarray) -> np.ndarray:
+        mids = (values[:-1] + values[1:]) / 2
+        return np.concatenate(([values[0] - (mids[0] - values[0])], mids,
+                               [values[-1] + (values[-1] - mids[-1])]))
+
+    x_edges, y_edges = edges(x), edges(y)
+    xx, yy = np.meshgrid(np.arange(len(x)), np.arange(len(y)))
+    cells = pd.DataFrame({
+        "x0": x_edges[xx.ravel()], "x1": x_edges[xx.ravel() + 1],
+        "y0": y_edges[yy.ravel()], "y1": y_edges[yy.ravel() + 1],
+        "x": x[xx.ravel()], "y": y[yy.ravel()], "z": np.asarray(z, dtype=float).ravel()})
+    x_fmt, y_fmt, z_fmt = (_axis_format(unit) for unit in (x_unit, y_unit, z_unit))
+    limit = float(np.nanmax(np.abs(cells["z"]))) or 1.0
+    x_scale = alt.Scale(domain=[float(x_edges[0]), float(x_edges[-1])], nice=False, zero=False)
+    y_scale = alt.Scale(domain=[float(y_edges[0]), float(y_edges[-1])], nice=False, zero=False)
+    layers: list[alt.Chart] = [alt.Chart(cells).mark_rect().encode(
+        x=alt.X("x0:Q", title=x_title, scale=x_scale, axis=alt.Axis(format=x_fmt)), x2="x1:Q",
+        y=alt.Y("y0:Q", title=y_title, scale=y_scale, axis=alt.Axis(format=y_fmt)), y2="y1:Q",
+        color=alt.Color("z:Q", title=z_title,
+                        scale=alt.Scale(scheme="redblue", domain=[-limit, limit], domainMid=0),
+                        legend=alt.Legend(orient="right", format=z_fmt, gradientLength=300,
+                                          titleLimit=300)),
+        tooltip=[alt.Tooltip("x:Q", title=x_title, format=x_fmt),
+                 alt.Tooltip("y:Q", title=y_title, format=y_fmt),
+                 alt.Tooltip("z:Q", title=z_title, format=z_fmt)])]
+    if points is not None:
+        cloud = pd.DataFrame({"x": np.asarray(points[0], dtype=float),
+                              "y": np.asarray(points[1], dtype=float), "series": points_label})
+        cloud = cloud[(cloud["x"].between(x_edges[0], x_edges[-1]))
+                      & (cloud["y"].between(y_edges[0], y_edges[-1]))]
+        layers.append(alt.Chart(cloud).mark_point(size=40, opacity=0.5, filled=True,
+                                                  color="#111", stroke="white",
+                                                  strokeWidth=0.5).encode(
+            x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale),
+            shape=alt.Shape("series:N", title=None, legend=alt.Legend(orient="bottom"))))
+    if lines:
+        rows = [pd.DataFrame({"x": np.asarray(xs, dtype=float), "y": np.asarray(ys, dtype=float),
+                              "line": label, "order": np.arange(len(xs))})
+                for label, (xs, ys) in lines.items()]
+        data = pd.concat(rows, ignore_index=True)
+        data = data[np.isfinite(data["x"]) & np.isfinite(data["y"])]
+        data = data[data["x"].between(x_edges[0], x_edges[-1])]
+        order = list(lines)
+        layers.append(alt.Chart(data).mark_line(strokeWidth=3).encode(
+            x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale), order="order:Q",
+            strokeDash=alt.StrokeDash("line:N", title=None, sort=order,
+                                      legend=alt.Legend(orient="bottom", symbolStrokeWidth=3)),
+            color=alt.value("#111")))
+    return _style(alt.layer(*layers).resolve_scale(color="independent"), height=height)
+
+
+def share_sweep_chart(shares: np.ndarray, band: Mapping[str, np.ndarray], y_title: str,
+                      unit: str = "money", *, marks: Mapping[str, float] | None = None,
+                      zone: tuple[float, float] | None = None, zone_label: str = "",
+                      x_title: str = "Share of the budget", height: int = 300) -> alt.Chart:
+    """Median line with points and a P10-P90 band of one metric over budget shares (x as %).
+
+    band: {"p10", "p50", "p90"} arrays aligned with shares. marks: label -> share, each drawn
+    as a labelled vertical rule (e.g. today's share and the best one); zone: a shaded span of
+    shares (e.g. those too close to the best to call), named zone_label in the tooltip.
+    """
+    fmt = _axis_format(unit)
+    data = pd.DataFrame({"x": np.asarray(shares, dtype=float), "p10": band["p10"],
+                         "p50": band["p50"], "p90": band["p90"]})
+    x_scale = alt.Scale(domain=[float(data["x"].min()), float(data["x"].max())], nice=False)
+    x = alt.X("x:Q", title=x_title, scale=x_scale, axis=alt.Axis(format=".0%", tickCount=9))
+    layers: list[alt.Chart] = []
+    if zone is not None:
+        span = pd.DataFrame({"x": [zone[0]], "x2": [zone[1]], "label": [zone_label]})
+        layers.append(alt.Chart(span).mark_rect(opacity=0.12, color=PALETTE[2]).encode(
+            x=alt.X("x:Q", scale=x_scale), x2="x2:Q",
+            tooltip=alt.Tooltip("label:N", title="")))
+    base = alt.Chart(data).encode(x=x)
+    layers.append(base.mark_area(opacity=0.2, color=PALETTE[0]).encode(
+        y=alt.Y("p10:Q", title=y_title, axis=alt.Axis(format=fmt)), y2="p90:Q"))
+    layers.append(base.mark_line(strokeWidth=2.5, color=PALETTE[0], point=True).encode(
+        y="p50:Q",
+        tooltip=[alt.Tooltip("x:Q", title=x_title, format=".0%"),
+                 alt.Tooltip("p10:Q", title="P10", format=fmt),
+                 alt.Tooltip("p50:Q", title="Median", format=fmt),
+                 alt.Tooltip("p90:Q", title="P90", format=fmt)]))
+    if marks:
+        rows = pd.DataFrame({"x": [float(v) for v in marks.values()], "label": list(marks)})
+        rows["colour"] = [PALETTE[(i + 1) % len(PALETTE)] for i in range(len(rows))]
+        # Labels sit at alternating heights so that close marks do not overwrite each other.
+        rows["dy"] = [14 + 20 * (i % 2) for i in range(len(rows))]
+        for _, row in rows.iterrows():
+            one = alt.Chart(pd.DataFrame([row]))
+            layers.append(one.mark_rule(strokeDash=[6, 4], strokeWidth=2,
+                                        color=row["colour"]).encode(x=alt.X("x:Q",
+                                                                            scale=x_scale)))
+            layers.append(one.mark_text(align="left", dx=5, baseline="top", fontSize=FONT_SIZE,
+                                        fontWeight="bold", color=row["colour"]).encode(
+                x=alt.X("x:Q", scale=x_scale), y=alt.value(float(row["dy"]) - 10),
+                text="label:N"))
+    return _style(alt.layer(*layers), height=height)
+
+
+def split_map_chart(cells: pd.DataFrame, value_title: str, *, unit: str = "money",
+                    step: float = 5.0, markers: pd.DataFrame | None = None,
+                    flag_label: str = "", height: int = 560) -> alt.Chart:
+    """Map of three-way budget splits: cold share on x, warm share on y (hot is the rest),
+    one square per split coloured by `value`.
+
+    cells: columns cold, warm, hot (percent), value, label (the split as text) and optionally
+    note (text for the tooltip), flag (bool: a small dot in the cell, named flag_label in the
+    legend) and faded (bool: drawn pale, e.g. outside the allowed range). markers: columns
+    cold, warm, kind and label, at most five; each kind gets its own symbol in the legend and
+    the label is written beside it (the first above, the second below, the rest to the left).
+    """
+    data = cells.copy()
+    half = step / 2
+    data["x0"], data["x1"] = data["cold"] - half, data["cold"] + half
+    data["y0"], data["y1"] = data["warm"] - half, data["warm"] + half
+    if "faded" not in data:
+        data["faded"] = False
+    if "note" not in data:
+        data["note"] = ""
+    data["opacity"] = np.where(data["faded"], 0.3, 1.0)
+    fmt = _axis_format(unit)
+    scale = alt.Scale(domain=[-half, 100 + half], nice=False, zero=False)
+    ticks = list(range(0, 101, 10))
+    layers: list[alt.Chart] = [alt.Chart(data).mark_rect(stroke="white", strokeWidth=0.5).encode(
+        x=alt.X("x0:Q", title="Cold traffic (% of budget)", scale=scale,
+                axis=alt.Axis(values=ticks, grid=False)),
+        x2="x1:Q",
+        y=alt.Y("y0:Q", title="Warm leads (% of budget)", scale=scale,
+                axis=alt.Axis(values=ticks, grid=False)),
+        y2="y1:Q",
+        color=alt.Color("value:Q", title=value_title, scale=alt.Scale(scheme="viridis"),
+                        legend=alt.Legend(orient="right", format=fmt, gradientLength=320,
+                                          titleLimit=320, direction="vertical")),
+        opacity=alt.Opacity("opacity:Q", legend=None, scale=None),
+        tooltip=[alt.Tooltip("label:N", title="Split (cold:warm:hot)"),
+                 alt.Tooltip("value:Q", title=value_title, format=fmt),
+                 alt.Tooltip("note:N", title="Against the best")])]
+    flagged = data[data["flag"].astype(bool)] if flag_label and "flag" in data else data[:0]
+    marks = markers if markers is not None else pd.DataFrame(
+        columns=["cold", "warm", "kind", "label"])
+    kinds = ([flag_label] if len(flagged) else []) + list(dict.fromkeys(marks["kind"]))
+    if not kinds:
+        return _style(alt.layer(*layers), height=height)
+    symbols = (["circle"] if len(flagged) else []) + [
+        "square", "diamond", "triangle-up", "cross", "triangle-down"][: len(kinds) - bool(
+            len(flagged))]
+    shape = alt.Shape("kind:N", title=None, sort=kinds,
+                      scale=alt.Scale(domain=kinds, range=symbols),
+                      legend=alt.Legend(orient="bottom", direction="vertical", symbolSize=140,
+                                        symbolStrokeWidth=2, symbolStrokeColor="#111",
+                                        symbolFillColor="white"))
+    point_x = alt.X("cold:Q", scale=scale)
+    point_y = alt.Y("warm:Q", scale=scale)
+    if len(flagged):
+        dots = pd.DataFrame({"cold": flagged["cold"], "warm": flagged["warm"],
+                             "kind": flag_label, "label": flagged["label"]})
+        layers.append(alt.Chart(dots).mark_point(filled=True, size=22, color="#111",
+                                                 opacity=0.75).encode(
+            x=point_x, y=point_y, shape=shape,
+            tooltip=[alt.Tooltip("label:N", title="Split (cold:warm:hot)"),
+                     alt.Tooltip("kind:N", title="Mark")]))
+    if len(marks):
+        layers.append(alt.Chart(marks).mark_point(filled=True, fill="white", stroke="#111",
+                                                  strokeWidth=2.5, size=260, opacity=1).encode(
+            x=point_x, y=point_y, shape=shape,
+            tooltip=[alt.Tooltip("kind:N", title="Mark"),
+                     alt.Tooltip("label:N", title="Split (cold:warm:hot)")]))
+        placements = [{"align": "left", "dx": 11, "dy": -13},
+                      {"align": "left", "dx": 11, "dy": 15},
+                      {"align": "right", "dx": -12, "dy": -13},
+                      {"align": "right", "dx": -12, "dy": 15},
+                      {"align": "left", "dx": 14, "dy": 0}]
+        for index, (_, row) in enumerate(marks.iterrows()):
+            one = alt.Chart(pd.DataFrame([row]))
+            place = placements[index % len(placements)]
+            for extra in ({"stroke": "white", "strokeWidth": 4}, {}):
+                layers.append(one.mark_text(fontSize=FONT_SIZE, fontWeight="bold",
+                                            color="#111", **place, **extra).encode(
+                    x=point_x, y=point_y, text="label:N"))
+    return _style(alt.layer(*layers), height=height)
