@@ -1,6 +1,53 @@
-"""Page under construction by its owner (replaced before release)."""
+"""Scenario: build, edit, validate, save, upload and download scenario files."""
 
-from ui.layout import page_header
+import streamlit as st
+
+from ui import editor
+from ui.layout import answer, controls, footer, page_header
 from ui.state import current
 
-page_header(current(), "scenario_editor")
+context = current()
+page_header(context, "Scenario")
+answer_slot = st.container()
+
+if context.present:
+    # Presenter mode: the scenario in words, nothing to edit.
+    with answer_slot:
+        answer(editor.editor_sentence(editor.ensure_draft(context),
+                                      editor.EditorResult(context.scenario.to_file_dict(),
+                                                          context.scenario, [])))
+    editor.presenter_view(context)
+else:
+    draft = editor.ensure_draft(context)
+    with controls():
+        notice_slot = st.container()
+        origin_col, new_col, reopen_col = st.columns([4, 2, 2], vertical_alignment="center")
+        origin_col.markdown(f"Editing **{draft.data.get('name') or 'an unnamed scenario'}**, "
+                            f"{draft.origin}.")
+        if new_col.button("New scenario", key="editor_new", icon=":material/note_add:",
+                          help="Start from the schema's defaults (unsaved edits are dropped)."):
+            editor.start_new(context)
+        if reopen_col.button(f"Open {context.stem}.yaml", key="editor_reopen",
+                             icon=":material/refresh:",
+                             help="Open the sidebar's file as it is on disk (unsaved edits "
+                                  "are dropped)."):
+            editor.reopen(draft, context)
+        st.caption(editor.money_hint())
+        result = editor.editor_widgets(draft)
+        if editor.push_overrides(draft, result, context):
+            st.rerun()
+        st.subheader("Save, download or upload")
+        save_col, file_col = st.columns([3, 2], gap="large")
+        with save_col:
+            editor.save_panel(draft, result, context)
+        with file_col:
+            editor.download_button(result)
+            editor.upload_panel(editor.open_upload)
+        if draft.notice:
+            with notice_slot:
+                st.success(draft.notice, icon=":material/check_circle:")
+            draft.notice = None
+    with answer_slot:
+        answer(editor.editor_sentence(draft, result))
+
+footer(context, page_path="scenario")

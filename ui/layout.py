@@ -7,13 +7,14 @@ scenario, seed and trials so the audience can reproduce the numbers.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import streamlit as st
 
-from ui.state import MAX_LINK_CHARS, PageContext, share_query
+from sim.scenario import dump_scenario
+from ui.format import plain
+from ui.state import MAX_LINK_CHARS, PageContext, page_params, share_query
 
 _PRESENTER_CSS = """
 <style>
@@ -45,7 +46,7 @@ def page_header(context: PageContext, title: str) -> None:
     if context.scenario.description and not context.present:
         st.caption(context.scenario.description)
     if context.link_problems:
-        lines = "\n".join(f"- {html.escape(p)}" for p in context.link_problems)
+        lines = "\n".join(f"- {plain(p)}" for p in context.link_problems)
         st.warning(f"Some of this link or file could not be used:\n{lines}")
 
 
@@ -63,11 +64,14 @@ def controls() -> Iterator[None]:
 
 
 def footer(context: PageContext, page_path: str = "") -> None:
-    """Draw the share link and the line that lets anyone reproduce the numbers."""
+    """Draw the share link and the line that lets anyone reproduce the numbers.
+
+    The link is this page's own address (so the page travels with it) plus the scenario, seed,
+    trials, presenter flag, changed fields and the page's URL-bound settings. `page_path` is
+    used only when the browser's address is unknown (tests without a browser).
+    """
     st.divider()
-    query = share_query(context)
-    base = _app_base_url()
-    link = f"{base}{page_path}?{query}"
+    link = share_link(context, page_path)
     with st.container(key="share"):
         if len(link) <= MAX_LINK_CHARS:
             st.markdown("**Share this view** — the link reproduces these numbers "
@@ -75,22 +79,39 @@ def footer(context: PageContext, page_path: str = "") -> None:
             st.code(link, language=None, wrap_lines=True)
         else:
             st.info(f"This view has too many changes for a link ({len(link):,} characters; "
-                    f"the limit is {MAX_LINK_CHARS:,}). Save or download the scenario as YAML "
-                    "on the Scenario page and share the file instead.")
+                    f"the limit is {MAX_LINK_CHARS:,}). Share the scenario as a YAML file "
+                    "instead: download it here, or save it to the library on the Scenario "
+                    "page.")
+            st.download_button("Download this scenario as YAML",
+                               data=dump_scenario(context.scenario),
+                               file_name=f"{context.stem}-shared.yaml",
+                               mime="application/x-yaml", on_click="ignore",
+                               key="share_yaml")
     with st.container(key="footer"):
         st.markdown(
-            f"Scenario **{html.escape(context.scenario.name)}** (file `{context.stem}.yaml`) · "
+            f"Scenario **{plain(context.scenario.name)}** (file `{context.stem}.yaml`) · "
             f"seed {context.seed} · {context.trials:,} trials · "
             f"{context.horizon} months")
+        if context.present:
+            st.button("Leave presenter mode", key="leave_present", on_click=_leave_presenter,
+                      icon=":material/close_fullscreen:",
+                      help="Show the sidebar and the inputs again.")
 
 
-def _app_base_url() -> str:
-    url = st.context.url or ""
-    url = url.split("?", 1)[0]
-    # st.context.url ends at the current page; keep the app's root only.
-    for prefix in ("http://", "https://"):
-        if url.startswith(prefix):
-            host_and_path = url[len(prefix):]
-            host = host_and_path.split("/", 1)[0]
-            return f"{prefix}{host}/"
-    return "/"
+def _leave_presenter() -> None:
+    # A callback runs before the sidebar toggle exists in the next run, so it may set it.
+    st.session_state["present"] = False
+
+
+def share_link(context: PageContext, page_path: str = "") -> str:
+    """Return the full link that reproduces this page as it is shown now."""
+    return f"{_page_url(page_path)}?{share_query(context, page_params())}"
+
+
+def _page_url(page_path: str = "") -> str:
+    """Return this page's address without its query (st.context.url ends at the page)."""
+    url = (st.context.url or "").split("?", 1)[0].split("#", 1)[0]
+    if url.startswith(("http://", "https://")):
+        # The default page's address is the bare host: keep the slash before the query.
+        return url if url.count("/") > 2 else url + "/"
+    return "/" + page_path.lstrip("/")

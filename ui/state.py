@@ -16,7 +16,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
+import numpy as np
 import streamlit as st
 
 from sim.scenario import (
@@ -25,6 +27,7 @@ from sim.scenario import (
     ScenarioError,
     apply_overrides,
     changed_fields,
+    field_catalog,
     parse_scalar,
 )
 from ui.library import list_stems, read_entry
@@ -41,6 +44,9 @@ _CTX_KEY = "_funnel_context"
 _OVERRIDES_KEY = "_funnel_overrides"
 _LINK_PROBLEMS_KEY = "_funnel_link_problems"
 _INITIALISED_KEY = "_funnel_initialised"
+_PENDING_STEM_KEY = "_funnel_pending_stem"
+#: Words a link may use for the presenter flag.
+_PRESENT_WORDS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
 @dataclass(frozen=True)
@@ -67,9 +73,19 @@ def format_param(value: Any) -> str:
     if isinstance(value, Mapping):
         inner = ", ".join(f"{key}: {format_param(item)}" for key, item in value.items())
         return "{" + inner + "}"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        # Positional digits: YAML reads "1e-05" as text, so a link must never carry exponents.
+        return np.format_float_positional(value, trim="-")
     return str(value)
+
+
+def _field_sections() -> frozenset[str]:
+    """Return the top-level sections that hold fields (what a dotted link key may start with)."""
+    return frozenset(info.path.split(".", 1)[0] for info in field_catalog())
 
 
 def _parse_int(text: str, name: str, low: int, high: int) -> int:
@@ -116,8 +132,19 @@ def read_link(params: Mapping[str, str], stems: list[str]) -> tuple[dict[str, An
                         f"{settings['trials']:,}); use the CLI for larger runs")
         settings["trials"] = MAX_TRIALS
     if "present" in params:
-        settings["present"] = params["present"] in ("1", "true", "yes")
+        flag = _PRESENT_WORDS.get(str(params["present"]).strip().lower())
+        if flag is None:
+            problems.append(f"present: expected 1 or 0, got {params['present']!r}; "
+                            "presenter mode is off")
+            flag = False
+        settings["present"] = flag
     dotted = {k: v for k, v in params.items() if "." in k}
+    sections = _field_sections()
+    outside = sorted(k for k in dotted if k.split(".", 1)[0] not in sections)
+    if outside:
+        problems.append(f"{outside[0]}: a link may only change scenario fields (keys starting "
+                        f"with {', '.join(sorted(sections))}); showing the saved scenario")
+        dotted = {}
     if len(dotted) > MAX_LINK_FIELDS:
         problems.append(f"link: {len(dotted)} changed fields is more than {MAX_LINK_FIELDS}; "
                         "showing the saved scenario")
@@ -147,6 +174,10 @@ def resolve() -> PageContext | None:
     stems = list_stems()
     if not stems:
         return None
+    pending = state.pop(_PENDING_STEM_KEY, None)
+    if pending in stems and state.get(_INITIALISED_KEY):
+        # Set before the sidebar's selectbox exists in this run, so Streamlit accepts it.
+        state["scenario_file"] = pending
     if not state.get(_INITIALISED_KEY):
         settings, problems = read_link(st.query_params.to_dict(), stems)
         state["scenario_file"] = settings.get("scenario", stems[0])
@@ -188,6 +219,8 @@ def resolve() -> PageContext | None:
             overrides = {}
             state[_OVERRIDES_KEY] = {}
     overrides = changed_fields(saved, scenario)
+    # The session keeps exactly what the link shows, so both reproduce the same scenario.
+    state[_OVERRIDES_KEY] = dict(overrides)
     seed = int(state.get("seed", saved.simulation.seed))
     trials = int(state.get("trials", _trials_default(saved)))
     context = PageContext(stem, saved, scenario, overrides, seed, trials,
@@ -237,15 +270,36 @@ def set_overrides(overrides: Mapping[str, Any]) -> None:
     st.session_state[_OVERRIDES_KEY] = dict(overrides)
 
 
-def share_query(context: PageContext) -> str:
-    """Return the query string that reproduces this view (scenario, seed, trials, changes)."""
-    from urllib.parse import urlencode
+def open_scenario(stem: str) -> None:
+    """Show another library file from the next run on (as if picked in the sidebar).
 
-    params = {"scenario": context.stem, "seed": context.seed, "trials": context.trials}
+    Call `st.rerun()` afterwards; the sidebar's picker follows.
+    """
+    st.session_state[_PENDING_STEM_KEY] = stem
+
+
+def page_params() -> dict[str, list[str]]:
+    """Return the page's own URL-bound widget values (keys without dots, not reserved)."""
+    params = st.query_params
+    return {key: params.get_all(key) for key in params
+            if key not in RESERVED_PARAMS and "." not in key}
+
+
+def share_query(context: PageContext,
+                extra: Mapping[str, str | list[str]] | None = None) -> str:
+    """Return the query string that reproduces this view (scenario, seed, trials, changes).
+
+    `extra` adds a page's own parameters (its URL-bound widgets, see `page_params`).
+    """
+    params: dict[str, Any] = {"scenario": context.stem, "seed": context.seed,
+                              "trials": context.trials}
     if context.present:
         params["present"] = 1
+    for key, value in (extra or {}).items():
+        if key not in RESERVED_PARAMS and "." not in key:
+            params[key] = value
     params.update({path: format_param(value) for path, value in context.overrides.items()})
-    return urlencode(params, safe="{}:, ")
+    return urlencode(params, doseq=True, safe="{}:,")
 
 
 def is_finite_number(value: Any) -> bool:

@@ -1,0 +1,104 @@
+"""Share links in a real browser: a link opened in a fresh browser reproduces the numbers."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from playwright.sync_api import Page
+
+from tests.browser.helpers import app_errors, wait_for_app
+
+
+def _answer(page: Page) -> str:
+    return page.locator(".st-key-answer").inner_text().strip()
+
+
+def _share_link(page: Page) -> str:
+    return page.locator(".st-key-share [data-testid='stCode']").inner_text().strip()
+
+
+def _path_and_query(link: str) -> str:
+    parts = urlsplit(link)
+    return f"{parts.path}?{parts.query}"
+
+
+def test_shared_link_reproduces_the_headline(open_app, app_server: str) -> None:
+    page = open_app("/compare?trials=1000")
+    # Change things on the page: another seed in the sidebar, another metric, fewer plans.
+    seed = page.get_by_role("spinbutton", name="Seed")
+    seed.fill("4242")
+    seed.press("Enter")
+    wait_for_app(page)
+    page.locator(".st-key-compare_metric").click()
+    page.get_by_role("option", name="NPV of profit").click()
+    wait_for_app(page)
+    box = page.locator(".st-key-compare_plans input")
+    box.click()
+    box.press("Backspace")  # removes the last of the five plans chosen by default
+    box.press("Escape")
+    wait_for_app(page)
+    made = _answer(page)
+    assert "NPV of profit" in made and "1,000 simulated futures" in made
+    link = _share_link(page)
+    # The link is this page's own address (st.context.url) with the view's settings.
+    assert link.startswith(f"{app_server}/compare?")
+    query = parse_qs(urlsplit(link).query)
+    assert query["seed"] == ["4242"] and query["trials"] == ["1000"]
+    assert query["compare_metric"] == ["NPV of profit"]
+    assert query["compare_plans"] == ["baseline — base plan",
+                                      "baseline — 8:2:0 acquisition first",
+                                      "baseline — 4:3:3 balanced", "baseline — 3:6:1 nurture leads"]
+    assert not app_errors(page)
+    # A fresh browser context (no cookies, no session) opens the link: same sentence.
+    other = open_app(_path_and_query(link))
+    assert _answer(other) == made
+    assert _share_link(other) == link
+
+
+def test_field_change_travels_and_reproduces(open_app) -> None:
+    page = open_app("/scenario?trials=1000")
+    page.get_by_role("tab", name="Orders & guarantee").click()
+    days = page.get_by_label("Guarantee length value")
+    days.fill("365")
+    days.press("Enter")
+    wait_for_app(page)
+    link = _share_link(page)
+    assert "guarantee.days=365" in link
+    page.get_by_role("link", name="Overview").click()
+    wait_for_app(page)
+    made = _answer(page)
+    overview_link = _share_link(page)
+    assert "guarantee.days=365" in overview_link
+    caption = page.get_by_text("changed from the saved file: guarantee.days = 365")
+    assert caption.count() == 1
+    other = open_app(_path_and_query(overview_link))
+    assert _answer(other) == made
+    fresh = open_app("/?trials=1000")
+    assert _answer(fresh) != made or "guarantee.days" not in _share_link(fresh)
+
+
+def test_bad_link_says_what_was_wrong_and_falls_back(open_app) -> None:
+    page = open_app("/compare?trials=many&guarantee.days=99999&scenario=nope&present=maybe")
+    warning = page.locator("[data-testid='stAlertContentWarning']").inner_text()
+    assert "trials: expected a whole number, got 'many'" in warning
+    assert "guarantee.days: must be a whole number of days from 1 to 3,650" in warning
+    assert "no scenario file named 'nope'" in warning
+    assert "present: expected 1 or 0" in warning
+    assert "simulated futures" in _answer(page)
+    assert not app_errors(page)
+    link = _share_link(page)
+    assert "guarantee.days" not in link and "scenario=baseline" in link
+
+
+def test_oversized_link_is_refused(open_app) -> None:
+    page = open_app("/?trials=500&guarantee.days=" + "1" * 5000)
+    warning = page.locator("[data-testid='stAlertContentWarning']").inner_text()
+    assert "more than this app accepts" in warning
+    assert "simulated futures" in _answer(page)
+
+
+def test_link_trials_are_capped(open_app) -> None:
+    page = open_app("/?trials=900000")
+    warning = page.locator("[data-testid='stAlertContentWarning']").inner_text()
+    assert "trials: capped at 20,000" in warning
+    assert "trials=20000" in _share_link(page)

@@ -1,0 +1,961 @@
+"""The scenario editor: every field of the file as an input, validated as it is typed.
+
+The editor works on a *draft*, kept in the session: the file data being edited, where it came
+from (a library file with the version that was opened, an upload, or a new scenario) and a
+generation number that names its widgets. Each run reads the widgets into plain file data and
+validates the whole of it with `sim.scenario.build_scenario`; every problem is shown beside the
+field its dotted path names (and listed at the top, because tabs hide fields).
+
+While the draft belongs to the file shown in the sidebar, its valid field changes are the
+app's field overrides (`ui.state.set_overrides`): every page shows them and the share link
+carries them. Name, description and variant changes travel only when saved.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from sim.distributions import uncertain_fields
+from sim.scenario import (
+    MAX_FILE_BYTES,
+    FieldInfo,
+    Scenario,
+    ScenarioError,
+    apply_overrides,
+    build_scenario,
+    changed_fields,
+    dotted_to_nested,
+    dump_scenario,
+    field_catalog,
+    load_scenario_text,
+    parse_yaml,
+)
+from ui import format as fmt
+from ui.library import (
+    LibraryError,
+    ScenarioConflictError,
+    ScenarioExistsError,
+    library_dir,
+    list_stems,
+    read_entry,
+    save_scenario,
+    scenario_path,
+    slugify,
+)
+from ui.state import PageContext, format_param, open_scenario, set_overrides
+
+DRAFT_KEY = "_editor_draft"
+#: Widget generations, unique in the process: a new draft never meets an old draft's widgets.
+_GENERATIONS = itertools.count(1)
+_UPLOAD_DONE_KEY = "_editor_upload_done"
+
+#: The forms a value may take, as offered in the editor (beta only for rates).
+FORM_LABELS: dict[str, str] = {
+    "number": "A number",
+    "range": "90% range (low–high)",
+    "uniform": "Uniform (min–max)",
+    "triangular": "Triangular (min, mode, max)",
+    "normal": "Normal (mean, sd)",
+    "beta": "Beta (a, b)",
+}
+FORM_PARAMS: dict[str, tuple[str, ...]] = {
+    "number": ("value",),
+    "range": ("low", "high"),
+    "uniform": ("min", "max"),
+    "triangular": ("min", "mode", "max"),
+    "normal": ("mean", "sd"),
+    "beta": ("a", "b"),
+}
+PARAM_LABELS: dict[str, str] = {
+    "value": "Value", "low": "Low (5th percentile)", "high": "High (95th percentile)",
+    "min": "Min", "mode": "Most likely", "max": "Max", "mean": "Mean", "sd": "Std. deviation",
+    "a": "a (successes)", "b": "b (failures)",
+}
+#: Editor tabs: title and the file sections they hold, in file order.
+TABS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Simulation & finance", ("simulation", "finance")),
+    ("Market & budget", ("market", "budget")),
+    ("Cold traffic", ("cold",)),
+    ("Warm leads", ("warm",)),
+    ("Existing buyers", ("hot",)),
+    ("Orders & guarantee", ("orders", "guarantee")),
+)
+SECTION_TITLES: dict[str, str] = {
+    "simulation": "Simulation", "finance": "Finance", "market": "Market",
+    "budget": "Budget", "cold": "Cold traffic: people who do not know us yet",
+    "warm": "Warm leads: people who know us but have not bought",
+    "hot": "Existing buyers: keep them and make them buy again", "orders": "Orders",
+    "guarantee": "Money-back guarantee",
+}
+CHURN_MODELS = {"monthly": "Constant monthly churn",
+                "sbg": "Churn that falls with tenure (shifted-beta-geometric)"}
+_SBG_DEFAULTS = {"alpha": 0.7, "beta": 1.2}
+_MONTHLY_DEFAULT = 0.10
+_VARIANT_HELP = ("One change per line as `dotted.path: value`, for example `guarantee.days: 365`, "
+                 "`budget.split: {cold: 0.8, warm: 0.2, hot: 0}` or "
+                 "`orders.first_value: {low: 50, high: 90}`. Lines starting with # are notes.")
+
+
+# --------------------------------------------------------------------------------------------
+# Values: file form <-> editor form.
+
+
+def value_form(value: Any) -> str:
+    """Return the editor form of a file value: number, range, uniform, triangular, normal..."""
+    if isinstance(value, Mapping):
+        if "dist" in value:
+            return str(value["dist"]) if value["dist"] in FORM_PARAMS else "number"
+        return "range"
+    return "number"
+
+
+def value_params(value: Any) -> dict[str, Any]:
+    """Return a file value's parameters keyed as in FORM_PARAMS (a number -> {"value": x})."""
+    if isinstance(value, Mapping):
+        return {key: item for key, item in value.items() if key != "dist"}
+    return {"value": value}
+
+
+def value_centre(value: Any) -> float:
+    """Return a typical number of a file value (its middle), used to prefill another form."""
+    params = value_params(value)
+    try:
+        form = value_form(value)
+        if form == "range":
+            low, high = float(params["low"]), float(params["high"])
+            return math.sqrt(low * high) if low > 0 and high > 0 else (low + high) / 2
+        if form == "uniform":
+            return (float(params["min"]) + float(params["max"])) / 2
+        if form == "triangular":
+            return float(params["mode"])
+        if form == "normal":
+            return float(params["mean"])
+        if form == "beta":
+            return float(params["a"]) / (float(params["a"]) + float(params["b"]))
+        return float(params["value"])
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return 0.0
+
+
+def _round(x: float) -> float:
+    """Round to 4 significant digits (prefilled numbers should look typed, not computed)."""
+    return float(f"{x:.4g}")
+
+
+def form_defaults(form: str, centre: float, kind: str) -> dict[str, float]:
+    """Return starting parameters of a form around a typical value (kept inside a rate's 0-1)."""
+    low, high = centre * 0.75, centre * 1.25
+    if kind == "rate" and high >= 1.0:
+        high = (1.0 + centre) / 2
+    if form == "number":
+        return {"value": _round(centre)}
+    if form == "range":
+        return {"low": _round(low), "high": _round(high)}
+    if form == "uniform":
+        return {"min": _round(low), "max": _round(high)}
+    if form == "triangular":
+        return {"min": _round(low), "mode": _round(centre), "max": _round(high)}
+    if form == "normal":
+        return {"mean": _round(centre), "sd": _round(abs(centre) * 0.1 or 1.0)}
+    share = min(max(centre, 0.01), 0.99)
+    return {"a": _round(20 * share), "b": _round(20 * (1 - share))}
+
+
+def number_text(value: Any) -> str:
+    """Return a number as it is shown in an input box (plain digits, no exponent)."""
+    if value is None:
+        return ""
+    return format_param(value)
+
+
+def parse_number(text: str) -> int | float:
+    """Read a number typed by a person: '2,000,000', '$45', '5%' (= 0.05), '1e-4'.
+
+    Returns an int for whole numbers typed without a decimal point; raises ValueError with a
+    readable message otherwise.
+    """
+    cleaned = text.strip().replace(",", "").replace("_", "").replace(" ", "")
+    cleaned = cleaned.removeprefix("$")
+    percent = cleaned.endswith("%")
+    cleaned = cleaned.removesuffix("%")
+    if not cleaned:
+        raise ValueError("enter a number")
+    if not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", cleaned):
+        raise ValueError(f"{text.strip()!r} is not a number (type digits such as 1500 or 0.05)")
+    number = float(cleaned)
+    if percent:
+        return number / 100
+    if re.fullmatch(r"[-+]?\d+", cleaned) and abs(number) < 1e15:
+        return int(cleaned)
+    return number
+
+
+def form_value(form: str, params: Mapping[str, Any]) -> Any:
+    """Return the file value of a form and its parameters."""
+    if form == "number":
+        return params["value"]
+    if form == "range":
+        return {"low": params["low"], "high": params["high"]}
+    return {"dist": form, **{name: params[name] for name in FORM_PARAMS[form]}}
+
+
+def _readable(x: Any) -> str:
+    """A number for reading: thousands separated (2,000,000), small ones as typed (0.005)."""
+    if isinstance(x, int | float) and not isinstance(x, bool) and abs(x) >= 10_000:
+        return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
+    return format_param(x)
+
+
+def describe_value(value: Any, unit: str = "") -> str:
+    """Return a file value in words: '$6 to $14 (90% range)', '0 to 0.04 (uniform)',
+    '30 days', '$50,000 per month' (units starting with $ go before the number)."""
+    money = unit.startswith("$")
+    prefix = "$" if money else ""
+    rest = unit[1:].strip() if money else unit
+    suffix = f" {rest}" if rest else ""
+    form = value_form(value)
+    params = {key: prefix + _readable(item) for key, item in value_params(value).items()}
+    if form == "number":
+        return f"{params['value']}{suffix}"
+    if form == "range":
+        return f"{params['low']} to {params['high']}{suffix} (90% range)"
+    if form == "uniform":
+        return f"{params['min']} to {params['max']}{suffix} (uniform)"
+    if form == "triangular":
+        return (f"{params['min']} to {params['max']}{suffix}, most likely {params['mode']} "
+                "(triangular)")
+    if form == "normal":
+        return f"{params['mean']}{suffix} ± {params['sd']} (normal)"
+    return f"beta(a = {_readable(value['a'])}, b = {_readable(value['b'])})"
+
+
+# --------------------------------------------------------------------------------------------
+# Paths in plain file data.
+
+
+def get_path(data: Mapping[str, Any], path: str) -> Any:
+    """Return the value at a dotted path of file data (None when absent)."""
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set the value at a dotted path of file data, creating sections on the way."""
+    parts = path.split(".")
+    node = data
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[parts[-1]] = value
+
+
+def _leaf_paths() -> frozenset[str]:
+    return frozenset(info.path for info in field_catalog())
+
+
+def overrides_to_text(overrides: Mapping[str, Any]) -> str:
+    """Return a variant's overrides as editor text: one `dotted.path: value` line per field."""
+    leaves = _leaf_paths()
+    lines: list[str] = []
+
+    def walk(node: Mapping[str, Any], prefix: str) -> None:
+        for key, value in node.items():
+            path = f"{prefix}{key}"
+            if isinstance(value, Mapping) and path not in leaves:
+                walk(value, path + ".")
+            else:
+                lines.append(f"{path}: {format_param(value)}")
+
+    walk(overrides, "")
+    return "\n".join(lines)
+
+
+def text_to_overrides(text: str, where: str) -> dict[str, Any]:
+    """Read a variant's editor text into nested overrides; ScenarioError names `where`."""
+    def relabel(problems: list[str]) -> list[str]:
+        return [f"{where}: {p.split(': ', 1)[-1]}" for p in problems]
+
+    try:
+        data = parse_yaml(text, what="variant")
+    except ScenarioError as error:
+        raise ScenarioError(relabel(error.problems)) from None
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise ScenarioError([f"{where}: write one change per line as dotted.path: value "
+                             "(for example guarantee.days: 365)"])
+    try:
+        return dotted_to_nested({str(key): value for key, value in data.items()})
+    except ScenarioError as error:
+        raise ScenarioError(relabel(error.problems)) from None
+
+
+def place_problems(problems: list[str], slots: list[str]) -> dict[str, list[str]]:
+    """Return problems grouped by the slot they belong beside (the longest matching path).
+
+    A problem "budget.split.cold: ..." goes to slot "budget.split.cold" if it exists, else
+    "budget.split", else "budget"; problems matching no slot go to "" (shown at the top).
+    """
+    by_length = sorted(slots, key=len, reverse=True)
+    placed: dict[str, list[str]] = {}
+    for problem in problems:
+        target = ""
+        for slot in by_length:
+            if slot and (problem.startswith(slot + ": ") or problem.startswith(slot + ".")):
+                target = slot
+                break
+        placed.setdefault(target, []).append(problem)
+    return placed
+
+
+# --------------------------------------------------------------------------------------------
+# The draft.
+
+
+@dataclass
+class Draft:
+    """What the editor is working on (kept in the session between runs).
+
+    loaded: file data the current widgets were created from (their defaults); data: the latest
+    file data read from the widgets; stem/modified_ns/sha256: the library file and the version
+    that was opened (None for a new or uploaded scenario); pushed: canonical text of the app's
+    scenario this draft's fields were last made to match.
+    """
+
+    loaded: dict[str, Any]
+    origin: str
+    stem: str | None = None
+    modified_ns: int = 0
+    sha256: str = ""
+    pushed: str | None = None
+    generation: int = field(default_factory=lambda: next(_GENERATIONS))
+    data: dict[str, Any] = field(default_factory=dict)
+    variants: list[dict[str, Any]] = field(default_factory=list)
+    next_id: int = 0
+    confirm: tuple[str, int, str] | None = None
+    conflict: str | None = None
+    notice: str | None = None
+
+    def __post_init__(self) -> None:
+        self.data = copy.deepcopy(self.loaded)
+        self.variants = []
+        for name, overrides in (self.loaded.get("variants") or {}).items():
+            self.add_variant(str(name), overrides_to_text(overrides))
+
+    def add_variant(self, name: str, text: str = "") -> None:
+        """Append a variant row (a fresh widget id, so nothing is inherited)."""
+        self.variants.append({"id": self.next_id, "name": name, "text": text})
+        self.next_id += 1
+
+    def prefix(self) -> str:
+        """Return the prefix of this generation's widget keys."""
+        return f"ed{self.generation}:"
+
+    def reload_widgets(self) -> None:
+        """Recreate every widget from the latest data (after a page switch or a reload)."""
+        self.loaded = copy.deepcopy(self.data)
+        self.generation = next(_GENERATIONS)
+
+
+def draft_from_scenario(scenario: Scenario, origin: str, stem: str | None = None) -> Draft:
+    """Return a draft of a scenario; with `stem`, tied to that library file as it is now."""
+    draft = Draft(loaded=scenario.to_file_dict(), origin=origin, stem=stem)
+    if stem is not None:
+        entry = read_entry(stem)
+        draft.modified_ns, draft.sha256 = entry.modified_ns, entry.sha256
+    return draft
+
+
+def _open_context(context: PageContext) -> Draft:
+    draft = draft_from_scenario(context.scenario, f"opened from {context.stem}.yaml",
+                                context.stem)
+    draft.pushed = context.scenario.canonical()
+    return draft
+
+
+def ensure_draft(context: PageContext) -> Draft:
+    """Return the session's draft, (re)opening the sidebar's file when the draft is not
+    about it, and following field changes made on other pages."""
+    state = st.session_state
+    draft: Draft | None = state.get(DRAFT_KEY)
+    if draft is None or (draft.stem is not None and draft.stem != context.stem):
+        previous = draft
+        draft = _open_context(context)
+        if previous is not None and previous.stem is not None:
+            draft.notice = (f"Opened {context.stem}.yaml (picked in the sidebar); edits to "
+                            f"{previous.stem}.yaml that were not saved were left behind.")
+        state[DRAFT_KEY] = draft
+    elif (draft.stem == context.stem and draft.conflict is None
+          and read_entry(context.stem).sha256 == draft.sha256
+          and draft.pushed != context.scenario.canonical()):
+        # Another page or the sidebar changed fields: show them, keep name and variants.
+        data = context.scenario.to_file_dict()
+        for key in ("name", "description", "variants"):
+            data[key] = draft.data.get(key, data[key])
+        draft.data = data
+        draft.pushed = context.scenario.canonical()
+        draft.reload_widgets()
+    if draft.stem is not None and draft.conflict is None:
+        entry = read_entry(draft.stem)
+        if entry.modified_ns and entry.sha256 != draft.sha256:
+            draft.conflict = (f"{draft.stem}.yaml was changed on disk since you opened it "
+                              "(by another window or person).")
+    if f"{draft.prefix()}name" not in state:
+        # Widgets are forgotten when their page is not shown: rebuild them from the data.
+        draft.reload_widgets()
+    return draft
+
+
+# --------------------------------------------------------------------------------------------
+# Widgets.
+
+
+@dataclass
+class EditorResult:
+    """What the widgets hold this run: file data, the scenario (None if invalid), problems."""
+
+    data: dict[str, Any]
+    scenario: Scenario | None
+    problems: list[str]
+
+
+def _field_label(info: FieldInfo) -> str:
+    return f"{info.label} ({info.unit})" if info.unit else info.label
+
+
+def _field_row(info: FieldInfo, loaded_value: Any, key: str) -> tuple[Any, Any, str | None]:
+    """Draw one field (label, unit, help; form; parameters) and return
+    (file value, slot for its messages, problem with the typed text or None)."""
+    label_col, form_col, value_col = st.columns([5, 3, 6])
+    with label_col:
+        st.markdown(f"**{_field_label(info)}**")
+        st.caption(f"{info.help} `{info.path}`")
+    loaded_form = value_form(loaded_value) if loaded_value is not None else "number"
+    form = "number"
+    with form_col:
+        if info.uncertain_allowed:
+            forms = [name for name in FORM_LABELS if name != "beta" or info.kind == "rate"]
+            form = st.selectbox(
+                f"Form of {info.label}", forms,
+                index=forms.index(loaded_form) if loaded_form in forms else 0,
+                format_func=FORM_LABELS.__getitem__, key=f"{key}:form",
+                label_visibility="collapsed",
+                help="A number, or an uncertain value: each simulated future draws its own.")
+    params = FORM_PARAMS[form]
+    if form == loaded_form and loaded_value is not None:
+        defaults = value_params(loaded_value)
+    else:
+        defaults = form_defaults(form, value_centre(loaded_value), info.kind)
+    typed: dict[str, Any] = {}
+    problem = None
+    with value_col:
+        columns = st.columns(len(params))
+        for column, param in zip(columns, params, strict=True):
+            with column:
+                label = PARAM_LABELS[param] if len(params) > 1 else f"{info.label} value"
+                text = st.text_input(
+                    label, value=number_text(defaults.get(param)), key=f"{key}:{form}:{param}",
+                    label_visibility="visible" if len(params) > 1 else "collapsed")
+            try:
+                typed[param] = parse_number(text)
+            except ValueError as error:
+                where = info.path if form == "number" else f"{info.path}.{param}"
+                problem = problem or f"{where}: {error}"
+                typed[param] = text
+        slot = st.container()
+    return form_value(form, typed), slot, problem
+
+
+def _choice_row(info: FieldInfo, loaded_value: Any, key: str) -> tuple[Any, Any]:
+    label_col, input_col = st.columns([5, 9])
+    with label_col:
+        st.markdown(f"**{_field_label(info)}**")
+        st.caption(f"{info.help} `{info.path}`")
+    options = ["expected", "random"]
+    with input_col:
+        value = st.selectbox(info.label, options,
+                             index=options.index(loaded_value) if loaded_value in options else 0,
+                             key=f"{key}:choice", label_visibility="collapsed")
+        slot = st.container()
+    return value, slot
+
+
+def _section(section: str, draft: Draft, data: dict[str, Any], slots: dict[str, Any],
+             local: list[str]) -> None:
+    """Draw every field of one file section and write the typed values into `data`."""
+    st.subheader(SECTION_TITLES.get(section, section.capitalize()))
+    prefix = draft.prefix()
+    for info in field_catalog():
+        if not info.path.startswith(section + "."):
+            continue
+        if info.path.startswith("hot.churn."):
+            if info.path == "hot.churn.monthly":
+                _churn(draft, data, slots, local)
+            continue
+        loaded_value = get_path(draft.loaded, info.path)
+        if info.kind == "choice":
+            value, slots[info.path] = _choice_row(info, loaded_value, prefix + info.path)
+        else:
+            value, slots[info.path], problem = _field_row(info, loaded_value,
+                                                          prefix + info.path)
+            if problem:
+                local.append(problem)
+        set_path(data, info.path, value)
+        if info.path == "budget.split.hot":
+            slots["budget.split"] = st.container()
+
+
+def _churn(draft: Draft, data: dict[str, Any], slots: dict[str, Any], local: list[str]) -> None:
+    """Churn is either constant (monthly) or falls with tenure (sBG alpha, beta)."""
+    prefix = draft.prefix()
+    loaded = get_path(draft.loaded, "hot.churn") or {}
+    loaded_model = "sbg" if isinstance(loaded, Mapping) and "sbg" in loaded else "monthly"
+    models = list(CHURN_MODELS)
+    model = st.radio("Churn model", models, index=models.index(loaded_model),
+                     format_func=CHURN_MODELS.__getitem__, key=f"{prefix}hot.churn:model",
+                     horizontal=True,
+                     help="sBG: customers differ, so the ones who stay churn less and less.")
+    slots["hot.churn"] = st.container()
+    infos = {info.path: info for info in field_catalog()}
+    if model == "monthly":
+        paths = ["hot.churn.monthly"]
+        fallback = {"hot.churn.monthly": _MONTHLY_DEFAULT}
+    else:
+        paths = ["hot.churn.sbg.alpha", "hot.churn.sbg.beta"]
+        fallback = {f"hot.churn.sbg.{k}": v for k, v in _SBG_DEFAULTS.items()}
+    churn: dict[str, Any] = {}
+    for path in paths:
+        loaded_value = get_path(draft.loaded, path)
+        if loaded_value is None:
+            loaded_value = fallback[path]
+        value, slots[path], problem = _field_row(infos[path], loaded_value, prefix + path)
+        if problem:
+            local.append(problem)
+        set_path(churn, path.removeprefix("hot.churn."), value)
+    set_path(data, "hot.churn", churn)
+
+
+def _variants(draft: Draft, data: dict[str, Any], slots: dict[str, Any],
+              local: list[str]) -> None:
+    """Draw the variant rows (name, changes, remove) and write them into `data`."""
+    st.subheader("Variants")
+    st.caption("A variant is the base plan with a few fields changed. The Overview and Compare "
+               "pages run every variant on the same simulated futures as the base plan. "
+               + _VARIANT_HELP)
+    prefix = draft.prefix()
+    variants: dict[str, Any] = {}
+    for row in draft.variants:
+        key = f"{prefix}v{row['id']}"
+        name_col, text_col, remove_col = st.columns([4, 8, 2], vertical_alignment="top")
+        with name_col:
+            name = st.text_input("Variant name", value=row["name"], key=f"{key}:name",
+                                 max_chars=120).strip()
+        with text_col:
+            text = st.text_area("Changes from the base plan (dotted.path: value)",
+                                value=row["text"], key=f"{key}:text", height=110)
+        with remove_col:
+            st.button("Remove", key=f"{key}:remove", on_click=_remove_variant,
+                      args=(draft, row["id"]), icon=":material/delete:",
+                      help="Remove this variant (saved only when you save).")
+        with text_col:
+            slot = st.container()
+        if not name:
+            where = f"variants.(row {row['id'] + 1})"
+            slots[where] = slot
+            local.append(f"{where}: give the variant a name")
+            continue
+        where = f"variants.{name}"
+        slots[where] = slot
+        if name in variants:
+            local.append(f"{where}: two variants are called {name!r}; names must differ")
+            continue
+        try:
+            variants[name] = text_to_overrides(text, where)
+        except ScenarioError as error:
+            local.extend(error.problems)
+            variants[name] = {}
+    st.button("Add a variant", key=f"{prefix}add_variant", on_click=_add_variant,
+              args=(draft,), icon=":material/add:")
+    data["variants"] = variants
+
+
+def _add_variant(draft: Draft) -> None:
+    names = {row["name"] for row in draft.variants}
+    name, number = "New variant", 2
+    while name in names:
+        name, number = f"New variant {number}", number + 1
+    draft.add_variant(name, "")
+
+
+def _remove_variant(draft: Draft, row_id: int) -> None:
+    draft.variants = [row for row in draft.variants if row["id"] != row_id]
+
+
+def _same_place(path: str, others: set[str]) -> bool:
+    """True when `path` is one of `others`, inside one, or contains one."""
+    return any(path == other or path.startswith(other + ".") or other.startswith(path + ".")
+               for other in others)
+
+
+def _show(slot: Any, problems: list[str]) -> None:
+    with slot:
+        st.error("\n".join(f"- {problem}" for problem in problems)
+                 if len(problems) > 1 else problems[0], icon=":material/error:")
+
+
+def editor_widgets(draft: Draft) -> EditorResult:
+    """Draw the whole editor for the draft; validate; show each problem beside its field."""
+    prefix = draft.prefix()
+    data: dict[str, Any] = copy.deepcopy(draft.data)
+    slots: dict[str, Any] = {}
+    local: list[str] = []
+    top = st.container()
+    name_col, description_col = st.columns([2, 3])
+    with name_col:
+        name = st.text_input("Scenario name", value=str(draft.loaded.get("name", "")),
+                             key=f"{prefix}name", max_chars=120,
+                             help="Shown on every page; the file name is made from it.")
+        slots["name"] = st.container()
+    with description_col:
+        description = st.text_area("Description", value=str(draft.loaded.get("description",
+                                                                              "")),
+                                   key=f"{prefix}description", max_chars=2000, height=80,
+                                   help="One or two sentences shown under every page title: "
+                                        "what business this is and where the numbers come "
+                                        "from.")
+        slots["description"] = st.container()
+    data["name"], data["description"] = name.strip(), description.strip()
+    # Static tab titles: a title that changes would reset the open tab.
+    tabs = st.tabs([title for title, _ in TABS] + ["Variants"])
+    for tab, (_, sections) in zip(tabs, TABS, strict=False):
+        with tab:
+            for section in sections:
+                _section(section, draft, data, slots, local)
+    with tabs[-1]:
+        _variants(draft, data, slots, local)
+    draft.data = data
+    bad_paths = {problem.split(": ", 1)[0] for problem in local}
+    problems = list(local)
+    scenario = None
+    try:
+        scenario = build_scenario(data)
+    except ScenarioError as error:
+        # A field whose text is not a number already has its own, clearer message.
+        problems.extend(p for p in error.problems
+                        if not _same_place(p.split(": ", 1)[0], bad_paths))
+    if local:
+        scenario = None
+    placed = place_problems(problems, list(slots))
+    for where, messages in placed.items():
+        if where:
+            _show(slots[where], messages)
+    if problems:
+        with top:
+            count = len(problems)
+            lines = "\n".join(f"- {p}" for p in problems)
+            st.error(f"**{count} problem{'s' if count > 1 else ''} to fix** (each is also "
+                     f"shown beside its field):\n{lines}", icon=":material/error:")
+    return EditorResult(data, scenario, problems)
+
+
+# --------------------------------------------------------------------------------------------
+# Keeping the app's overrides in step, saving, uploading.
+
+
+def push_overrides(draft: Draft, result: EditorResult, context: PageContext) -> bool:
+    """Make the app's field overrides equal the draft's field changes; True if they changed.
+
+    Only while the draft belongs to the sidebar's file, is valid and has no conflict.
+    """
+    if (result.scenario is None or draft.stem != context.stem or draft.conflict
+            or draft.sha256 != read_entry(context.stem).sha256):
+        return False
+    wanted = changed_fields(context.saved, result.scenario)
+    if wanted == context.overrides:
+        return False
+    set_overrides(wanted)
+    draft.pushed = apply_overrides(context.saved, wanted).canonical()
+    return True
+
+
+def free_stem(stem: str) -> str:
+    """Return `stem`, or `stem-2`, `stem-3`... whichever names no library file yet."""
+    candidate, number = stem, 2
+    while scenario_path(candidate).exists():
+        suffix = f"-{number}"
+        candidate = f"{stem[:80 - len(suffix)]}{suffix}"
+        number += 1
+    return candidate
+
+
+def _after_save(draft: Draft, stem: str, context: PageContext) -> None:
+    entry = read_entry(stem)
+    draft.stem, draft.modified_ns, draft.sha256 = stem, entry.modified_ns, entry.sha256
+    draft.origin = f"opened from {stem}.yaml"
+    draft.confirm = draft.conflict = None
+    if entry.scenario is not None:
+        draft.pushed = entry.scenario.canonical()
+    draft.notice = (f"Saved to {scenario_path(stem)}. It is in the sidebar's list; its share "
+                    "link is at the bottom of the page.")
+    set_overrides({})
+    if stem != context.stem:
+        open_scenario(stem)
+
+
+def _save(draft: Draft, scenario: Scenario, stem: str, context: PageContext,
+          expected: tuple[int, str] | None) -> None:
+    """Save and rerun; a refused save is recorded on the draft and shown."""
+    try:
+        if expected is None:
+            save_scenario(stem, scenario, overwrite=False)
+        else:
+            save_scenario(stem, scenario, expected_mtime_ns=expected[0],
+                          expected_sha256=expected[1])
+    except ScenarioConflictError as error:
+        draft.confirm = None
+        draft.conflict = str(error)
+        st.rerun()
+    except ScenarioExistsError as error:
+        draft.confirm = None
+        draft.notice = None
+        st.session_state["_editor_save_error"] = str(error)
+        st.rerun()
+    except (LibraryError, OSError, ValueError) as error:
+        st.session_state["_editor_save_error"] = f"Could not save: {error}"
+        st.rerun()
+    _after_save(draft, stem, context)
+    st.rerun()
+
+
+def save_panel(draft: Draft, result: EditorResult, context: PageContext) -> None:
+    """Save to the library: the target, the overwrite question and conflicts."""
+    scenario = result.scenario
+    named = slugify(result.data.get("name") or "scenario")
+    error = st.session_state.pop("_editor_save_error", None)
+    if error:
+        st.error(error, icon=":material/error:")
+    if draft.conflict:
+        _conflict_panel(draft, scenario, context)
+        return
+    if scenario is None:
+        st.info("Fix the problems above to save or download this scenario.",
+                icon=":material/info:")
+        return
+    targets = [named]
+    if draft.stem is not None and draft.stem != named:
+        targets = [draft.stem, named]
+    labels = {draft.stem: f"Update {draft.stem}.yaml (the file you opened)",
+              named: f"{named}.yaml (named after the scenario)"}
+    target = targets[0]
+    if len(targets) > 1:
+        target = st.radio("Save to", targets, format_func=labels.__getitem__,
+                          key=f"{draft.prefix()}save_target", horizontal=True)
+    else:
+        st.markdown(f"Saves to **{target}.yaml** in `{library_dir()}` (the file name is made "
+                    "from the scenario name).")
+    if draft.confirm and draft.confirm[0] == target:
+        existing = read_entry(target)
+        who = (f"“{existing.scenario.name}”" if existing.scenario else "a file that does not "
+               "load")
+        st.warning(f"{target}.yaml already exists ({who}). Replace it with this scenario?",
+                   icon=":material/warning:")
+        yes, no, _ = st.columns([2, 1, 4])
+        if yes.button("Replace it", key="editor_confirm_replace", type="primary",
+                      icon=":material/save:"):
+            _save(draft, scenario, target, context, draft.confirm[1:])
+        if no.button("Cancel", key="editor_cancel_replace"):
+            draft.confirm = None
+            st.rerun()
+        return
+    if st.button(f"Save {target}.yaml", key="editor_save", type="primary",
+                 icon=":material/save:"):
+        existing = read_entry(target)
+        if existing.modified_ns:
+            if target == draft.stem:
+                # The file you opened: replace exactly the version you opened.
+                draft.confirm = (target, draft.modified_ns, draft.sha256)
+            else:
+                draft.confirm = (target, existing.modified_ns, existing.sha256)
+            st.rerun()
+        _save(draft, scenario, target, context, None)
+
+
+def _conflict_panel(draft: Draft, scenario: Scenario | None, context: PageContext) -> None:
+    st.error(f"{draft.conflict} Nothing was saved over it. Reload the file (your edits here "
+             "are dropped) or save your version as a new file.", icon=":material/sync_problem:")
+    reload_col, copy_col, _ = st.columns([3, 3, 2])
+    if reload_col.button(f"Reload {draft.stem}.yaml from disk", key="editor_reload_conflict",
+                         icon=":material/refresh:"):
+        reopen(draft, context)
+    if scenario is not None:
+        name = f"{scenario.name} (copy)"[:120]
+        stem = free_stem(slugify(name))
+        if copy_col.button(f"Save my version as {stem}.yaml", key="editor_save_copy",
+                           icon=":material/save_as:"):
+            copied = scenario.model_copy(update={"name": name})
+            _save(draft, copied, stem, context, None)
+    else:
+        copy_col.caption("Fix the problems above to save your version as a new file.")
+
+
+def reopen(draft: Draft | None, context: PageContext) -> None:
+    """Drop the draft and open the sidebar's file as it is on disk now; reruns."""
+    set_overrides({})
+    st.session_state.pop(DRAFT_KEY, None)
+    if draft is not None and draft.stem is not None and draft.stem in list_stems():
+        open_scenario(draft.stem)
+    st.rerun()
+
+
+def start_new(context: PageContext) -> None:
+    """Replace the draft with a new scenario (schema defaults); reruns."""
+    draft = draft_from_scenario(Scenario(name="New scenario",
+                                         description="Describe the business in one "
+                                                     "sentence."),
+                                "a new scenario (schema defaults)")
+    draft.notice = ("Started a new scenario from the defaults. Give it a name, fill in the "
+                    "fields and save it.")
+    st.session_state[DRAFT_KEY] = draft
+    st.rerun()
+
+
+def download_button(result: EditorResult) -> None:
+    """Offer the scenario as a YAML file (exactly what Save would write)."""
+    if result.scenario is None:
+        st.button("Download YAML", disabled=True, key="editor_download_disabled",
+                  icon=":material/download:", help="Fix the problems first.")
+        return
+    stem = slugify(result.scenario.name)
+    st.download_button("Download YAML", data=dump_scenario(result.scenario),
+                       file_name=f"{stem}.yaml", mime="application/x-yaml",
+                       on_click="ignore", key="editor_download", icon=":material/download:")
+
+
+def upload_panel(on_loaded: Callable[[Scenario, str], None]) -> None:
+    """Read an uploaded YAML file (capped, validated); call on_loaded for a good one.
+
+    A bad file lists every problem by its dotted path; nothing is written anywhere.
+    """
+    upload = st.file_uploader("Upload a scenario YAML file", type=["yaml", "yml"],
+                              key="editor_upload", max_upload_size=1,
+                              help=f"At most {MAX_FILE_BYTES // 1024} KB. It opens here for "
+                                   "review; the library changes only when you save.")
+    if upload is None:
+        return
+    done = st.session_state.get(_UPLOAD_DONE_KEY)
+    if done and done[0] == upload.file_id:
+        if done[1]:
+            _upload_problems(upload.name, done[1])
+        return
+    raw = upload.getvalue()
+    problems: list[str] = []
+    if len(raw) > MAX_FILE_BYTES:
+        problems = [f"(file): {upload.name} is {len(raw) // 1024} KB; the limit is "
+                    f"{MAX_FILE_BYTES // 1024} KB"]
+    else:
+        try:
+            scenario = load_scenario_text(raw)
+        except ScenarioError as error:
+            problems = error.problems
+    st.session_state[_UPLOAD_DONE_KEY] = (upload.file_id, problems)
+    if problems:
+        _upload_problems(upload.name, problems)
+        return
+    on_loaded(scenario, upload.name)
+
+
+def _upload_problems(name: str, problems: list[str]) -> None:
+    lines = "\n".join(f"- `{p.split(': ', 1)[0]}`: {p.split(': ', 1)[-1]}" for p in problems)
+    st.error(f"**{name} cannot be used** — nothing was opened or saved; the library is "
+             f"unchanged. {len(problems)} problem{'s' if len(problems) > 1 else ''}:\n{lines}",
+             icon=":material/error:")
+
+
+def open_upload(scenario: Scenario, file_name: str) -> None:
+    """Put an uploaded scenario in the editor as a new, unsaved draft; reruns."""
+    draft = draft_from_scenario(scenario, f"uploaded from {file_name}")
+    draft.notice = (f"Opened {file_name} (“{scenario.name}”). Review it, then save it to add "
+                    f"it to the library as {slugify(scenario.name)}.yaml.")
+    st.session_state[DRAFT_KEY] = draft
+    st.rerun()
+
+
+# --------------------------------------------------------------------------------------------
+# Read-only view and the page's sentence.
+
+
+def scenario_table(scenario: Scenario) -> pd.DataFrame:
+    """Return every field of a scenario as rows: section, field, value in words, dotted path."""
+    data = scenario.to_file_dict()
+    rows = []
+    for info in field_catalog():
+        value = get_path(data, info.path)
+        if value is None:
+            continue
+        section = info.path.split(".", 1)[0]
+        rows.append({"Section": SECTION_TITLES.get(section, section).split(":")[0],
+                     "Field": info.label,
+                     "Value": describe_value(value, "" if info.unit in ("", "share") else
+                                             info.unit),
+                     "Path": info.path})
+    return pd.DataFrame(rows)
+
+
+def editor_sentence(draft: Draft, result: EditorResult) -> str:
+    """Return the page's one-sentence answer: is the scenario usable, and is it saved?"""
+    if result.scenario is None:
+        count = len(result.problems)
+        where = "each is shown beside its field" if count > 1 else "it is shown beside its field"
+        return (f"This scenario has {count} problem{'s' if count > 1 else ''} to fix before it "
+                f"can be saved or simulated; {where}.")
+    scenario = result.scenario
+    shape = (f"{scenario.simulation.horizon_months} months, "
+             f"{len(uncertain_fields(scenario))} uncertain inputs, "
+             f"{len(scenario.variants)} variant{'s' if len(scenario.variants) != 1 else ''}")
+    if draft.stem is None:
+        return (f"“{scenario.name}” is valid ({shape}) and not saved yet: save it to add "
+                f"{slugify(scenario.name)}.yaml to the library.")
+    entry = read_entry(draft.stem)
+    if entry.scenario is not None and entry.scenario.canonical() == scenario.canonical():
+        return f"“{scenario.name}” is valid and saved in {draft.stem}.yaml ({shape})."
+    changed = (changed_fields(entry.scenario, scenario) if entry.scenario is not None else {})
+    if len(changed) == 1:
+        words = "1 changed field from {stem}.yaml is"
+    elif changed:
+        words = f"{len(changed)} changed fields from {{stem}}.yaml are"
+    else:
+        words = "changes to the name, description or variants of {stem}.yaml are"
+    return (f"“{scenario.name}” is valid ({shape}); {words.format(stem=draft.stem)} "
+            "not saved yet.")
+
+
+def presenter_view(context: PageContext) -> None:
+    """Show the scenario read-only (presenter mode): every field in words."""
+    # A static table: plain text at the page's (presenter-sized) type, no scrolling grid.
+    st.table(scenario_table(context.scenario).drop(columns=["Path"]).set_index("Section"))
+    if context.scenario.variants:
+        st.subheader("Variants")
+        for name, overrides in context.scenario.variants.items():
+            st.markdown(f"**{name}**: " + overrides_to_text(overrides).replace("\n", "; "))
+
+
+def money_hint() -> str:
+    """Return the one-line reminder of how numbers may be typed."""
+    return (f"Type plain numbers: 2,000,000 or 0.05 (or 5% for a rate); ranges are 90% "
+            f"intervals. Example money value: {fmt.money(50000)} is typed 50000.")
