@@ -1,6 +1,262 @@
-"""Page under construction by its owner (replaced before release)."""
+"""Sensitivity: which assumptions decide the answer, and at which values it would change."""
 
-from ui.layout import page_header
+import pandas as pd
+import streamlit as st
+
+from sim.engine import BASE_LABEL, plan_scenarios
+from sim.sensitivity import (
+    SHARE_BINS,
+    SWING,
+    VALUE_BINS,
+    quantile_pair,
+    reference_plan,
+)
+from ui import format as fmt
+from ui.charts import PALETTE, ranked_bars_chart, threshold_chart, tornado_chart
+from ui.layout import answer, controls, footer, page_header
+from ui.sensitivity import (
+    METRICS,
+    THRESHOLD_TRIALS,
+    TOP_INPUTS,
+    Decision,
+    analyse_draws,
+    flip_words,
+    input_axis_format,
+    input_label,
+    input_name,
+    input_value,
+    metric_words,
+    plan_means,
+    run_thresholds,
+    run_tornado,
+    sensitivity_sentence,
+    sentence_name,
+)
 from ui.state import current
+from ui.words import base_plan_label
 
-page_header(current(), "sensitivity")
+GAP = "gap"
+
+context = current()
+page_header(context, "Sensitivity")
+scenario = context.scenario
+horizon = context.horizon
+answer_slot = st.container()  # the answer is written here once the settings below are known
+
+plans = plan_scenarios(scenario)
+labels = list(plans)
+shown = {label: base_plan_label(scenario) if label == BASE_LABEL else label for label in labels}
+
+with controls():
+    columns = st.columns(5)
+    metric = columns[0].selectbox(
+        "Metric", METRICS, format_func=fmt.metric_label, key="sens_metric",
+        bind="query-params", help="What the tornado, the thresholds and the value of knowing "
+        "are measured in.")
+    means = plan_means(scenario, context.seed, context.trials, metric)
+    challengers = [label for label in labels if label != BASE_LABEL]
+    best = max(challengers, key=means.get) if challengers else BASE_LABEL
+    plan_a = columns[1].selectbox(
+        "Plan A", labels, index=labels.index(best), format_func=shown.get, key="sens_a",
+        bind="query-params", disabled=not challengers,
+        help="The choice to explain: plan A against plan B (default: the challenger with the "
+        "best mean against the base plan).")
+    plan_b = columns[2].selectbox(
+        "Plan B", labels, index=0, format_func=shown.get, key="sens_b", bind="query-params",
+        disabled=not challengers)
+    target_options = ([GAP] if challengers else []) + labels
+    target = columns[3].selectbox(
+        "Tornado of", target_options, index=target_options.index(BASE_LABEL),
+        format_func=lambda option: "Gap: plan A − plan B" if option == GAP else shown[option],
+        key="sens_of", bind="query-params",
+        help="Explain one plan's metric, or the gap between plan A and plan B.")
+
+has_choice = bool(challengers) and plan_a != plan_b
+if target == GAP and not has_choice:
+    target = BASE_LABEL
+words = metric_words(metric, horizon)
+axis_unit = "money"
+
+# ------------------------------------------------------------------ what moves the target
+if target == GAP:
+    swings = run_tornado(scenario, plan_a, plan_b, metric, horizon)
+    target_words = (f"gap between {sentence_name(shown[plan_a])} and "
+                    f"{sentence_name(shown[plan_b])}")
+    x_title = f"{fmt.metric_label(metric)}: {shown[plan_a]} − {shown[plan_b]} ($)"
+else:
+    swings = run_tornado(scenario, target, None, metric, horizon)
+    target_words = f"of {sentence_name(shown[target])}"
+    x_title = f"{fmt.metric_label(metric)} over {horizon} months ($)"
+draws = analyse_draws(scenario, context.seed, context.trials, metric, plan_a, plan_b,
+                      None if target == GAP else target)
+fields = list(draws.fields)
+shares, gap_shares, worth = draws.shares, draws.gap_shares, draws.worth
+drivers = [bar.path for bar in swings.bars if bar.width > 0]
+
+# ------------------------------------------------------------------ the choice
+decision = None
+thresholds = {}
+threshold_trials = min(THRESHOLD_TRIALS, context.trials)
+if has_choice and fields:
+    ranked = sorted(fields, key=lambda path: -gap_shares[path])
+    thresholds = run_thresholds(scenario, plan_a, plan_b, tuple(ranked[:TOP_INPUTS]), metric,
+                                threshold_trials, context.seed, horizon)
+if has_choice:
+    a_wins = draws.gap_mean > 0
+    decision = Decision(shown[plan_a] if a_wins else shown[plan_b],
+                        shown[plan_b] if a_wins else shown[plan_a], a_wins)
+
+pair_plans = [plans[plan_a], plans[plan_b]]
+with answer_slot:
+    answer(sensitivity_sentence(target=target_words, metric=metric, horizon=horizon,
+                                drivers=drivers, decision=decision, thresholds=thresholds,
+                                plans=pair_plans))
+
+if not fields:
+    st.info("Every input of this scenario is a fixed number, so nothing is uncertain: give an "
+            "input a range ({low, high}) on the Scenario page to see what it moves.")
+
+# ------------------------------------------------------------------ summary table
+if has_choice and thresholds:
+    st.subheader(f"What decides {decision.winner} vs {sentence_name(decision.loser)} on "
+                 f"{words}")
+    rows = []
+    for path, found in thresholds.items():
+        low, high = quantile_pair(reference_plan(path, pair_plans[::-1]), path, SWING)
+        flip = flip_words(found, decision.winner_is_a, pair_plans, named=False)
+        rows.append({
+            "Input": input_label(path),
+            "P10 – P90": f"{input_value(path, low)} – {input_value(path, high)}",
+            "Gap variance": fmt.share(gap_shares[path]),
+            f"{decision.winner} falls behind when the input is": flip or (
+                f"never, anywhere from {input_value(path, found.low)} to "
+                f"{input_value(path, found.high)} (its P1–P99)"),
+            "± (90%)": ", ".join(
+                f"±{input_value(path, 1.645 * se)}" for se in found.root_se) or "—",
+        })
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
+        "Input": st.column_config.TextColumn(width=280),
+        "Gap variance": st.column_config.TextColumn(
+            help="Share of the variance of the gap between the plans that this input explains "
+            "on its own (same method as the chart below)")})
+    st.caption(
+        f"The {len(thresholds)} inputs that explain most of the variance of the gap "
+        f"{shown[plan_a]} − {shown[plan_b]}. Each threshold is where the mean gap over "
+        f"{threshold_trials:,} simulated futures (the first {threshold_trials:,} of this seed) "
+        "crosses zero with that input fixed at the value tried and every other input as drawn, "
+        "found by bracketing root finding over the input's P1–P99.")
+elif challengers and not has_choice:
+    st.info("Plan A and plan B are the same plan: pick two different plans to see when the "
+            "choice between them would flip.")
+elif not challengers:
+    st.info("This scenario has a single plan, so there is no choice to flip: add a variant on "
+            "the Scenario page to compare plans.")
+
+# ------------------------------------------------------------------ tornado + variance shares
+if fields:
+    st.subheader(f"What moves the {words} {target_words}")
+    left, right = st.columns([3, 2])
+    tornado_rows = pd.DataFrame({
+        "label": [input_label(bar.path) for bar in swings.bars],
+        "low": [bar.output_low for bar in swings.bars],
+        "high": [bar.output_high for bar in swings.bars],
+        "low_text": [input_value(bar.path, bar.input_low) for bar in swings.bars],
+        "high_text": [input_value(bar.path, bar.input_high) for bar in swings.bars],
+    })
+    with left:
+        st.markdown(
+            f"**One input at a time** (tornado): <span style='color:{PALETTE[0]}'>■ input at "
+            f"its P10</span> · <span style='color:{PALETTE[1]}'>■ input at its P90</span>",
+            unsafe_allow_html=True)
+        st.altair_chart(tornado_chart(
+            tornado_rows, swings.base_value, x_title, unit=axis_unit,
+            base_label="All inputs at their medians"),
+            width="stretch")
+        st.caption(
+            "Each bar moves one input from its P10 to its P90 (values written at the bar ends) "
+            "with every other input at its median; one exact run per setting, no Monte Carlo "
+            f"error. The black line is the value with all inputs at their medians "
+            f"({fmt.metric_value(metric, swings.base_value, signed=target == GAP)}).")
+    share_rows = pd.DataFrame({
+        "label": [input_label(bar.path) for bar in swings.bars],
+        "value": [shares[bar.path] for bar in swings.bars],
+        "text": [fmt.share(shares[bar.path]) for bar in swings.bars],
+    })
+    explained = float(sum(shares.values()))
+    with right:
+        st.markdown("**All inputs at once** (share of variance)")
+        st.altair_chart(ranked_bars_chart(share_rows, "Share of the variance", unit="share"),
+                        width="stretch")
+        st.caption(
+            f"Method: binned first-order Sobol index from the {context.trials:,} simulated "
+            f"futures (variance of the mean over {SHARE_BINS} quantile bins of each input ÷ "
+            f"total variance, bias-corrected). The inputs alone explain {fmt.share(explained)}; "
+            f"the other {fmt.share(max(0.0, 1 - explained))} comes from interactions between "
+            "inputs that one-at-a-time swings miss.")
+
+# ------------------------------------------------------------------ threshold for one input
+if has_choice and fields:
+    st.subheader(f"When would {decision.winner} stop beating {sentence_name(decision.loser)}?")
+    ranked_fields = sorted(fields, key=lambda path: -gap_shares[path])
+    # Drawn into the controls row above, now that the inputs can be ranked for this choice.
+    chosen = columns[4].selectbox(
+        "Input to search", ranked_fields, format_func=input_label, key="sens_input",
+        bind="query-params",
+        help="Any uncertain input: the value at which the choice between A and B flips.")
+    found = thresholds.get(chosen) or run_thresholds(
+        scenario, plan_a, plan_b, (chosen,), metric, threshold_trials, context.seed,
+        horizon)[chosen]
+    flip = flip_words(found, decision.winner_is_a, pair_plans)
+    if flip:
+        roots = ", ".join(
+            f"{input_value(chosen, root)} (±{input_value(chosen, 1.645 * se)})"
+            for root, se in zip(found.roots, found.root_se, strict=True))
+        st.markdown(f"**{decision.winner}** beats {sentence_name(decision.loser)} on average "
+                    f"unless {flip}. The mean gap crosses zero at {roots} (90% Monte Carlo "
+                    "error).")
+    else:
+        st.markdown(
+            f"**Never flips within the range**: with {input_name(chosen)} anywhere from "
+            f"{input_value(chosen, found.low)} to {input_value(chosen, found.high)} (its "
+            f"P1–P99), {decision.winner} stays ahead of {sentence_name(decision.loser)} on "
+            "average.")
+    points = pd.DataFrame({"x": found.grid, "y": found.grid_diff})
+    roots_table = pd.DataFrame({"x": list(found.roots),
+                                "text": [f"flips at {input_value(chosen, r)}"
+                                         for r in found.roots]})
+    st.altair_chart(threshold_chart(
+        points, roots_table, input_label(chosen),
+        f"Mean {fmt.metric_label(metric).lower()} gap, A − B ($)",
+        x_format=input_axis_format(chosen), unit=axis_unit), width="stretch")
+    st.caption(
+        f"Mean of {shown[plan_a]} − {shown[plan_b]} over {found.trials:,} futures with the "
+        "input fixed at each value shown (P1, P10, median, P90, P99 and the roots); above zero "
+        "plan A is ahead.")
+
+# ------------------------------------------------------------------ value of knowing
+if worth is not None and fields:
+    st.subheader("What is it worth knowing before choosing?")
+    st.markdown(
+        f"Choosing among all {len(labels)} plans now, **{shown[worth.best_plan]}** has the best "
+        f"mean {words}. Knowing every input exactly before choosing would add "
+        f"**{fmt.metric_value(metric, worth.evpi)}** on average (expected value of perfect "
+        "information); knowing one input is worth:")
+    ranked_value = sorted(fields, key=lambda path: -worth.per_input[path])
+    value_rows = pd.DataFrame({
+        "label": [input_label(path) for path in ranked_value],
+        "value": [worth.per_input[path] for path in ranked_value],
+        "text": [fmt.metric_value(metric, worth.per_input[path]) for path in ranked_value],
+    })
+    st.altair_chart(ranked_bars_chart(
+        value_rows, f"$ worth knowing ({words})", unit="money",
+        reference=worth.noise, reference_label="noise level"), width="stretch")
+    st.caption(
+        f"Expected value of partial perfect information per input from the same "
+        f"{context.trials:,} futures: the futures are split into {VALUE_BINS} quantile bins of "
+        "the input, the best plan is picked within each bin, and the gain over picking once "
+        f"for all is averaged. Values near the dashed noise level "
+        f"({fmt.metric_value(metric, worth.noise)}, what an input that tells nothing scores "
+        "at this trial count) are not evidence; anything above it is what a test or research "
+        "of that input could be worth at most.")
+
+footer(context, page_path="sensitivity")

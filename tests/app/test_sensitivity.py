@@ -1,0 +1,100 @@
+"""Sensitivity page through Streamlit's AppTest: the answer on every shipped scenario, the
+threshold it quotes, its settings, presenter mode and a scenario with a single plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from sim.engine import BASE_LABEL, plan_scenarios
+from sim.scenario import load_scenario_file
+from sim.sensitivity import decision_thresholds
+from tests.conftest import REPO_ROOT
+from ui.sensitivity import THRESHOLD_TRIALS, input_value
+
+APP = str(REPO_ROOT / "app.py")
+PAGE = "app_pages/sensitivity.py"
+TRIALS = 1000
+
+
+@pytest.fixture
+def library(monkeypatch: pytest.MonkeyPatch, fresh_scenario_library: Path) -> Path:
+    monkeypatch.setenv("FUNNEL_LAB_SCENARIOS", str(fresh_scenario_library))
+    return fresh_scenario_library
+
+
+def open_page(stem: str, **params: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params["scenario"] = stem
+    at.query_params["trials"] = str(TRIALS)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def answer_text(at: AppTest) -> str:
+    texts = [m.value for m in at.markdown if "depends most on" in m.value]
+    assert texts, "no answer sentence on the page"
+    return texts[0]
+
+
+@pytest.mark.parametrize("stem", ["baseline", "guarantee", "retention_first"])
+def test_each_shipped_scenario_names_its_deciding_inputs(library: Path, stem: str) -> None:
+    at = open_page(stem)
+    sentence = answer_text(at)
+    assert "flips only if" in sentence or "holds whatever" in sentence
+    # The table names the three inputs that move the choice most, in business words.
+    table = at.dataframe[0].value
+    assert len(table) == 3
+    assert not any("." in label for label in table["Input"])  # labels, not field paths
+
+
+def test_guarantee_answer_quotes_the_threshold_found_on_the_same_futures(
+        library: Path) -> None:
+    at = open_page("guarantee")
+    sentence = answer_text(at)
+    scenario = load_scenario_file(library / "guarantee.yaml")
+    plans = plan_scenarios(scenario)
+    found = decision_thresholds(
+        plans["5-year guarantee"], plans[BASE_LABEL], ["guarantee.conversion_elasticity"],
+        "profit", trials=THRESHOLD_TRIALS, seed=scenario.simulation.seed,
+        horizon=scenario.simulation.horizon_months)["guarantee.conversion_elasticity"]
+    assert len(found.roots) == 1
+    value = input_value("guarantee.conversion_elasticity", found.roots[0])
+    assert f"conversion elasticity is below {value}" in sentence
+    assert "conversion lift at 5 years" in sentence
+
+
+def test_settings_change_the_answer(library: Path) -> None:
+    at = open_page("baseline")
+    at.selectbox(key="sens_metric").set_value("npv").run()
+    assert not at.exception
+    assert answer_text(at).startswith("The 3-year NPV of profit of the base plan")
+    at.selectbox(key="sens_of").set_value("gap").run()
+    assert not at.exception
+    assert "gap between" in answer_text(at)
+    at.selectbox(key="sens_input").set_value("orders.repeat_value").run()
+    assert not at.exception
+    assert any("Repeat order value" in m.value or "repeat order value" in m.value
+               for m in at.markdown)
+
+
+def test_same_plan_twice_and_presenter_mode(library: Path) -> None:
+    at = open_page("baseline", sens_a="Base plan (6:3:1)", present="1")
+    assert "depends most on" in answer_text(at)
+    assert any("same plan" in info.value for info in at.info)
+
+
+def test_scenario_with_a_single_plan(library: Path) -> None:
+    text = (library / "baseline.yaml").read_text()
+    single = text.split("\nvariants:")[0] + "\n"
+    (library / "single.yaml").write_text(single.replace("name: Online shop, 6:3:1",
+                                                        "name: Single plan shop"))
+    at = open_page("single")
+    assert answer_text(at).endswith(".")
+    assert any("single plan" in info.value for info in at.info)

@@ -1,0 +1,300 @@
+"""Sensitivity page helpers: cached tornado and threshold runs, input names and the answer.
+
+The computations live in sim.sensitivity; this module caches them by the validated scenario
+(its canonical YAML) and the page's settings, names inputs in the business's words and writes
+the page's one-sentence answer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from sim.distributions import uncertain_fields
+from sim.engine import BASE_LABEL, plan_scenarios
+from sim.scenario import Scenario, field_info
+from sim.sensitivity import (
+    Threshold,
+    Tornado,
+    ValueOfKnowing,
+    decision_thresholds,
+    swing_fields,
+    tornado,
+    value_of_knowing,
+    variance_shares,
+)
+from ui import format as fmt
+from ui.runs import run_plans
+
+_HASH = {Scenario: lambda scenario: scenario.canonical()}
+
+#: Metrics the page explains (engine names).
+METRICS: tuple[str, ...] = ("profit", "npv", "net_revenue", "clv_new_customer")
+#: Futures used to find thresholds (each setting tried re-runs both plans on all of them).
+THRESHOLD_TRIALS = 500
+#: Inputs whose thresholds are searched first: the largest shares of the gap's variance.
+TOP_INPUTS = 3
+
+
+def _plans(scenario: Scenario, labels: Sequence[str]) -> dict[str, Scenario]:
+    variants = [label for label in labels if label != BASE_LABEL]
+    return plan_scenarios(scenario, list(dict.fromkeys(variants)))
+
+
+@st.cache_data(max_entries=32, show_spinner="Swinging each input from its P10 to its P90…",
+               show_time=True, hash_funcs=_HASH)
+def run_tornado(scenario: Scenario, plan: str, against: str | None, metric: str,
+                horizon: int) -> Tornado:
+    """Return the tornado of `metric` for one plan (or plan minus `against`), metric units."""
+    plans = _plans(scenario, [plan] + ([against] if against else []))
+    return tornado(plans[plan], metric, against=plans[against] if against else None,
+                   horizon=horizon)
+
+
+@st.cache_data(max_entries=32, show_spinner="Finding where the choice flips…", show_time=True,
+               hash_funcs=_HASH)
+def run_thresholds(scenario: Scenario, plan_a: str, plan_b: str, paths: tuple[str, ...],
+                   metric: str, trials: int, seed: int, horizon: int) -> dict[str, Threshold]:
+    """Return path -> Threshold: where the mean of A - B on `metric` crosses zero."""
+    plans = _plans(scenario, [plan_a, plan_b])
+    return decision_thresholds(plans[plan_a], plans[plan_b], list(paths), metric,
+                               trials=trials, seed=seed, horizon=horizon)
+
+
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs=_HASH)
+def plan_means(scenario: Scenario, seed: int, trials: int, metric: str) -> dict[str, float]:
+    """Return plan label -> mean of `metric` over the simulated futures (metric units)."""
+    results = run_plans(scenario, None, seed, trials)
+    return {label: float(np.nanmean(result.metrics[metric]))
+            for label, result in results.items()}
+
+
+@dataclass(frozen=True)
+class DrawAnalysis:
+    """What the Monte Carlo draws themselves say about one metric (no extra runs).
+
+    fields: the uncertain inputs (schema order); shares: first-order variance share of the
+    target per input; gap_shares: the same for plan A - plan B (empty without a choice);
+    gap_mean: mean of A - B (NaN without a choice); worth: value of knowing each input when
+    choosing among all plans (None with a single plan).
+    """
+
+    fields: tuple[str, ...]
+    shares: dict[str, float]
+    gap_shares: dict[str, float]
+    gap_mean: float
+    worth: ValueOfKnowing | None
+
+
+@st.cache_data(max_entries=32, show_spinner="Reading the simulated futures…", show_time=True,
+               hash_funcs=_HASH)
+def analyse_draws(scenario: Scenario, seed: int, trials: int, metric: str, plan_a: str,
+                  plan_b: str, target: str | None) -> DrawAnalysis:
+    """Return variance shares, the gap and the value of knowing from the cached plan runs.
+
+    target: the plan whose metric is explained, or None for the gap plan A - plan B.
+    """
+    results = run_plans(scenario, None, seed, trials)
+    plans = plan_scenarios(scenario)
+    labels = list(results)
+    fields = swing_fields(list(plans.values()))
+    # Every plan reads the same uniforms (common random numbers), so any plan in which a field
+    # is uncertain orders the futures the same way: bin by that plan's draws.
+    inputs = {}
+    for path in fields:
+        owner = next(label for label in [plan_b, plan_a, *labels]
+                     if path in uncertain_fields(plans[label]))
+        inputs[path] = results[owner].inputs[path]
+    metric_of = {label: result.metrics[metric] for label, result in results.items()}
+    choice = plan_a != plan_b
+    gap = metric_of[plan_a] - metric_of[plan_b]
+    output = gap if target is None else metric_of[target]
+    return DrawAnalysis(
+        tuple(fields), variance_shares(output, inputs, fields),
+        variance_shares(gap, inputs, fields) if choice else {},
+        float(np.nanmean(gap)) if choice else float("nan"),
+        value_of_knowing(metric_of, inputs, fields) if len(labels) > 1 else None)
+
+
+# ------------------------------------------------------------------------ input words
+
+
+def input_label(path: str) -> str:
+    """Return an input's chart label with its unit: 'Repeat order value ($)'."""
+    info = field_info(path)
+    return f"{info.label} ({info.unit})" if info.unit else info.label
+
+
+def _in_sentence(label: str) -> str:
+    """Lower-case a label's first letter unless it starts an acronym (NPV, CLV)."""
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[0].lower() + label[1:]
+
+
+def input_name(path: str) -> str:
+    """Return an input's name inside a sentence: 'repeat order value'."""
+    return _in_sentence(field_info(path).label)
+
+
+def metric_words(metric: str, horizon: int) -> str:
+    """Return a metric over the horizon inside a sentence: '3-year profit', '3-year NPV of
+    profit'."""
+    return f"{fmt.horizon_words(horizon)} {_in_sentence(fmt.metric_label(metric))}"
+
+
+def input_value(path: str, value: float) -> str:
+    """Return an input's value in its own unit: '0.58%', '$83.20', '0.021'."""
+    info = field_info(path)
+    if info.kind == "rate" or info.kind == "growth":
+        return fmt.share(value, 2 if abs(value) < 0.01 else 1)
+    if info.kind == "discount":
+        return fmt.share(value, 1)
+    if info.kind == "count":
+        return fmt.count(value)
+    if info.unit.startswith("$"):
+        return fmt.money(value) if abs(value) >= 10_000 else fmt.money2(value)
+    if info.kind in ("days", "tenure", "horizon"):
+        return f"{value:,.0f}"
+    if value != 0 and abs(value) < 1e-3:
+        # Positional digits (0.0000729), never an exponent that nobody reads aloud.
+        return f"{value:.{2 - math.floor(math.log10(abs(value)))}f}"
+    return f"{value:.3g}"
+
+
+def input_axis_format(path: str) -> str:
+    """Return a d3 format for an axis of the input's values."""
+    info = field_info(path)
+    if info.kind in ("rate", "growth", "discount"):
+        return ".2~%"
+    if info.unit.startswith("$"):
+        return "$,.4~g"
+    return ",.3~g"
+
+
+def _days_words(days: float) -> str:
+    if days % 365 == 0:
+        years = int(days // 365)
+        return f"{years} year" + ("s" if years != 1 else "")
+    return f"{days:,.0f} days"
+
+
+def input_note(path: str, value: float, plans: Sequence[Scenario]) -> str:
+    """Return what an elasticity means for the longest guarantee among the plans, e.g.
+    '(a 9.0% conversion lift at 5 years)'; empty for other inputs."""
+    if path not in ("guarantee.conversion_elasticity", "guarantee.return_elasticity"):
+        return ""
+    longest = max(plans, key=lambda plan: plan.guarantee.days).guarantee
+    if longest.days == longest.reference_days:
+        return ""
+    factor = (longest.days / longest.reference_days) ** value
+    if path == "guarantee.conversion_elasticity":
+        return (f" (a {fmt.share(factor - 1, 1)} conversion lift at "
+                f"{_days_words(longest.days)})")
+    return f" (returns x{factor:.2f} at {_days_words(longest.days)})"
+
+
+# ------------------------------------------------------------------------ the answer
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The choice between plan A and plan B as shown (names as on screen)."""
+
+    winner: str
+    loser: str
+    winner_is_a: bool
+
+
+@dataclass(frozen=True)
+class LosingRange:
+    """A range of the input in which the current winner loses (None: the searched range's
+    end). clear: the loss exceeds twice its Monte Carlo standard error somewhere inside."""
+
+    low: float | None
+    high: float | None
+    clear: bool
+
+
+def losing_ranges(threshold: Threshold, winner_is_a: bool) -> list[LosingRange]:
+    """Return the ranges of the input in which the plan ahead on average falls behind."""
+    bounds = [threshold.low, *threshold.roots, threshold.high]
+    grid = list(zip(threshold.grid, threshold.grid_diff, threshold.grid_se, strict=True))
+    ranges: list[LosingRange] = []
+    for i in range(len(bounds) - 1):
+        low, high = bounds[i], bounds[i + 1]
+        inside = [(diff, se) for x, diff, se in grid if low <= x <= high and diff != 0.0]
+        if not inside:
+            continue
+        a_ahead = inside[len(inside) // 2][0] > 0
+        if a_ahead != winner_is_a:
+            clear = any(abs(diff) > 2 * se for diff, se in inside)
+            ranges.append(LosingRange(None if i == 0 else low,
+                                      None if i == len(bounds) - 2 else high, clear))
+    return ranges
+
+
+def flip_words(threshold: Threshold, winner_is_a: bool, plans: Sequence[Scenario],
+               clear_only: bool = False, named: bool = True) -> str:
+    """Return where the choice flips: 'engagement rate is below 0.62%'; empty if never.
+
+    With clear_only, ranges where the loss is within Monte Carlo error are left out; otherwise
+    they are marked as near ties. named=False leaves out the input's name ('below 0.62%').
+    """
+    path = threshold.path
+    name = f"{input_name(path)} is " if named else ""
+    parts = []
+    for found in losing_ranges(threshold, winner_is_a):
+        if clear_only and not found.clear:
+            continue
+        if found.low is None and found.high is None:
+            text = f"{name}anywhere in its P1-P99 range"
+        elif found.low is None:
+            text = (f"{name}below {input_value(path, found.high)}"
+                    f"{input_note(path, found.high, plans)}")
+        elif found.high is None:
+            text = (f"{name}above {input_value(path, found.low)}"
+                    f"{input_note(path, found.low, plans)}")
+        else:
+            text = (f"{name}between {input_value(path, found.low)} and "
+                    f"{input_value(path, found.high)}")
+        parts.append(text if found.clear else f"{text} (a near tie, within Monte Carlo error)")
+    return " or ".join(parts)
+
+
+def sentence_name(label: str) -> str:
+    """Return a plan's on-screen name inside a sentence: 'the base plan (6:3:1)'."""
+    if label.startswith("Base plan"):
+        return "the b" + label[1:]
+    return label
+
+
+def sensitivity_sentence(*, target: str, metric: str, horizon: int, drivers: Sequence[str],
+                         decision: Decision | None,
+                         thresholds: Mapping[str, Threshold],
+                         plans: Sequence[Scenario]) -> str:
+    """Return the page's answer: what the target depends on most, and when the choice flips.
+
+    target: what the tornado explains ("of the base plan (6:3:1)"); drivers: input paths,
+    most influential first; decision: None when there is no choice to explain; thresholds:
+    the inputs searched, most influential first.
+    """
+    words = metric_words(metric, horizon)
+    names = [input_name(path) for path in drivers[:2]]
+    depends = (f"The {words} {target} depends most on "
+               + (" and ".join(names) if names else "no uncertain input"))
+    if decision is None:
+        return depends + "."
+    flips = [flip_words(found, decision.winner_is_a, plans, clear_only=True)
+             for found in thresholds.values()]
+    flips = [text for text in flips if text][:2]
+    choice = f"choosing {sentence_name(decision.winner)} over {sentence_name(decision.loser)}"
+    if flips:
+        return f"{depends}; {choice} flips only if {' or if '.join(flips)}."
+    searched = len(thresholds)
+    return (f"{depends}; {choice} holds whatever any one of the {searched} inputs that "
+            "move the gap most does within its P1-P99 range.")
