@@ -297,7 +297,7 @@ st.altair_chart(fan_chart({timing_labels[d]: runs.timing["refunds"][d] for d in 
                           "Refunds paid per month ($)"), width="stretch")
 st.altair_chart(fan_chart({timing_labels[d]: runs.timing["open_liability"][d]
                            for d in compared},
-                          "Refunds still owed at month end ($)"), width="stretch")
+                          "Still owed at month end ($)"), width="stretch")
 st.caption(
     "Returns at the reference rate are refunded in the month of the order; the extra returns "
     "of a longer guarantee are refunded evenly over its added months, so a 5-year guarantee "

@@ -22,7 +22,7 @@ def _style(chart: alt.Chart | alt.LayerChart, height: int = 320) -> alt.Chart:
     return (chart.properties(height=height, width="container")
             .configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE)
             .configure_legend(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE,
-                              orient="bottom", labelLimit=400)
+                              orient="bottom", labelLimit=400, titleLimit=700)
             .configure_title(fontSize=FONT_SIZE + 2))
 
 
@@ -84,7 +84,9 @@ def fan_chart(bands: Mapping[str, Mapping[str, np.ndarray]], y_title: str,
     color = alt.Color("plan:N", title="Plan (line: median; band: P10-P90)", sort=order,
                       scale=alt.Scale(domain=order, range=PALETTE[: len(order)]))
     fmt = _axis_format(unit)
+    # nice=False: the axis ends at the last month instead of the next round number.
     base = alt.Chart(data).encode(x=alt.X("month:Q", title=x_title,
+                                          scale=alt.Scale(nice=False, zero=False),
                                           axis=alt.Axis(tickMinStep=1)))
     band = base.mark_area(opacity=0.18).encode(
         y=alt.Y("p10:Q", title=y_title, axis=alt.Axis(format=fmt)), y2="p90:Q", color=color)
@@ -252,7 +254,7 @@ def band_chart(x: np.ndarray, bands: Mapping[str, Mapping[str, np.ndarray]], x_t
     color = alt.Color("series:N", title="Line: median; band: P10-P90", sort=order,
                       scale=alt.Scale(domain=order, range=PALETTE[: len(order)]),
                       legend=alt.Legend(orient="bottom") if len(order) > 1 else None)
-    scale = alt.Scale(type="log") if log_x else alt.Scale(zero=False)
+    scale = alt.Scale(type="log") if log_x else alt.Scale(zero=False, nice=False)
     base = alt.Chart(data, title=title or alt.Undefined).encode(
         x=alt.X("x:Q", title=x_title, scale=scale, axis=_x_axis(x_labels, ",.3~g")))
     band = base.mark_area(opacity=0.2).encode(
@@ -287,7 +289,7 @@ def line_chart(x: np.ndarray, series: Mapping[str, np.ndarray], x_title: str, y_
     color = alt.Color("series:N", title=None, sort=order,
                       scale=alt.Scale(domain=order, range=PALETTE[: len(order)]),
                       legend=alt.Legend(orient="bottom") if len(order) > 1 else None)
-    scale = alt.Scale(type="log") if log_x else alt.Scale(zero=False)
+    scale = alt.Scale(type="log") if log_x else alt.Scale(zero=False, nice=False)
     y_scale = alt.Scale(domain=list(y_domain)) if y_domain else alt.Scale()
     encoding = {
         "x": alt.X("x:Q", title=x_title, scale=scale, axis=_x_axis(x_labels, x_format)),
