@@ -50,9 +50,14 @@ def scenario_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def fresh_scenario_library(tmp_path: Path) -> Path:
-    """A copy of scenarios/ private to one test (for tests that save, overwrite or delete)."""
-    return _copy_library(tmp_path / "scenarios")
+def fresh_scenario_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of scenarios/ private to one test (for tests that save, overwrite or delete).
+
+    FUNNEL_LAB_SCENARIOS points at it for the test, so the app and the CLI use it too.
+    """
+    library = _copy_library(tmp_path / "scenarios")
+    monkeypatch.setenv("FUNNEL_LAB_SCENARIOS", str(library))
+    return library
 
 
 @pytest.fixture

@@ -39,8 +39,8 @@ from sim.guarantee import (
 from sim.metrics import Comparison
 from sim.scenario import Scenario, variant_scenario
 from ui import format as fmt
+from ui.runs import SCENARIO_HASH
 
-_HASH = {Scenario: lambda scenario: scenario.canonical()}
 #: Desk runs kept for all sessions (each a few hundred kB).
 DESK_RESULTS_KEPT = 24
 #: A desk run that takes longer than this is abandoned with a message (seconds).
@@ -93,7 +93,7 @@ def default_length(scenario: Scenario) -> int:
 
 
 @st.cache_data(max_entries=16, show_spinner="Simulating each guarantee length on the same "
-               "futures…", show_time=True, hash_funcs=_HASH)
+               "futures…", show_time=True, hash_funcs=SCENARIO_HASH)
 def length_runs(scenario: Scenario, days: tuple[int, ...], seed: int, trials: int
                 ) -> LengthRuns:
     """Return the scenario at these lengths (plus its current one) on the same draws."""
@@ -101,13 +101,14 @@ def length_runs(scenario: Scenario, days: tuple[int, ...], seed: int, trials: in
 
 
 @st.cache_data(max_entries=32, show_spinner="Finding the break-even lift with the engine…",
-               hash_funcs=_HASH)
+               hash_funcs=SCENARIO_HASH)
 def break_even_for(scenario: Scenario, days: int) -> BreakEven:
     """Return the break-even lifts of one length (closed forms and engine)."""
     return break_even(scenario, days)
 
 
-@st.cache_data(max_entries=16, show_spinner="Mapping lift against returns…", hash_funcs=_HASH)
+@st.cache_data(max_entries=16, show_spinner="Mapping lift against returns…",
+               hash_funcs=SCENARIO_HASH)
 def lift_map_for(scenario: Scenario, days: int) -> LiftReturnMap:
     """Return the lift x return-multiplier map of one length."""
     return lift_return_map(scenario, days)

@@ -32,6 +32,7 @@ from sim.retention import (
 from sim.scenario import Scenario
 from ui import format as fmt
 from ui.library import APP_ROOT
+from ui.runs import SCENARIO_HASH
 
 #: Futures used by the sweep and the what-ifs (the sidebar's trials when fewer).
 SWEEP_TRIALS = 2000
@@ -46,7 +47,6 @@ GOAL_LABELS: dict[str, str] = {
     "long_run_value": "Long-run value (NPV + customers kept, discounted)",
 }
 
-_HASH = {Scenario: lambda scenario: scenario.canonical()}
 
 
 def page_trials(trials: int) -> int:
@@ -55,27 +55,27 @@ def page_trials(trials: int) -> int:
 
 
 @st.cache_data(max_entries=16, show_spinner="Sweeping the share for existing buyers from 0% to "
-               "80% of the budget…", show_time=True, hash_funcs=_HASH)
+               "80% of the budget…", show_time=True, hash_funcs=SCENARIO_HASH)
 def run_sweep(scenario: Scenario, seed: int, trials: int) -> ShareSweep:
     """Return the hot-share sweep on `trials` futures (all shares on the same draws)."""
     return sweep_hot_share(scenario, trials=trials, seed=seed)
 
 
 @st.cache_data(max_entries=16, show_spinner="Adding $10,000 a month to each side…",
-               show_time=True, hash_funcs=_HASH)
+               show_time=True, hash_funcs=SCENARIO_HASH)
 def run_next_dollar(scenario: Scenario, seed: int, trials: int, goal: str) -> NextDollar:
     """Return the paired comparison of the next $10,000 a month in acquisition vs retention."""
     return next_dollar(scenario, trials=trials, seed=seed, goal=goal)
 
 
 @st.cache_data(max_entries=16, show_spinner="Simulating 5 points more retention…",
-               show_time=True, hash_funcs=_HASH)
+               show_time=True, hash_funcs=SCENARIO_HASH)
 def run_retention_check(scenario: Scenario, seed: int, trials: int) -> RetentionCheck:
     """Return the profit change from 5 points more monthly retention."""
     return retention_check(scenario, trials=trials, seed=seed)
 
 
-@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=_HASH)
+@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=SCENARIO_HASH)
 def run_textbook(scenario: Scenario) -> BDTextbook:
     """Return the Blattberg-Deighton optimum from the scenario's medians."""
     return bd_textbook(scenario)
@@ -92,7 +92,7 @@ class PlanCohorts:
 
 
 @st.cache_data(max_entries=32, show_spinner="Following monthly cohorts…", show_time=True,
-               hash_funcs=_HASH)
+               hash_funcs=SCENARIO_HASH)
 def run_cohorts(scenario: Scenario, seed: int, trials: int, hot: float) -> PlanCohorts:
     """Return the cohort curves and the leaky bucket of one hot share (medians)."""
     result = simulate_hot_share(scenario, hot, trials=trials, seed=seed)

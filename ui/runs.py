@@ -12,11 +12,12 @@ import streamlit as st
 from sim.engine import BASE_LABEL, SimResult, plan_scenarios, simulate_plans
 from sim.scenario import Scenario
 
-_HASH = {Scenario: lambda scenario: scenario.canonical()}
+#: Cache key of a scenario: its canonical YAML text (pydantic models do not hash by value).
+SCENARIO_HASH = {Scenario: lambda scenario: scenario.canonical()}
 
 
 @st.cache_data(max_entries=24, show_spinner="Simulating futures…", show_time=True,
-               hash_funcs=_HASH)
+               hash_funcs=SCENARIO_HASH)
 def run_plans(scenario: Scenario, labels: tuple[str, ...] | None, seed: int, trials: int,
               horizon: int | None = None) -> dict[str, SimResult]:
     """Run the base plan and the named variants (all when labels is None) on the same futures.
@@ -29,7 +30,7 @@ def run_plans(scenario: Scenario, labels: tuple[str, ...] | None, seed: int, tri
 
 
 @st.cache_data(max_entries=24, show_spinner="Simulating futures…", show_time=True,
-               hash_funcs=_HASH)
+               hash_funcs=SCENARIO_HASH)
 def run_scenario(scenario: Scenario, seed: int, trials: int,
                  horizon: int | None = None) -> SimResult:
     """Run one scenario as it stands (its variants ignored); returns the SimResult."""

@@ -21,8 +21,7 @@ TRIALS = 500
 
 
 @pytest.fixture
-def lib(monkeypatch: pytest.MonkeyPatch, fresh_scenario_library: Path) -> Path:
-    monkeypatch.setenv("FUNNEL_LAB_SCENARIOS", str(fresh_scenario_library))
+def lib(fresh_scenario_library: Path) -> Path:
     return fresh_scenario_library
 
 

@@ -16,8 +16,7 @@ APP = str(REPO_ROOT / "app.py")
 
 
 @pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch, fresh_scenario_library) -> AppTest:
-    monkeypatch.setenv("FUNNEL_LAB_SCENARIOS", str(fresh_scenario_library))
+def app(fresh_scenario_library) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     return at
 

@@ -16,8 +16,7 @@ TRIALS = 400
 
 
 @pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch, fresh_scenario_library) -> AppTest:
-    monkeypatch.setenv("FUNNEL_LAB_SCENARIOS", str(fresh_scenario_library))
+def app(fresh_scenario_library) -> AppTest:
     return AppTest.from_file(APP, default_timeout=180)
 
 

@@ -17,8 +17,7 @@ PAGE = "app_pages/scenario_editor.py"
 
 
 @pytest.fixture
-def lib(monkeypatch: pytest.MonkeyPatch, fresh_scenario_library: Path) -> Path:
-    monkeypatch.setenv("FUNNEL_LAB_SCENARIOS", str(fresh_scenario_library))
+def lib(fresh_scenario_library: Path) -> Path:
     return fresh_scenario_library
 
 

@@ -20,8 +20,7 @@ TRIALS = 1000
 
 
 @pytest.fixture
-def library(monkeypatch: pytest.MonkeyPatch, fresh_scenario_library: Path) -> Path:
-    monkeypatch.setenv("FUNNEL_LAB_SCENARIOS", str(fresh_scenario_library))
+def library(fresh_scenario_library: Path) -> Path:
     return fresh_scenario_library
 
 

@@ -33,9 +33,8 @@ from ui.library import (
 
 
 @pytest.fixture
-def lib(monkeypatch: pytest.MonkeyPatch, fresh_scenario_library: Path) -> Path:
+def lib(fresh_scenario_library: Path) -> Path:
     """A private copy of scenarios/ as the library folder."""
-    monkeypatch.setenv("FUNNEL_LAB_SCENARIOS", str(fresh_scenario_library))
     return fresh_scenario_library
 
 
