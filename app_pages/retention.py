@@ -342,7 +342,8 @@ if not context.present:
                 months, {"Observed (all cohorts pooled)": outcome.observed,
                          "Fitted sBG": fit.fitted_survival},
                 "Months since first purchase", "Share of the cohort still active",
-                unit="share", y_domain=(0, 1), height=280), width="stretch")
+                unit="share", y_domain=(0, 1), height=280,
+                dots=("Observed (all cohorts pooled)",)), width="stretch")
             st.caption(f"{uploaded.name}: {len(table.labels)} cohorts ({table.layout} layout). "
                        "Observed: customers still active over the cohort sizes of the cohorts "
                        "observed that long.")

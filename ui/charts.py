@@ -19,7 +19,10 @@ PALETTE = ["#1f5fa8", "#e07b00", "#2a9d55", "#c03a3a", "#7a4fb3", "#8c6d1f", "#2
 
 
 def _style(chart: alt.Chart | alt.LayerChart, height: int = 320) -> alt.Chart:
-    return (chart.properties(height=height, width="container")
+    # fit-x: the width follows the page while `height` stays the plot's own height; with the
+    # default "fit" a bottom legend and axis titles eat into it and squash the plot.
+    return (chart.properties(height=height, width="container",
+                             autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
             .configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE)
             .configure_legend(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE,
                               orient="bottom", labelLimit=400, titleLimit=700)
@@ -227,7 +230,8 @@ def threshold_chart(points: pd.DataFrame, roots: pd.DataFrame, x_title: str, y_t
 def _x_axis(x_labels: Mapping[float, str] | None, fmt: str) -> alt.Axis:
     """An x axis with named ticks (e.g. guarantee lengths) when labels are given."""
     if not x_labels:
-        return alt.Axis(format=fmt)
+        # Whole-number axes (months, days) get whole-number ticks, never 0, 1, 1, 2, 2, ...
+        return alt.Axis(format=fmt, tickMinStep=1) if fmt.endswith(".0f") else alt.Axis(format=fmt)
     expression = " : ".join(f"datum.value == {value!r} ? {label!r}"
                             for value, label in x_labels.items()) + " : ''"
     return alt.Axis(values=list(x_labels), labelExpr=expression, labelAngle=0,
@@ -279,8 +283,13 @@ def band_chart(x: np.ndarray, bands: Mapping[str, Mapping[str, np.ndarray]], x_t
 def line_chart(x: np.ndarray, series: Mapping[str, np.ndarray], x_title: str, y_title: str,
                unit: str = "money", *, title: str = "", log_x: bool = False,
                x_labels: Mapping[float, str] | None = None, x_format: str = ",.0f",
-               y_domain: tuple[float, float] | None = None, height: int = 260) -> alt.Chart:
-    """One line per label over a numeric x (x_labels names chosen ticks: value -> text)."""
+               y_domain: tuple[float, float] | None = None, height: int = 260,
+               dots: tuple[str, ...] = ()) -> alt.Chart:
+    """One line per label over a numeric x (x_labels names chosen ticks: value -> text).
+
+    Series named in `dots` (observed data beside a fitted curve) are drawn as large dots on top
+    of the lines, so a close fit does not hide them.
+    """
     rows = [pd.DataFrame({"x": np.asarray(x, dtype=float), "y": np.asarray(values, dtype=float),
                           "series": label}) for label, values in series.items()]
     data = pd.concat(rows, ignore_index=True)
@@ -298,9 +307,17 @@ def line_chart(x: np.ndarray, series: Mapping[str, np.ndarray], x_title: str, y_
         "tooltip": [alt.Tooltip("series:N", title=""), alt.Tooltip("x:Q", title=x_title),
                     alt.Tooltip("y:Q", title=y_title, format=fmt)],
     }
-    chart = alt.Chart(data, title=title or alt.Undefined).mark_line(
+    chart = alt.Chart(data, title=title or alt.Undefined)
+    is_dot = data["series"].isin(dots)
+    lines = chart.transform_filter(alt.FieldOneOfPredicate(field="series", oneOf=[
+        label for label in order if label not in dots])).mark_line(
         strokeWidth=2.5 if len(data) <= 200 else 1.2, point=len(data) <= 60)
-    return _style(chart.encode(**encoding), height=height)
+    if not is_dot.any():
+        return _style(chart.mark_line(strokeWidth=2.5 if len(data) <= 200 else 1.2,
+                                      point=len(data) <= 60).encode(**encoding), height=height)
+    points = chart.transform_filter(alt.FieldOneOfPredicate(
+        field="series", oneOf=list(dots))).mark_point(size=110, filled=True, opacity=0.9)
+    return _style(alt.layer(lines.encode(**encoding), points.encode(**encoding)), height=height)
 
 
 def bar_chart(labels: list[str], values: np.ndarray, x_title: str, y_title: str,
