@@ -1,0 +1,237 @@
+"""Budget split page through Streamlit's AppTest: the answer against the optimiser run on its
+own, the table of named splits, added splits (good and bad), a tie with 6:3:1, and bounds."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from sim.distributions import sample_inputs
+from sim.engine import simulate
+from sim.metrics import compare_paired
+from sim.scenario import Scenario, load_scenario_file
+from sim.splits import (
+    OBJECTIVES,
+    Bounds,
+    BudgetSplit,
+    evaluate_splits,
+    optimise_split,
+    with_split,
+)
+from tests.conftest import REPO_ROOT
+from ui import format as fmt
+from ui.splits import RULE_LABEL, label, p_beats_text
+from ui.words import base_plan_label
+
+APP = str(REPO_ROOT / "app.py")
+PAGE = "app_pages/budget_split.py"
+#: Futures for the page and its map (the map uses min(its own choice, trials) of them): the
+#: app's minimum, to keep the tests fast.
+TRIALS = 100
+SPLIT = re.compile(r"\b\d+(?:\.\d)?:\d+(?:\.\d)?:\d+(?:\.\d)?\b")
+BASELINE_VARIANTS = ["8:2:0 acquisition first", "4:3:3 balanced", "3:6:1 nurture leads",
+                     "2:3:5 retention heavy"]
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch, fresh_scenario_library) -> AppTest:
+    monkeypatch.setenv("FUNNEL_LAB_SCENARIOS", str(fresh_scenario_library))
+    return AppTest.from_file(APP, default_timeout=240)
+
+
+def _open(at: AppTest, scenario: str = "baseline", **params: str) -> AppTest:
+    at.query_params["scenario"] = scenario
+    at.query_params["trials"] = str(TRIALS)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _answer(at: AppTest) -> str:
+    texts = [m.value for m in at.container("answer").markdown]
+    assert len(texts) == 1, texts
+    return texts[0]
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _table(at: AppTest) -> pd.DataFrame:
+    """The profit tab of the named splits' table (the first dataframe on the page)."""
+    return at.dataframe[0].value
+
+
+def _row(table: pd.DataFrame, plan: str) -> pd.Series:
+    rows = table[table["Plan"] == plan]
+    assert len(rows) == 1, (plan, table["Plan"].tolist())
+    return rows.iloc[0]
+
+
+def _scenario(stem: str) -> Scenario:
+    return load_scenario_file(REPO_ROOT / "scenarios" / f"{stem}.yaml")
+
+
+@cache
+def _expected_pick(stem: str, bounds: Bounds = Bounds()) -> BudgetSplit:  # noqa: B008
+    """The optimiser's pick worked out without the page: mean profit over the file's horizon,
+    5% grid then 2- and 1-point moves, on the first TRIALS futures of the file's seed."""
+    scenario = _scenario(stem)
+    seed, horizon = scenario.simulation.seed, scenario.simulation.horizon_months
+    inputs = sample_inputs(scenario, TRIALS, seed)
+
+    def evaluate(splits: list[BudgetSplit]) -> np.ndarray:
+        return evaluate_splits(scenario, splits, inputs, horizons=(horizon,),
+                               metrics=("profit",), seed=seed)[horizon]["profit"]
+
+    return optimise_split(evaluate, OBJECTIVES["mean_profit"], bounds, coarse_step=5,
+                          refine_steps=(2, 1)).split
+
+
+def _versus_rule(stem: str, split: BudgetSplit) -> tuple[str, str]:
+    """P(beats 6:3:1) of a split as the answer words it, and as the table does."""
+    scenario = _scenario(stem)
+    seed = scenario.simulation.seed
+    rule = simulate(with_split(scenario, BudgetSplit(60, 30, 10)), trials=TRIALS, seed=seed)
+    mine = simulate(with_split(scenario, split), trials=TRIALS, seed=seed)
+    comparison = compare_paired(mine.metrics["profit"], rule.metrics["profit"])
+    return fmt.share(comparison.p_beats), p_beats_text(comparison)
+
+
+def test_baseline_answer_names_the_optimisers_pick_against_6_3_1(app: AppTest) -> None:
+    _open(app)
+    pick = _expected_pick("baseline")
+    share, _ = _versus_rule("baseline", pick)
+    sentence = _answer(app)
+    assert sentence.startswith(f"Over 36 months, {label(pick)} earns "), sentence
+    assert "profit than 6:3:1 on average" in sentence
+    assert f"beats it in {share} of futures" in sentence
+    assert _metrics(app)["Split in the answer"] == label(pick)
+    assert _metrics(app)["Beats 6:3:1 in"] == share
+    table = _table(app)
+    assert table["Plan"].tolist() == [
+        "Base plan (6:3:1)", *BASELINE_VARIANTS,
+        f"Optimiser's pick {label(pick)} (best mean profit)"]
+    assert table["Split (cold:warm:hot)"].tolist() == [
+        "6:3:1", "8:2:0", "4:3:3", "3:6:1", "2:3:5", label(pick)]
+    # The table's P(beats 6:3:1) of a shipped variant is a paired run of that split.
+    assert _row(table, "4:3:3 balanced")["P(beats 6:3:1)"] == _versus_rule(
+        "baseline", BudgetSplit(40, 30, 30))[1]
+    assert _row(table, "Base plan (6:3:1)")["P(beats 6:3:1)"] == "—"
+    # The link reproduces the view: the page's own settings are in it.
+    assert app.query_params["trials"] == str(TRIALS)
+
+
+@pytest.mark.parametrize("stem", ["guarantee", "retention_first"])
+def test_every_shipped_scenario_answers(app: AppTest, stem: str) -> None:
+    _open(app, stem)
+    scenario = _scenario(stem)
+    sentence = _answer(app)
+    assert "6:3:1" in sentence
+    shown = _metrics(app)["Split in the answer"]
+    assert shown in SPLIT.findall(sentence), (shown, sentence)
+    assert shown == label(_expected_pick(stem))
+    plans = _table(app)["Plan"].tolist()
+    if stem == "guarantee":
+        # Its variants change the guarantee, not the split: they are named under the table.
+        assert plans == ["Base plan (6:3:1)",
+                         f"Optimiser's pick {shown} (best mean profit)"]
+        assert any("Variants that keep the base split (1-year guarantee, 5-year guarantee)"
+                   in c.value for c in app.caption)
+    else:
+        assert plans == [
+            RULE_LABEL, base_plan_label(scenario), "6:3:1 rule",
+            "Sales-oriented 7:3:0 — also changes hot.churn_unpreventable",
+            "Customer-centric 2:3:5", f"Optimiser's pick {shown} (best mean profit)"]
+
+
+def test_added_splits_become_rows_and_can_be_the_answer(app: AppTest) -> None:
+    _open(app)
+    before = _table(app)
+    app.text_input(key="split_custom").input("40-30-30, 50-25-25").run()
+    assert not app.exception and not app.warning
+    table = _table(app)
+    assert len(table) == len(before) + 2
+    assert table["Plan"].tolist()[-3:-1] == ["Your split 4:3:3", "Your split 50:25:25"]
+    # 40-30-30 is the 4:3:3 variant on the same futures: every figure is the same.
+    mine, variant = _row(table, "Your split 4:3:3"), _row(table, "4:3:3 balanced")
+    assert mine.drop("Plan").tolist() == variant.drop("Plan").tolist()
+    picker = app.selectbox(key="split_pick")
+    assert picker.options[-2:] == ["Your split 40-30-30", "Your split 50-25-25"]
+    picker.set_value("custom:50-25-25").run()
+    assert not app.exception
+    share, _ = _versus_rule("baseline", BudgetSplit(50, 25, 25))
+    sentence = _answer(app)
+    assert sentence.startswith("Over 36 months, 50:25:25 ")
+    assert f"beats it in {share} of futures" in sentence or f"in only {share} of" in sentence
+    assert _metrics(app)["Split in the answer"] == "50:25:25"
+
+
+#: Typed splits, the messages they get, and the rows they leave.
+BAD_SPLITS = [
+    ("40-30-20, half and half, 50-25-25",
+     ["40-30-20 adds up to 90%, not 100%: the three shares must split the whole budget",
+      "'half and half' is not a split: write three percentages for cold, warm and hot"],
+     ["Your split 50:25:25"]),
+    # Within a rounding of 100 but not within the scenario schema's tolerance.
+    ("33.333-33.333-33.333", ["33.333-33.333-33.333 adds up to 99.999%, not 100%"], []),
+]
+
+
+def test_a_split_that_does_not_add_up_gets_a_clear_message(app: AppTest) -> None:
+    _open(app)
+    rows = len(_table(app))
+    for typed, messages, kept in BAD_SPLITS:
+        app.text_input(key="split_custom").input(typed).run()
+        assert not app.exception, (typed, app.exception)
+        warnings = [w.value for w in app.warning]
+        assert len(warnings) == 1 and warnings[0].startswith("Some added splits were left out:")
+        assert warnings[0].count("\n- ") == len(messages), warnings
+        for message in messages:
+            assert message in warnings[0], (message, warnings)
+        plans = _table(app)["Plan"].tolist()
+        assert len(plans) == rows + len(kept)
+        assert [p for p in plans if p.startswith("Your split")] == kept
+        assert _answer(app)  # the page still answers
+
+
+def test_a_split_equal_to_6_3_1_is_a_tie_not_a_win(app: AppTest) -> None:
+    # The pick comes from the link, as a shared view would give it.
+    _open(app, "retention_first", split_pick="6:3:1 rule")
+    assert app.selectbox(key="split_pick").value == "variant:6:3:1 rule"
+    assert _answer(app) == ("Over 36 months, 6:3:1 rule (6:3:1) gives the same profit as 6:3:1 "
+                            "in every future: a tie, not a win.")
+    shown = _metrics(app)
+    assert shown["Beats 6:3:1 in"] == "tie" and shown["Mean gain in profit"] == "$0"
+    table = _table(app)
+    variant = table[(table["Plan"] == "6:3:1 rule") & (table["P(beats 6:3:1)"] != "—")]
+    assert variant["P(beats 6:3:1)"].tolist() == ["tie (equal in every future)"]
+
+
+def test_bounds_keep_the_optimisers_pick_inside_them(app: AppTest) -> None:
+    _open(app)
+    free = _metrics(app)["Split in the answer"]
+    app.slider(key="split_hot").set_value((0, 30)).run()
+    assert not app.exception
+    capped = _expected_pick("baseline", Bounds(hot=(0, 30)))
+    assert capped.hot <= 30
+    assert _metrics(app)["Split in the answer"] == label(capped) != free
+    assert _answer(app).startswith(f"Over 36 months, {label(capped)} ")
+    assert any("Pale squares lie outside your bounds" in m.value for m in app.markdown)
+    # Bounds no split can meet: said plainly, and the optimiser searches every split.
+    app.slider(key="split_cold").set_value((60, 100))
+    app.slider(key="split_warm").set_value((50, 100)).run()
+    assert not app.exception
+    errors = " ".join(e.value for e in app.error)
+    assert "No split fits these bounds" in errors
+    assert "the lower ends add up to 110%" in errors
+    assert _metrics(app)["Split in the answer"] == free

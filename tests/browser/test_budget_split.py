@@ -1,0 +1,67 @@
+"""Real browser: the Budget split page answers with readable charts, a split typed by the user
+becomes the answer when picked, and the link of that view reproduces it."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+from playwright.sync_api import Page
+
+from tests.browser.helpers import app_errors, screenshot, wait_for_app
+
+#: The first view runs the 231-split map, the optimiser and four horizons: allow a slow machine.
+SETTLE_MS = 240_000
+PICKER = "Split in the answer (against 6:3:1)"
+
+
+def _answer(page: Page) -> str:
+    return page.locator(".st-key-answer").inner_text().strip()
+
+
+def _metric(page: Page, label: str) -> str:
+    card = page.locator("[data-testid='stMetric']").filter(
+        has=page.locator("[data-testid='stMetricLabel']").get_by_text(label, exact=True))
+    return card.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+
+def test_typed_split_becomes_the_answer_and_its_link_reproduces_it(open_app) -> None:
+    # 1. The page answers for the optimiser's pick, with its charts.
+    page = open_app("/budget-split?scenario=baseline&trials=1000", wait=False)
+    wait_for_app(page, timeout=SETTLE_MS)
+    assert not app_errors(page)
+    first = _answer(page)
+    assert first.startswith("Over 36 months, ") and "6:3:1" in first
+    assert "1,000 simulated futures" in page.locator("body").inner_text()
+    # Map, cumulative profit and horizon charts are drawn (Vega renders them as canvas/svg).
+    assert page.locator("[data-testid='stVegaLiteChart']").count() >= 2
+    path = screenshot(page, "budget-split")
+    assert path.stat().st_size > 50_000
+
+    # 2. Type a split and pick it: the headline changes to that split against 6:3:1.
+    box = page.get_by_role("textbox", name="Add splits (cold-warm-hot, in %)", exact=True)
+    box.fill("40-30-30")
+    box.press("Enter")
+    wait_for_app(page, timeout=SETTLE_MS)
+    assert not app_errors(page)
+    page.get_by_role("combobox", name=PICKER).click()
+    page.get_by_role("option", name="Your split 40-30-30").click()
+    page.wait_for_function(
+        """() => (document.querySelector('.st-key-answer')?.innerText || '')
+                 .startsWith('Over 36 months, 4:3:3 ')""", timeout=SETTLE_MS)
+    wait_for_app(page, timeout=SETTLE_MS)
+    assert not app_errors(page)
+    changed = _answer(page)
+    assert changed != first and "6:3:1" in changed
+    assert _metric(page, "Split in the answer") == "4:3:3"
+    screenshot(page, "budget-split-typed")
+
+    # 3. The view is in the link: opening it elsewhere gives the same sentence.
+    query = parse_qs(urlparse(page.url).query)
+    assert query["split_custom"] == ["40-30-30"]
+    assert "split_pick" in query
+    shared = urlparse(page.url)
+    assert shared.path == "/budget-split"
+    again = open_app(f"{shared.path}?{shared.query}", wait=False)
+    wait_for_app(again, timeout=SETTLE_MS)
+    assert not app_errors(again)
+    assert _answer(again) == changed
