@@ -111,6 +111,7 @@ if bound_problems:
     bounds = Bounds()
 
 objective = OBJECTIVES[objective_key]
+objective_name = OBJECTIVE_LABELS[objective_key].split(" (")[0]  # "Mean profit", without notes
 metric = objective.metric
 map_trials = min(int(map_trials_choice), context.trials)
 grid = split_grid(scenario, context.seed, map_trials, horizon)
@@ -200,7 +201,7 @@ cells = map_cells(values, objective, bounds, best)
 markers = pd.DataFrame([
     {"cold": RULE_631.cold, "warm": RULE_631.warm, "kind": "6:3:1", "label": "6:3:1"},
     {"cold": GRID[best].cold, "warm": GRID[best].warm,
-     "kind": f"Best cell ({OBJECTIVE_LABELS[objective_key].split(' (')[0].lower()})",
+     "kind": f"Best cell ({objective_name.lower()})",
      "label": f"best {label(GRID[best])}"},
 ])
 if pick_split != GRID[best]:
@@ -223,7 +224,7 @@ with info_column:
         f"{map_trials:,} futures, the same futures for every square.")
     st.markdown(
         f"**Best cell:** {label(GRID[best])} "
-        f"({OBJECTIVE_LABELS[objective_key].split(' (')[0].lower()} "
+        f"({objective_name.lower()} "
         f"{fmt.money(float(cells['objective'][best]))}). "
         f"It beats 6:3:1 in {fmt.share(rule_vs_best.p_beats)} of futures. "
         f"{tied_count} other cells are statistically tied with it (dots): the best cell wins "
@@ -237,9 +238,8 @@ st.subheader("Optimiser: the best split within your bounds")
 result = optimum.result
 gain = compare_paired(result.evaluated[result.split], optimum.reference)
 stability = optimum.stability
-objective_words = OBJECTIVE_LABELS[objective_key].split(" (")[0].lower()
 st.markdown(
-    f"- **Best split for {objective_words}: {label(result.split)}** "
+    f"- **Best split for {objective_name.lower()}: {label(result.split)}** "
     f"({fmt.money(result.value)}; 6:3:1: "
     f"{fmt.money(float(objective_values(optimum.reference, objective)))}). "
     f"Searched the {GRID_STEP}% grid within your bounds (best cell {label(result.coarse)}), "
@@ -270,7 +270,7 @@ for h in horizons:
     horizon_rows.append({
         "Horizon": f"{h} months" + (" (this scenario)" if h == horizon else ""),
         "Best split": label(found.split),
-        f"{OBJECTIVE_LABELS[objective_key].split(' (')[0]}": fmt.money(found.value),
+        objective_name: fmt.money(found.value),
         "6:3:1": fmt.money(float(objective_values(references[h], objective))),
         "Mean gain over 6:3:1": fmt.money(versus.diff_mean, signed=True),
         "90% range of the gain": (f"{fmt.money(versus.diff_p5, signed=True)} to "
