@@ -23,12 +23,12 @@ from sim.splits import (
     optimise_split,
     with_split,
 )
+from tests.app.conftest import open_page
 from tests.conftest import REPO_ROOT
 from ui import format as fmt
 from ui.splits import RULE_LABEL, label, p_beats_text
 from ui.words import base_plan_label
 
-APP = str(REPO_ROOT / "app.py")
 PAGE = "app_pages/budget_split.py"
 #: Futures for the page and its map (the map uses min(its own choice, trials) of them): the
 #: app's minimum, to keep the tests fast.
@@ -38,22 +38,8 @@ BASELINE_VARIANTS = ["8:2:0 acquisition first", "4:3:3 balanced", "3:6:1 nurture
                      "2:3:5 retention heavy"]
 
 
-@pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch, fresh_scenario_library) -> AppTest:
-    monkeypatch.setenv("FUNNEL_LAB_SCENARIOS", str(fresh_scenario_library))
-    return AppTest.from_file(APP, default_timeout=240)
-
-
 def _open(at: AppTest, scenario: str = "baseline", **params: str) -> AppTest:
-    at.query_params["scenario"] = scenario
-    at.query_params["trials"] = str(TRIALS)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(at, PAGE, scenario=scenario, trials=str(TRIALS), **params)
 
 
 def _answer(at: AppTest) -> str:

@@ -11,11 +11,10 @@ from streamlit.testing.v1 import AppTest
 from sim.engine import BASE_LABEL, plan_scenarios, simulate, simulate_plans
 from sim.metrics import compare_paired
 from sim.scenario import apply_overrides, dump_scenario, load_scenario_file
-from tests.conftest import REPO_ROOT
+from tests.app.conftest import new_app, open_page
 from ui import compare
 from ui import format as fmt
 
-APP = str(REPO_ROOT / "app.py")
 PAGE = "app_pages/compare.py"
 TRIALS = 500
 
@@ -26,15 +25,7 @@ def lib(fresh_scenario_library: Path) -> Path:
 
 
 def _open(params: dict[str, str | list[str]] | None = None) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=180)
-    app.query_params["trials"] = str(TRIALS)
-    for key, value in (params or {}).items():
-        app.query_params[key] = value
-    app.run()
-    app.switch_page(PAGE)
-    app.run()
-    assert not app.exception
-    return app
+    return open_page(new_app(), PAGE, trials=str(TRIALS), **(params or {}))
 
 
 def _answer(app: AppTest) -> str:

@@ -8,25 +8,14 @@ from streamlit.testing.v1 import AppTest
 from sim.guarantee import FIVE_YEARS, break_even, evaluate_lengths
 from sim.metrics import compare_paired
 from sim.scenario import load_scenario_file
+from tests.app.conftest import open_page
 from tests.conftest import REPO_ROOT
 
-APP = str(REPO_ROOT / "app.py")
 PAGE = "app_pages/guarantee.py"
 
 
-@pytest.fixture
-def app(fresh_scenario_library) -> AppTest:
-    return AppTest.from_file(APP, default_timeout=240)
-
-
 def _open(at: AppTest, **params: str) -> AppTest:
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(at, PAGE, **params)
 
 
 def _answer(at: AppTest) -> str:

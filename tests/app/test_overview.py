@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from sim.engine import BASE_LABEL, plan_scenarios, simulate_plans
 from sim.metrics import compare_paired
 from sim.scenario import load_scenario_file
 from tests.conftest import REPO_ROOT
-
-APP = str(REPO_ROOT / "app.py")
-
-
-@pytest.fixture
-def app(fresh_scenario_library) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    return at
 
 
 def _answer(at: AppTest) -> str:

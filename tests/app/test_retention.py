@@ -8,27 +8,16 @@ from streamlit.testing.v1 import AppTest
 
 from sim.retention import best_share, sweep_hot_share
 from sim.scenario import load_scenario_file
+from tests.app.conftest import open_page
 from tests.conftest import REPO_ROOT
 
-APP = str(REPO_ROOT / "app.py")
 EXAMPLE = REPO_ROOT / "scenarios" / "examples" / "cohorts_example.csv"
 TRIALS = 400
 
 
-@pytest.fixture
-def app(fresh_scenario_library) -> AppTest:
-    return AppTest.from_file(APP, default_timeout=180)
-
-
 def _open(app: AppTest, scenario: str = "baseline", **params: str) -> AppTest:
-    app.query_params["scenario"] = scenario
-    app.query_params["trials"] = str(TRIALS)
-    for key, value in params.items():
-        app.query_params[key] = value
-    app.switch_page("app_pages/retention.py")
-    app.run()
-    assert not app.exception, app.exception
-    return app
+    return open_page(app, "app_pages/retention.py", scenario=scenario, trials=str(TRIALS),
+                     **params)
 
 
 def _answer(app: AppTest) -> str:

@@ -10,9 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sim.scenario import dump_scenario, load_scenario_file, load_scenario_text
+from tests.app.conftest import new_app, open_page
 from tests.conftest import REPO_ROOT
 
-APP = str(REPO_ROOT / "app.py")
 PAGE = "app_pages/scenario_editor.py"
 
 
@@ -23,13 +23,7 @@ def lib(fresh_scenario_library: Path) -> Path:
 
 @pytest.fixture
 def at(lib: Path) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.query_params["trials"] = "500"
-    app.run()
-    app.switch_page(PAGE)
-    app.run()
-    assert not app.exception
-    return app
+    return open_page(new_app(), PAGE, trials="500")
 
 
 def _field(app: AppTest, path: str, param: str = "value", form: str = "number"):
@@ -265,13 +259,7 @@ def test_good_upload_opens_for_review_then_saves(at: AppTest, lib: Path) -> None
 
 
 def test_presenter_mode_shows_the_scenario_read_only(lib: Path) -> None:
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.query_params["present"] = "1"
-    app.query_params["guarantee.days"] = "365"
-    app.run()
-    app.switch_page(PAGE)
-    app.run()
-    assert not app.exception
+    app = open_page(new_app(), PAGE, present="1", **{"guarantee.days": "365"})
     assert not app.text_input and not app.file_uploader
     table = app.table[0].value
     days = table[table["Field"] == "Guarantee length"]["Value"].iloc[0]

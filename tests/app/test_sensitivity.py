@@ -11,10 +11,9 @@ from streamlit.testing.v1 import AppTest
 from sim.engine import BASE_LABEL, plan_scenarios
 from sim.scenario import load_scenario_file
 from sim.sensitivity import decision_thresholds
-from tests.conftest import REPO_ROOT
+from tests.app.conftest import new_app, open_page
 from ui.sensitivity import THRESHOLD_TRIALS, input_value
 
-APP = str(REPO_ROOT / "app.py")
 PAGE = "app_pages/sensitivity.py"
 TRIALS = 1000
 
@@ -24,16 +23,8 @@ def library(fresh_scenario_library: Path) -> Path:
     return fresh_scenario_library
 
 
-def open_page(stem: str, **params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.query_params["scenario"] = stem
-    at.query_params["trials"] = str(TRIALS)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+def _open(stem: str, **params: str) -> AppTest:
+    return open_page(new_app(timeout=300), PAGE, scenario=stem, trials=str(TRIALS), **params)
 
 
 def answer_text(at: AppTest) -> str:
@@ -44,7 +35,7 @@ def answer_text(at: AppTest) -> str:
 
 @pytest.mark.parametrize("stem", ["baseline", "guarantee", "retention_first"])
 def test_each_shipped_scenario_names_its_deciding_inputs(library: Path, stem: str) -> None:
-    at = open_page(stem)
+    at = _open(stem)
     sentence = answer_text(at)
     assert "flips only if" in sentence or "holds whatever" in sentence
     # The table names the three inputs that move the choice most, in business words.
@@ -55,7 +46,7 @@ def test_each_shipped_scenario_names_its_deciding_inputs(library: Path, stem: st
 
 def test_guarantee_answer_quotes_the_threshold_found_on_the_same_futures(
         library: Path) -> None:
-    at = open_page("guarantee")
+    at = _open("guarantee")
     sentence = answer_text(at)
     scenario = load_scenario_file(library / "guarantee.yaml")
     plans = plan_scenarios(scenario)
@@ -70,7 +61,7 @@ def test_guarantee_answer_quotes_the_threshold_found_on_the_same_futures(
 
 
 def test_settings_change_the_answer(library: Path) -> None:
-    at = open_page("baseline")
+    at = _open("baseline")
     at.selectbox(key="sens_metric").set_value("npv").run()
     assert not at.exception
     assert answer_text(at).startswith("The 3-year NPV of profit of the base plan")
@@ -84,7 +75,7 @@ def test_settings_change_the_answer(library: Path) -> None:
 
 
 def test_same_plan_twice_and_presenter_mode(library: Path) -> None:
-    at = open_page("baseline", sens_a="Base plan (6:3:1)", present="1")
+    at = _open("baseline", sens_a="Base plan (6:3:1)", present="1")
     assert "depends most on" in answer_text(at)
     assert any("same plan" in info.value for info in at.info)
 
@@ -94,6 +85,6 @@ def test_scenario_with_a_single_plan(library: Path) -> None:
     single = text.split("\nvariants:")[0] + "\n"
     (library / "single.yaml").write_text(single.replace("name: Online shop, 6:3:1",
                                                         "name: Single plan shop"))
-    at = open_page("single")
+    at = _open("single")
     assert answer_text(at).endswith(".")
     assert any("single plan" in info.value for info in at.info)

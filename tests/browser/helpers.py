@@ -174,6 +174,13 @@ def app_errors(page: Page) -> list[str]:
     return page.locator('[data-testid="stException"]').all_inner_texts()
 
 
+def metric_value(page: Page, label: str) -> str:
+    """The shown value of the st.metric card whose label is exactly `label`."""
+    card = page.locator("[data-testid='stMetric']").filter(
+        has=page.locator("[data-testid='stMetricLabel']").get_by_text(label, exact=True))
+    return card.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+
 def screenshot(page: Page, name: str) -> Path:
     """Save a full-page PNG as tests/artifacts/<name>.png and return its path."""
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)

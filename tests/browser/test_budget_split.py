@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Page
 
-from tests.browser.helpers import app_errors, screenshot, wait_for_app
+from tests.browser.helpers import app_errors, metric_value, screenshot, wait_for_app
 
 #: The first view runs the 231-split map, the optimiser and four horizons: allow a slow machine.
 SETTLE_MS = 240_000
@@ -16,12 +16,6 @@ PICKER = "Split in the answer (against 6:3:1)"
 
 def _answer(page: Page) -> str:
     return page.locator(".st-key-answer").inner_text().strip()
-
-
-def _metric(page: Page, label: str) -> str:
-    card = page.locator("[data-testid='stMetric']").filter(
-        has=page.locator("[data-testid='stMetricLabel']").get_by_text(label, exact=True))
-    return card.locator("[data-testid='stMetricValue']").inner_text().strip()
 
 
 def test_typed_split_becomes_the_answer_and_its_link_reproduces_it(open_app) -> None:
@@ -52,7 +46,7 @@ def test_typed_split_becomes_the_answer_and_its_link_reproduces_it(open_app) -> 
     assert not app_errors(page)
     changed = _answer(page)
     assert changed != first and "6:3:1" in changed
-    assert _metric(page, "Split in the answer") == "4:3:3"
+    assert metric_value(page, "Split in the answer") == "4:3:3"
     screenshot(page, "budget-split-typed")
 
     # 3. The view is in the link: opening it elsewhere gives the same sentence.

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 from playwright.sync_api import Page
 
 from sim.retention import read_and_fit
-from tests.browser.helpers import REPO_ROOT, app_errors, screenshot, wait_for_app
+from tests.browser.helpers import REPO_ROOT, app_errors, metric_value, screenshot, wait_for_app
 
 #: The first view runs the whole share sweep, the what-ifs and the cohorts: allow a slow machine.
 SETTLE_MS = 240_000
@@ -22,12 +22,6 @@ def _answer(page: Page) -> str:
 
 def _link(page: Page) -> str:
     return page.locator(".st-key-share [data-testid='stCode']").inner_text().strip()
-
-
-def _metric(page: Page, label: str) -> str:
-    card = page.locator("[data-testid='stMetric']").filter(
-        has=page.locator("[data-testid='stMetricLabel']").get_by_text(label, exact=True))
-    return card.locator("[data-testid='stMetricValue']").inner_text().strip()
 
 
 def _pct(text: str) -> float:
@@ -84,13 +78,13 @@ def test_share_slider_and_cohort_calibration(open_app) -> None:
     wait_for_app(page, timeout=SETTLE_MS)
     assert not app_errors(page)
     assert page.locator("[data-testid='stAlertContentError']").count() == 0
-    alpha, beta = float(_metric(page, "alpha")), float(_metric(page, "beta"))
+    alpha, beta = float(metric_value(page, "alpha")), float(metric_value(page, "beta"))
     assert 0 < alpha < 1000 and 0 < beta < 1000
     expected = read_and_fit(EXAMPLE_CSV.read_bytes()).fit
     assert (f"{alpha:.3f}", f"{beta:.3f}") == (f"{expected.alpha:.3f}", f"{expected.beta:.3f}")
-    churn = _pct(_metric(page, "First-month churn"))
+    churn = _pct(metric_value(page, "First-month churn"))
     assert abs(churn - 100 * alpha / (alpha + beta)) < 0.1
-    assert _metric(page, "Cohorts / months") == "6 / 7"
+    assert metric_value(page, "Cohorts / months") == "6 / 7"
     fit_chart = page.locator("[data-testid='stVegaLiteChart']").filter(
         has_text="Fitted sBG").filter(has_text="Observed (all cohorts pooled)")
     assert fit_chart.count() == 1

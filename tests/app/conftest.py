@@ -1,0 +1,38 @@
+"""AppTest fixtures shared by the page tests: the app on a fresh scenario library, opened on a
+page the way a link opens it (query parameters first, then the page through app.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import REPO_ROOT
+
+APP = str(REPO_ROOT / "app.py")
+
+
+def new_app(timeout: float = 240) -> AppTest:
+    """The whole app (app.py and its navigation); `timeout` in seconds per run."""
+    return AppTest.from_file(APP, default_timeout=timeout)
+
+
+@pytest.fixture
+def app(fresh_scenario_library: Path) -> AppTest:
+    """The whole app on a private copy of scenarios/."""
+    return new_app()
+
+
+def open_page(at: AppTest, page: str, **params: str | list[str]) -> AppTest:
+    """Open `page` (e.g. "app_pages/guarantee.py") through app.py with these query parameters,
+    as a link would, and fail the test if the page raised."""
+    for key, value in params.items():
+        at.query_params[key] = value
+    # A first run registers app.py's pages; before it, AppTest finds a page only when its
+    # url_path happens to equal its file name (budget-split vs budget_split.py does not).
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
