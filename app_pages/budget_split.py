@@ -37,6 +37,7 @@ from ui.splits import (
     label,
     map_cells,
     named_splits,
+    objective_name,
     optimise,
     p_beats_text,
     pick_options,
@@ -111,7 +112,7 @@ if bound_problems:
     bounds = Bounds()
 
 objective = OBJECTIVES[objective_key]
-objective_name = OBJECTIVE_LABELS[objective_key].split(" (")[0]  # "Mean profit", without notes
+objective_words = objective_name(objective_key)
 metric = objective.metric
 map_trials = min(int(map_trials_choice), context.trials)
 grid = split_grid(scenario, context.seed, map_trials, horizon)
@@ -201,7 +202,7 @@ cells = map_cells(values, objective, bounds, best)
 markers = pd.DataFrame([
     {"cold": RULE_631.cold, "warm": RULE_631.warm, "kind": "6:3:1", "label": "6:3:1"},
     {"cold": GRID[best].cold, "warm": GRID[best].warm,
-     "kind": f"Best cell ({objective_name.lower()})",
+     "kind": f"Best cell ({objective_words.lower()})",
      "label": f"best {label(GRID[best])}"},
 ])
 if pick_split != GRID[best]:
@@ -224,7 +225,7 @@ with info_column:
         f"{map_trials:,} futures, the same futures for every square.")
     st.markdown(
         f"**Best cell:** {label(GRID[best])} "
-        f"({objective_name.lower()} "
+        f"({objective_words.lower()} "
         f"{fmt.money(float(cells['objective'][best]))}). "
         f"It beats 6:3:1 in {fmt.share(rule_vs_best.p_beats)} of futures. "
         f"{tied_count} other cells are statistically tied with it (dots): the best cell wins "
@@ -239,7 +240,7 @@ result = optimum.result
 gain = compare_paired(result.evaluated[result.split], optimum.reference)
 stability = optimum.stability
 st.markdown(
-    f"- **Best split for {objective_name.lower()}: {label(result.split)}** "
+    f"- **Best split for {objective_words.lower()}: {label(result.split)}** "
     f"({fmt.money(result.value)}; 6:3:1: "
     f"{fmt.money(float(objective_values(optimum.reference, objective)))}). "
     f"Searched the {GRID_STEP}% grid within your bounds (best cell {label(result.coarse)}), "
@@ -270,7 +271,7 @@ for h in horizons:
     horizon_rows.append({
         "Horizon": f"{h} months" + (" (this scenario)" if h == horizon else ""),
         "Best split": label(found.split),
-        objective_name: fmt.money(found.value),
+        objective_words: fmt.money(found.value),
         "6:3:1": fmt.money(float(objective_values(references[h], objective))),
         "Mean gain over 6:3:1": fmt.money(versus.diff_mean, signed=True),
         "90% range of the gain": (f"{fmt.money(versus.diff_p5, signed=True)} to "

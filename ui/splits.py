@@ -59,6 +59,13 @@ OBJECTIVE_LABELS: dict[str, str] = {
     "p10_profit": "P10 of profit (cautious: the bad-luck futures)",
     "mean_net_revenue": "Mean net revenue",
 }
+
+
+def objective_name(objective_key: str) -> str:
+    """Return an objective's short name, without the label's note: "P10 of profit"."""
+    return OBJECTIVE_LABELS[objective_key].split(" (")[0]
+
+
 #: How the headline names each objective's metric.
 METRIC_WORDS: dict[str, str] = {"profit": "profit", "npv": "NPV of profit",
                                 "net_revenue": "net revenue"}
@@ -229,8 +236,8 @@ def named_splits(scenario: Scenario, custom: Sequence[BudgetSplit], best: Budget
         rows.append(NamedSplit(f"variant:{name}", name, found[0], found[1]))
     for split in custom:
         rows.append(NamedSplit(f"custom:{split.code()}", f"Your split {label(split)}", split))
-    objective_words = OBJECTIVE_LABELS[objective_key].split(" (")[0].lower()
-    rows.append(NamedSplit("best", f"Optimiser's pick {label(best)} (best {objective_words})",
+    rows.append(NamedSplit("best", f"Optimiser's pick {label(best)} "
+                                   f"(best {objective_name(objective_key).lower()})",
                            best))
     return rows, skipped
 
@@ -360,7 +367,7 @@ def headline(name: str, comparison: Comparison, metric: str, horizon: int,
         why = " (the split with the best P10 of profit)"
     if comparison.p_tie >= 1.0 and is_pick:
         return (f"{months}, 6:3:1 is already the best split for "
-                f"{OBJECTIVE_LABELS[objective_key].split(' (')[0].lower()} within your bounds: "
+                f"{objective_name(objective_key).lower()} within your bounds: "
                 "no split searched does better on these futures.")
     if comparison.p_tie >= 1.0:
         return (f"{months}, {name} gives the same {words} as 6:3:1 in every future: a tie, not "
