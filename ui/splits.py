@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from sim import registry
 from sim.distributions import sample_inputs
 from sim.engine import BASE_LABEL, SimResult
 from sim.metrics import CLEAR_WIN, Comparison, compare_paired, monthly_bands, summarize
@@ -66,9 +67,9 @@ def objective_name(objective_key: str) -> str:
     return OBJECTIVE_LABELS[objective_key].split(" (")[0]
 
 
-#: How the headline names each objective's metric.
-METRIC_WORDS: dict[str, str] = {"profit": "profit", "npv": "NPV of profit",
-                                "net_revenue": "net revenue"}
+#: How the headline names each objective's metric (the metric registry's label in a sentence).
+METRIC_WORDS: dict[str, str] = {name: registry.in_sentence(registry.metric(name).label)
+                                for name in ("profit", "npv", "net_revenue")}
 TABLE_METRICS: tuple[str, ...] = ("profit", "net_revenue", "npv", "clv_new_customer",
                                   "new_customers", "active_customers_end")
 RULE_LABEL = "6:3:1 rule"

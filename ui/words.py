@@ -6,8 +6,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from sim import registry
 from sim.engine import BASE_LABEL, SimResult
 from sim.metrics import compare_paired, summarize
+from sim.registry import metric_words
 from sim.scenario import Scenario
 from ui import format as fmt
 
@@ -22,9 +24,10 @@ def overview_sentence(results: Mapping[str, SimResult], base_label: str, trials:
                       horizon: int, metric: str = "profit") -> str:
     """Return the headline: which plan beats the base on the metric, in how many futures."""
     base = results[BASE_LABEL].metrics[metric]
-    words = f"{fmt.horizon_words(horizon)} {fmt.metric_label(metric).lower()}"
+    words = metric_words(metric, horizon)
+    higher = registry.metric(metric).higher_is_better
     futures = f"{trials:,} simulated futures"
-    challengers = {label: compare_paired(result.metrics[metric], base)
+    challengers = {label: compare_paired(result.metrics[metric], base, higher)
                    for label, result in results.items() if label != BASE_LABEL}
     if not challengers:
         summary = summarize(base)
