@@ -54,12 +54,14 @@ HORIZONS: tuple[int, ...] = (12, 24, 36, 60)
 MAP_TRIALS_CHOICES: tuple[int, ...] = (250, 500, 1000, 2000)
 MAP_TRIALS_DEFAULT = 500
 BOOTSTRAP_RESAMPLES = 200
+#: How a statistic of a metric's totals reads in an objective's label ({} is the metric).
+STATISTIC_WORDS: dict[str, str] = {"mean": "Mean {}",
+                                   "p10": "P10 of {} (cautious: the bad-luck futures)"}
+#: How each objective is named on screen (also what a link stores for the choice).
 OBJECTIVE_LABELS: dict[str, str] = {
-    "mean_profit": "Mean profit",
-    "mean_npv": "Mean NPV of profit",
-    "p10_profit": "P10 of profit (cautious: the bad-luck futures)",
-    "mean_net_revenue": "Mean net revenue",
-}
+    key: STATISTIC_WORDS[objective.statistic].format(
+        registry.in_sentence(registry.metric(objective.metric).label))
+    for key, objective in OBJECTIVES.items()}
 
 
 def objective_name(objective_key: str) -> str:

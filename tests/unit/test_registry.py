@@ -147,6 +147,10 @@ def test_labels_on_screen_are_the_registrys() -> None:
     assert {goal: registry.metric(goal).label for goal in GOALS} == retention.GOAL_LABELS
     assert splits.METRIC_WORDS == {"profit": "profit", "npv": "NPV of profit",
                                    "net_revenue": "net revenue"}
+    assert splits.OBJECTIVE_LABELS == {  # a shared link stores these
+        "mean_profit": "Mean profit", "mean_npv": "Mean NPV of profit",
+        "p10_profit": "P10 of profit (cautious: the bad-luck futures)",
+        "mean_net_revenue": "Mean net revenue"}
     # Fan chart titles keep the words a shared link may carry.
     assert [title for _, _, title, _ in compare.FAN_SERIES.values()] == [
         "Cumulative profit ($)", "Net revenue per month ($)", "Active customers"]
