@@ -2,9 +2,11 @@
 
     python -m sim validate FILE...
     python -m sim run FILE [--variant NAME | --all-variants] [--trials N] [--seed S]
-                           [--horizon MONTHS] [--format table|json|csv] [--out PATH]
+                           [--horizon MONTHS] [--format table|json|csv] [--digits N]
+                           [--out PATH]
     python -m sim compare FILE[#VARIANT] FILE[#VARIANT]... [--trials N] [--seed S]
-                           [--horizon MONTHS] [--format table|json|csv] [--out PATH]
+                           [--horizon MONTHS] [--format table|json|csv] [--digits N]
+                           [--out PATH]
 
 Exit codes: 0 done, 2 bad input (one line per problem, never a traceback), 1 an unexpected
 failure. Output is a pure function of the arguments and the files: keys keep a fixed order, so
