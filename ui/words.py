@@ -32,9 +32,11 @@ def overview_sentence(results: Mapping[str, SimResult], base_label: str, trials:
     if not challengers:
         summary = summarize(base)
         positive = float(np.mean(base > 0))
-        return (f"{base_label} makes {fmt.money(summary.p50)} {words.split(' ', 1)[1]} over "
-                f"{horizon} months (90% range {fmt.money(summary.p5)} to "
-                f"{fmt.money(summary.p95)}), positive in {fmt.share(positive)} of {futures}.")
+        name = registry.in_sentence(registry.metric(metric).label)
+        return (f"{base_label} makes {fmt.metric_value(metric, summary.p50)} {name} over "
+                f"{horizon} months (90% range {fmt.metric_value(metric, summary.p5)} to "
+                f"{fmt.metric_value(metric, summary.p95)}), positive in {fmt.share(positive)} "
+                f"of {futures}.")
     best_label, best = max(challengers.items(), key=lambda item: item[1].p_beats)
     if best.p_beats > 0.5:
         return (f"{best_label} beats the {base_label[0].lower() + base_label[1:]} on {words} in "
