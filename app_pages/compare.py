@@ -92,7 +92,7 @@ st.caption(
     "strictly better than the first plan (for CAC: lower), ± its 90% Monte Carlo interval. "
     f"Monte Carlo error of {first_label}'s mean profit: ±{fmt.money(1.645 * first_profit.mean_se)} "
     "(90%).")
-st.download_button("Download the table (CSV)", data=table.to_csv(index=False),
+st.download_button("Download the table (CSV)", data=compare.download_csv(table),
                    file_name=f"compare-{context.stem}-seed{context.seed}-{context.trials}.csv",
                    mime="text/csv", on_click="ignore", key="compare_csv",
                    icon=":material/download:")

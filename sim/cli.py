@@ -2,13 +2,19 @@
 
     python -m sim validate FILE...
     python -m sim run FILE [--variant NAME | --all-variants] [--trials N] [--seed S]
-                           [--horizon MONTHS] [--format table|json|csv] [--out PATH]
+                           [--horizon MONTHS] [--format table|json|csv] [--digits N]
+                           [--out PATH]
     python -m sim compare FILE[#VARIANT] FILE[#VARIANT]... [--trials N] [--seed S]
-                           [--horizon MONTHS] [--format table|json|csv] [--out PATH]
+                           [--horizon MONTHS] [--format table|json|csv] [--digits N]
+                           [--out PATH]
 
 Exit codes: 0 done, 2 bad input (one line per problem, never a traceback), 1 an unexpected
-failure. Output is a pure function of the arguments and the files: numbers are rounded to six
-significant digits and keys keep a fixed order, so the same command gives the same bytes.
+failure. Output is a pure function of the arguments and the files: keys keep a fixed order, so
+the same command gives the same bytes. JSON and CSV carry every number at full precision (the
+shortest text that reads back as the same float, Python's repr), unless `--digits N` asks for N
+significant digits; tables round for reading. Labels, units and which direction is better come
+from the metric registry (sim/registry.py); for a metric where neither direction is better
+(marketing spend) the paired comparison has no P(beats) (null), only the differences.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from sim import registry
 from sim.engine import BASE_LABEL, METRIC_NAMES, SimResult, simulate_plans
 from sim.metrics import Comparison, Summary, compare_paired, monthly_bands, summarize
 from sim.scenario import (
@@ -38,46 +45,24 @@ from sim.scenario import (
     without_variants,
 )
 
-#: Monthly series reported by `run` as P10/P50/P90 bands.
+#: Monthly series reported by `run` as P10/P50/P90 bands (names of sim.registry.SERIES).
 MONTHLY_REPORTED: tuple[str, ...] = (
     "net_revenue", "profit", "new_customers", "active_customers", "refunds", "open_liability",
 )
-#: Metrics where less is better (P(beats) counts the plan that is lower).
-LOWER_IS_BETTER = frozenset({
-    "cac", "leaky_bucket_ratio", "payback_month", "open_guarantee_liability",
-    "marketing_spend", "churned_customers", "refunds",
-})
 #: Metrics shown in the compare table (JSON and CSV carry every metric).
 COMPARE_TABLE_METRICS: tuple[str, ...] = (
     "net_revenue", "profit", "npv", "new_customers", "cac", "repeat_revenue_share",
     "clv_new_customer", "customer_equity_end", "ltv_to_cac", "open_guarantee_liability",
 )
-#: Readable name and unit ("money", "count", "rate", "ratio", "months") of each metric.
-METRIC_LABELS: dict[str, tuple[str, str]] = {
-    "net_revenue": ("Net revenue", "money"),
-    "gross_revenue": ("Gross revenue", "money"),
-    "profit": ("Profit", "money"),
-    "npv": ("NPV of profit", "money"),
-    "new_customers": ("New customers", "count"),
-    "cac": ("CAC", "money"),
-    "active_customers_end": ("Active customers at end", "count"),
-    "repeat_revenue_share": ("Repeat revenue share", "rate"),
-    "leaky_bucket_ratio": ("Leaky-bucket ratio", "ratio"),
-    "early_repeat_rate": ("Early repeat rate", "rate"),
-    "clv_new_customer": ("CLV of a new customer", "money"),
-    "customer_equity_end": ("Customer equity at end", "money"),
-    "ltv_to_cac": ("LTV:CAC", "ratio"),
-    "payback_month": ("Payback month", "months"),
-    "open_guarantee_liability": ("Open guarantee liability", "money"),
-    "marketing_spend": ("Marketing spend", "money"),
-    "churned_customers": ("Churned customers", "count"),
-    "refunds": ("Refunds", "money"),
-}
 SUMMARY_KEYS: tuple[str, ...] = ("mean", "se", "p5", "p10", "p50", "p90", "p95")
 VERSUS_KEYS: tuple[str, ...] = (
     "p_beats", "p_beats_low", "p_beats_high", "p_tie", "diff_mean", "diff_p5", "diff_p50",
     "diff_p95",
 )
+#: Comparison fields that need a direction (null where neither direction is better).
+DIRECTED_KEYS = frozenset({"p_beats", "p_beats_low", "p_beats_high"})
+#: Most significant digits `--digits` takes (17 always reads back as the same float).
+MAX_DIGITS = 17
 #: Runs shorter than this draw no progress bar.
 PROGRESS_DELAY_SECONDS = 2.0
 
@@ -87,33 +72,38 @@ class UsageError(ValueError):
 
 
 # --------------------------------------------------------------------------------------------
-# Numbers: stable rounding for machine formats, readable text for tables.
+# Numbers: full precision (or N significant digits) for machine formats, readable text for
+# tables.
 
 
-def stable_number(x: float | None) -> float | None:
-    """Return x rounded to 6 significant digits (None for NaN/inf), so output bytes are stable."""
+def machine_number(x: float | None, digits: int | None = None) -> float | None:
+    """Return x for JSON and CSV: the same float (None for NaN/inf, -0.0 as 0.0), or rounded to
+    `digits` significant digits when given."""
     if x is None:
         return None
     x = float(x)
     if not math.isfinite(x):
         return None
-    return float(f"{x:.6g}") + 0.0  # + 0.0 turns -0.0 into 0.0
+    if digits is not None:
+        x = float(f"{x:.{digits}g}")
+    return x + 0.0  # + 0.0 turns -0.0 into 0.0 and changes no other float
 
 
 def _csv_number(x: float | None) -> str:
-    rounded = stable_number(x)
-    return "" if rounded is None else repr(rounded)
+    """Return a number already passed through machine_number as CSV text (repr: exact)."""
+    return "" if x is None else repr(x)
 
 
 def format_value(x: float | None, unit: str) -> str:
-    """Return a number for a table: money and counts with thousands separators, rates as %."""
+    """Return a number for a table in a registry unit: money and counts with thousands
+    separators, shares as %."""
     if x is None or not math.isfinite(x):
         return "n/a"
-    if unit == "money":
+    if unit in ("money", "money_per_customer"):
         return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.2f}"
     if unit == "count":
         return f"{x:,.0f}"
-    if unit == "rate":
+    if unit == "share":
         return f"{100 * x:.1f}%"
     if unit == "months":
         return f"{x:.1f}"
@@ -124,7 +114,7 @@ def format_difference(x: float | None, unit: str) -> str:
     """Return a signed difference for a table; rate differences in percentage points."""
     if x is None or not math.isfinite(x):
         return "n/a"
-    text = f"{100 * x:.1f} pts" if unit == "rate" else format_value(x, unit)
+    text = f"{100 * x:.1f} pts" if unit == "share" else format_value(x, unit)
     return text if text.startswith("-") else "+" + text
 
 
@@ -189,6 +179,18 @@ def _settings_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
+def _digits(text: str) -> int:
+    """Read --digits: a whole number from 1 to MAX_DIGITS (argparse reports anything else)."""
+    try:
+        digits = int(text)
+    except ValueError:
+        digits = 0
+    if not 1 <= digits <= MAX_DIGITS:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 1 to {MAX_DIGITS}, got {text}")
+    return digits
+
+
 def _parse_number(text: str) -> int | float | str:
     """Read an option's text as a number where it is one; the schema says what is wrong."""
     for convert in (int, float):
@@ -233,26 +235,29 @@ def _run_plans(plans: Sequence[Plan], settings: Scenario,
 # Reports as plain data (the JSON form; CSV and tables are drawn from it).
 
 
-def _summary_dict(summary: Summary) -> dict[str, float | None]:
+def _summary_dict(summary: Summary, digits: int | None) -> dict[str, float | None]:
     plain = summary.as_dict()
-    return {key: stable_number(plain[key]) for key in SUMMARY_KEYS}
+    return {key: machine_number(plain[key], digits) for key in SUMMARY_KEYS}
 
 
-def _versus_dict(comparison: Comparison) -> dict[str, float | None]:
+def _versus_dict(comparison: Comparison, directed: bool,
+                 digits: int | None) -> dict[str, float | None]:
     plain = comparison.as_dict()
-    return {key: stable_number(plain[key]) for key in VERSUS_KEYS}
+    return {key: machine_number(plain[key], digits)
+            if directed or key not in DIRECTED_KEYS else None for key in VERSUS_KEYS}
 
 
 def _metric_names(result: SimResult) -> list[str]:
     return [name for name in METRIC_NAMES if name in result.metrics]
 
 
-def run_report(plan: Plan, result: SimResult) -> dict[str, Any]:
-    """Return one plan's run as plain data: settings, metric summaries and monthly bands."""
+def run_report(plan: Plan, result: SimResult, digits: int | None = None) -> dict[str, Any]:
+    """Return one plan's run as plain data: settings, metric summaries and monthly bands, at
+    full precision unless `digits` (significant digits) is given."""
     monthly = {}
     for name in MONTHLY_REPORTED:
         bands = monthly_bands(result.monthly[name])
-        monthly[name] = {band: [stable_number(v) for v in values.tolist()]
+        monthly[name] = {band: [machine_number(v, digits) for v in values.tolist()]
                          for band, values in bands.items()}
     return {
         "scenario": plan.scenario_name,
@@ -260,14 +265,16 @@ def run_report(plan: Plan, result: SimResult) -> dict[str, Any]:
         "seed": result.seed,
         "trials": result.trials,
         "horizon_months": result.horizon,
-        "metrics": {name: _summary_dict(summarize(result.metrics[name]))
+        "metrics": {name: _summary_dict(summarize(result.metrics[name]), digits)
                     for name in _metric_names(result)},
         "monthly": monthly,
     }
 
 
-def compare_report(plans: Sequence[Plan], results: Mapping[str, SimResult]) -> dict[str, Any]:
-    """Return the paired comparison of every plan against the first one, as plain data."""
+def compare_report(plans: Sequence[Plan], results: Mapping[str, SimResult],
+                   digits: int | None = None) -> dict[str, Any]:
+    """Return the paired comparison of every plan against the first one, as plain data, at
+    full precision unless `digits` (significant digits) is given."""
     baseline = plans[0]
     base_result = results[baseline.label]
     report_plans = []
@@ -276,14 +283,18 @@ def compare_report(plans: Sequence[Plan], results: Mapping[str, SimResult]) -> d
         names = _metric_names(result)
         versus = None
         if plan is not baseline:
-            versus = {name: _versus_dict(compare_paired(
-                result.metrics[name], base_result.metrics[name],
-                higher_is_better=name not in LOWER_IS_BETTER)) for name in names}
+            versus = {}
+            for name in names:
+                info = registry.metric(name)
+                comparison = compare_paired(result.metrics[name], base_result.metrics[name],
+                                            higher_is_better=info.higher_is_better)
+                versus[name] = _versus_dict(comparison, info.better != "neither", digits)
         report_plans.append({
             "label": plan.label,
             "scenario": plan.scenario_name,
             "variant": plan.variant,
-            "metrics": {name: _summary_dict(summarize(result.metrics[name])) for name in names},
+            "metrics": {name: _summary_dict(summarize(result.metrics[name]), digits)
+                        for name in names},
             "vs_baseline": versus,
         })
     return {
@@ -358,7 +369,7 @@ def run_table(reports: Sequence[Mapping[str, Any]]) -> str:
         title = report["scenario"] + (f" — {report['variant']}" if report["variant"] else "")
         rows = []
         for name, summary in report["metrics"].items():
-            label, unit = METRIC_LABELS.get(name, (name, "ratio"))
+            label, unit = registry.metric(name).label, registry.metric(name).unit
             rows.append([label, *(format_value(summary[key], unit)
                                   for key in ("p10", "p50", "p90")), _mean_se(summary, unit)])
         lines = [title,
@@ -367,6 +378,16 @@ def run_table(reports: Sequence[Mapping[str, Any]]) -> str:
         lines += _aligned(["Metric", "P10", "P50", "P90", "Mean ± se"], rows)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
+
+
+def _heading_note(info: registry.MetricInfo) -> str:
+    """Return what a compare-table heading says besides the name: the direction, and that
+    refunds still owed after the horizon are left out where they are."""
+    better = {"higher": "higher is better", "lower": "lower is better",
+              "neither": "neither direction is better"}[info.better]
+    if info.owed_refunds_counted is False and info.unit == "money":
+        return f"{better}; refunds still owed after the horizon not deducted"
+    return better
 
 
 def compare_table(report: Mapping[str, Any]) -> str:
@@ -379,8 +400,8 @@ def compare_table(report: Mapping[str, Any]) -> str:
     for name in COMPARE_TABLE_METRICS:
         if name not in report["plans"][0]["metrics"]:
             continue
-        label, unit = METRIC_LABELS[name]
-        better = "lower is better" if name in LOWER_IS_BETTER else "higher is better"
+        info = registry.metric(name)
+        unit = info.unit
         rows = []
         for plan in report["plans"]:
             summary = plan["metrics"][name]
@@ -388,16 +409,16 @@ def compare_table(report: Mapping[str, Any]) -> str:
             if versus is None:
                 beats, diff = "baseline", ""
             else:
-                beats = (f"{format_value(versus['p_beats'], 'rate')} "
-                         f"[{format_value(versus['p_beats_low'], 'rate')}, "
-                         f"{format_value(versus['p_beats_high'], 'rate')}]")
+                beats = (f"{format_value(versus['p_beats'], 'share')} "
+                         f"[{format_value(versus['p_beats_low'], 'share')}, "
+                         f"{format_value(versus['p_beats_high'], 'share')}]")
                 diff = (f"{format_difference(versus['diff_p50'], unit)} "
                         f"[{format_difference(versus['diff_p5'], unit)}, "
                         f"{format_difference(versus['diff_p95'], unit)}]")
             rows.append([plan["label"], *(format_value(summary[key], unit)
                                           for key in ("p10", "p50", "p90")),
                          _mean_se(summary, unit), beats, diff])
-        lines += ["", f"{label} ({better})"]
+        lines += ["", f"{info.title} ({_heading_note(info)})"]
         lines += _aligned(["Plan", "P10", "P50", "P90", "Mean ± se", "P(beats)", "Difference"],
                           rows)
     return "\n".join(lines) + "\n"
@@ -483,7 +504,7 @@ def cmd_run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         plans += [Plan(name, variant_scenario(scenario, name), scenario.name, name)
                   for name in names]
     results = _run_plans(plans, scenario, stderr)
-    reports = [run_report(plan, results[plan.label]) for plan in plans]
+    reports = [run_report(plan, results[plan.label], args.digits) for plan in plans]
     if args.format == "json":
         text = to_json(reports if args.all_variants else reports[0])
     elif args.format == "csv":
@@ -528,7 +549,7 @@ def cmd_compare(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         plans.append(Plan(label, runnable, scenario.name, variant))
     settings = _with_settings(loaded[split[0][0]], args)
     results = _run_plans(plans, settings, stderr)
-    report = compare_report(plans, results)
+    report = compare_report(plans, results, args.digits)
     if args.format == "json":
         text = to_json(report)
     elif args.format == "csv":
@@ -561,6 +582,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--seed", metavar="S", help="random seed (0 to 4,294,967,295)")
         sub.add_argument("--horizon", metavar="MONTHS", help="months to simulate (1 to 120)")
         sub.add_argument("--format", choices=("table", "json", "csv"), default="table")
+        sub.add_argument("--digits", metavar="N", type=_digits, default=None,
+                         help="round JSON and CSV numbers to N significant digits (1 to "
+                              f"{MAX_DIGITS}); default: full precision")
         sub.add_argument("--out", metavar="PATH",
                          help="write the report to PATH (atomically) instead of stdout")
 

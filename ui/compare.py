@@ -14,26 +14,33 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim import registry
 from sim.engine import SimResult
-from sim.metrics import CLEAR_WIN, compare_paired, monthly_bands, summarize
+from sim.metrics import CLEAR_WIN, compare_paired, mc_error_90, monthly_bands, summarize
+from sim.registry import metric_words as metric_words  # the page says compare.metric_words
 from sim.scenario import Scenario, ScenarioError, variant_scenario, without_variants
 from ui import format as fmt
 from ui.library import list_stems, read_entry
 from ui.state import PageContext
 from ui.words import base_plan_label
 
-#: Metrics in the comparison table, in the order shown.
+#: Metrics in the comparison table, in the order shown (labels, units and directions come
+#: from the metric registry, sim/registry.py).
 COMPARE_METRICS: tuple[str, ...] = ("net_revenue", "profit", "npv", "clv_new_customer",
                                     "customer_equity_end", "cac")
-#: Metrics where a lower value is the better one.
-LOWER_IS_BETTER = frozenset({"cac"})
-#: Metrics that are totals over the horizon (their names get "3-year").
-HORIZON_TOTALS = frozenset({"net_revenue", "profit", "npv"})
-#: Fan charts: monthly series, whether it is cumulated, title, unit.
+
+
+def _fan(series_name: str, cumulative: bool) -> tuple[str, bool, str, str]:
+    info = registry.series(series_name)
+    title = f"Cumulative {registry.in_sentence(info.short)}" if cumulative else info.label
+    return series_name, cumulative, registry.with_unit(title, info.unit), info.unit
+
+
+#: Fan charts: key -> (monthly series, whether it is cumulated, chart title, unit).
 FAN_SERIES: dict[str, tuple[str, bool, str, str]] = {
-    "cumulative_profit": ("profit", True, "Cumulative profit ($)", "money"),
-    "net_revenue": ("net_revenue", False, "Net revenue per month ($)", "money"),
-    "active_customers": ("active_customers", False, "Active customers", "count"),
+    "cumulative_profit": _fan("profit", True),
+    "net_revenue": _fan("net_revenue", False),
+    "active_customers": _fan("active_customers", False),
 }
 MAX_PLANS = 6
 BASE_WORDS = "base plan"
@@ -113,10 +120,6 @@ def plan_scenario(entry: PlanEntry, context: PageContext) -> Scenario:
     return variant_scenario(scenario, entry.variant)
 
 
-def _higher_is_better(metric: str) -> bool:
-    return metric not in LOWER_IS_BETTER
-
-
 def comparison_table(results: Mapping[str, SimResult]) -> pd.DataFrame:
     """Return one row per metric and plan with raw numbers (the CSV and the table's source).
 
@@ -139,7 +142,7 @@ def comparison_table(results: Mapping[str, SimResult]) -> pd.DataFrame:
                 "diff_p95": np.nan}
             if label != labels[0]:
                 comparison = compare_paired(values, first.metrics[metric],
-                                            _higher_is_better(metric))
+                                            registry.metric(metric).higher_is_better)
                 row.update({"p_beats_first": comparison.p_beats,
                             "p_beats_first_low": comparison.p_beats_low,
                             "p_beats_first_high": comparison.p_beats_high,
@@ -173,6 +176,38 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def download_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Return the comparison table as people read it in a spreadsheet: one row per plan, one
+    column per metric and statistic, headed with the metric's name and unit ("Profit, median
+    ($)"), numbers rounded to the unit (whole dollars, cents per customer, 0.1 point of
+    percent, whole counts). `table` is `comparison_table`'s; empty cells where a number does
+    not apply (the first plan's comparison with itself) or is undefined."""
+    plans = list(dict.fromkeys(table["plan"]))
+    rows: dict[str, dict[str, object]] = {plan: {"Plan": plan} for plan in plans}
+    for record in table.to_dict("records"):
+        info = registry.metric(str(record["metric"]))
+        unit = info.unit
+        columns = (
+            ("P10", record["p10"], unit), ("median", record["p50"], unit),
+            ("P90", record["p90"], unit), ("mean", record["mean"], unit),
+            ("mean, 90% Monte Carlo error ±", mc_error_90(record["mean_se"]), unit),
+            ("P(beats the first)", record["p_beats_first"], "share"),
+            ("median difference from the first", record["diff_p50"], unit),
+            ("difference P5", record["diff_p5"], unit),
+            ("difference P95", record["diff_p95"], unit),
+        )
+        row = rows[str(record["plan"])]
+        for statistic, value, column_unit in columns:
+            header = registry.with_unit(f"{info.title}, {statistic}", column_unit)
+            row[header] = registry.rounded(value, column_unit)
+    return pd.DataFrame(list(rows.values()))
+
+
+def download_csv(table: pd.DataFrame) -> str:
+    """Return `download_table(table)` as CSV text (the page's download)."""
+    return download_table(table).to_csv(index=False)
+
+
 def difference_rows(results: Mapping[str, SimResult], metric: str) -> pd.DataFrame:
     """Return P5/P10/P50/P90/P95 of (plan minus the first plan) per trial, one row per plan
     after the first, for `ui.charts.interval_chart`."""
@@ -197,15 +232,6 @@ def fan_bands(results: Mapping[str, SimResult], series: str) -> dict[str, dict[s
             for label, result in results.items()}
 
 
-def metric_words(metric: str, horizon: int) -> str:
-    """Return a metric as said in a sentence: '3-year profit', 'CLV of a new customer'."""
-    label = fmt.metric_label(metric)
-    acronym = label.split(" ", 1)[0].isupper()
-    if metric in HORIZON_TOTALS:
-        return f"{fmt.horizon_words(horizon)} {label if acronym else label.lower()}"
-    return label if acronym else label.lower()
-
-
 def _sureness(p_beats: float) -> str:
     if p_beats >= 0.95:
         return "near certain"
@@ -222,7 +248,7 @@ def compare_sentence(results: Mapping[str, SimResult], metric: str, trials: int,
         return "Choose at least two plans to compare."
     first_label = labels[0]
     first = results[first_label].metrics[metric]
-    higher = _higher_is_better(metric)
+    higher = registry.metric(metric).higher_is_better
     comparisons = {label: compare_paired(results[label].metrics[metric], first, higher)
                    for label in labels[1:]}
     best_label, best = max(comparisons.items(), key=lambda item: item[1].p_beats)

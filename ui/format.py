@@ -4,27 +4,8 @@ from __future__ import annotations
 
 import math
 
-#: How each engine metric is named on screen and which unit formats it.
-METRIC_LABELS: dict[str, tuple[str, str]] = {
-    "net_revenue": ("Net revenue", "money"),
-    "gross_revenue": ("Gross revenue", "money"),
-    "profit": ("Profit", "money"),
-    "npv": ("NPV of profit", "money"),
-    "new_customers": ("New customers", "count"),
-    "cac": ("CAC (cost per new customer)", "money2"),
-    "active_customers_end": ("Active customers at the end", "count"),
-    "repeat_revenue_share": ("Repeat-revenue share", "share"),
-    "leaky_bucket_ratio": ("Leaky-bucket ratio (lost per won)", "ratio"),
-    "early_repeat_rate": ("Early repeat rate (3 months)", "share"),
-    "clv_new_customer": ("CLV of a new customer", "money2"),
-    "customer_equity_end": ("Customer equity at the end", "money"),
-    "ltv_to_cac": ("LTV : CAC", "ratio"),
-    "payback_month": ("CAC payback", "months"),
-    "open_guarantee_liability": ("Open guarantee liability", "money"),
-    "marketing_spend": ("Marketing spend", "money"),
-    "churned_customers": ("Customers lost", "count"),
-    "refunds": ("Refunds", "money"),
-}
+from sim import registry
+from sim.registry import horizon_words as horizon_words  # pages say fmt.horizon_words
 
 
 def money(value: float, signed: bool = False) -> str:
@@ -83,28 +64,25 @@ def months(value: float, signed: bool = False) -> str:
     return f"{value:+.0f} months" if signed else f"{value:.0f} months"
 
 
-_FORMATTERS = {"money": money, "money2": money2, "count": count, "ratio": ratio,
+_FORMATTERS = {"money": money, "money_per_customer": money2, "count": count, "ratio": ratio,
                "months": months}
 
 
 def metric_value(metric: str, value: float, signed: bool = False) -> str:
-    """Return a metric's value formatted in its own unit."""
-    unit = METRIC_LABELS.get(metric, (metric, "ratio"))[1]
+    """Return a metric's value formatted in its own unit (from the metric registry)."""
+    return unit_value(registry.metric(metric).unit, value, signed)
+
+
+def unit_value(unit: str, value: float, signed: bool = False) -> str:
+    """Return a value formatted in a registry unit (shares with one decimal)."""
     if unit == "share":
         return share(value, 1, signed)
     return _FORMATTERS[unit](value, signed)
 
 
 def metric_label(metric: str) -> str:
-    """Return a metric's name as shown on screen."""
-    return METRIC_LABELS.get(metric, (metric.replace("_", " ").capitalize(), ""))[0]
-
-
-def horizon_words(months_count: int) -> str:
-    """Return a horizon in words: 36 -> '3-year', 18 -> '18-month'."""
-    if months_count % 12 == 0:
-        return f"{months_count // 12}-year"
-    return f"{months_count}-month"
+    """Return a metric's name as shown on screen (from the metric registry)."""
+    return registry.metric(metric).label
 
 
 def split_label(cold: float, warm: float, hot: float) -> str:

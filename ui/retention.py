@@ -12,8 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from sim import registry
 from sim.metrics import CLEAR_WIN
 from sim.retention import (
+    GOALS,
     BDTextbook,
     BestShare,
     CohortFit,
@@ -40,12 +42,9 @@ SWEEP_TRIALS = 2000
 EXAMPLE_CSV = APP_ROOT / "scenarios" / "examples" / "cohorts_example.csv"
 #: Upload limit for cohort tables, in megabytes (the parser also caps the bytes it reads).
 UPLOAD_MB = 1
-#: How each goal the best share can be chosen on is named on screen.
-GOAL_LABELS: dict[str, str] = {
-    "profit": "Profit",
-    "npv": "NPV of profit",
-    "long_run_value": "Long-run value (NPV + customers kept, discounted)",
-}
+#: How each goal the best share can be chosen on is named on screen (the metric registry's
+#: labels).
+GOAL_LABELS: dict[str, str] = {goal: registry.metric(goal).label for goal in GOALS}
 
 
 
@@ -124,7 +123,7 @@ def share_words(share: float) -> str:
 def answer_sentence(best: BestShare, sweep: ShareSweep, goal: str) -> str:
     """Return the page's one-sentence answer: how much to put into existing buyers."""
     today = float(sweep.shares[sweep.current])
-    words = f"{fmt.horizon_words(sweep.horizon)} {GOAL_LABELS[goal].split(' (')[0].lower()}"
+    words = registry.metric_words(goal, sweep.horizon)
     futures = f"{sweep.trials:,} simulated futures"
     zone = (f"anything from {share_words(best.tie_low)} to {share_words(best.tie_high)} is "
             "as good within the uncertainty" if best.tie_high > best.tie_low else

@@ -16,6 +16,8 @@ import streamlit as st
 
 from sim.distributions import uncertain_fields
 from sim.engine import BASE_LABEL, plan_scenarios
+from sim.registry import in_sentence
+from sim.registry import metric_words as metric_words  # the page imports it from here
 from sim.scenario import Scenario, field_info
 from sim.sensitivity import (
     Threshold,
@@ -127,22 +129,9 @@ def input_label(path: str) -> str:
     return f"{info.label} ({info.unit})" if info.unit else info.label
 
 
-def _in_sentence(label: str) -> str:
-    """Lower-case a label's first letter unless it starts an acronym (NPV, CLV)."""
-    if len(label) > 1 and label[1].isupper():
-        return label
-    return label[0].lower() + label[1:]
-
-
 def input_name(path: str) -> str:
     """Return an input's name inside a sentence: 'repeat order value'."""
-    return _in_sentence(field_info(path).label)
-
-
-def metric_words(metric: str, horizon: int) -> str:
-    """Return a metric over the horizon inside a sentence: '3-year profit', '3-year NPV of
-    profit'."""
-    return f"{fmt.horizon_words(horizon)} {_in_sentence(fmt.metric_label(metric))}"
+    return in_sentence(field_info(path).label)
 
 
 def input_value(path: str, value: float) -> str:

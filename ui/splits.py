@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from sim import registry
 from sim.distributions import sample_inputs
 from sim.engine import BASE_LABEL, SimResult
 from sim.metrics import CLEAR_WIN, Comparison, compare_paired, monthly_bands, summarize
@@ -53,12 +54,14 @@ HORIZONS: tuple[int, ...] = (12, 24, 36, 60)
 MAP_TRIALS_CHOICES: tuple[int, ...] = (250, 500, 1000, 2000)
 MAP_TRIALS_DEFAULT = 500
 BOOTSTRAP_RESAMPLES = 200
+#: How a statistic of a metric's totals reads in an objective's label ({} is the metric).
+STATISTIC_WORDS: dict[str, str] = {"mean": "Mean {}",
+                                   "p10": "P10 of {} (cautious: the bad-luck futures)"}
+#: How each objective is named on screen (also what a link stores for the choice).
 OBJECTIVE_LABELS: dict[str, str] = {
-    "mean_profit": "Mean profit",
-    "mean_npv": "Mean NPV of profit",
-    "p10_profit": "P10 of profit (cautious: the bad-luck futures)",
-    "mean_net_revenue": "Mean net revenue",
-}
+    key: STATISTIC_WORDS[objective.statistic].format(
+        registry.in_sentence(registry.metric(objective.metric).label))
+    for key, objective in OBJECTIVES.items()}
 
 
 def objective_name(objective_key: str) -> str:
@@ -66,9 +69,9 @@ def objective_name(objective_key: str) -> str:
     return OBJECTIVE_LABELS[objective_key].split(" (")[0]
 
 
-#: How the headline names each objective's metric.
-METRIC_WORDS: dict[str, str] = {"profit": "profit", "npv": "NPV of profit",
-                                "net_revenue": "net revenue"}
+#: How the headline names each objective's metric (the metric registry's label in a sentence).
+METRIC_WORDS: dict[str, str] = {name: registry.in_sentence(registry.metric(name).label)
+                                for name in ("profit", "npv", "net_revenue")}
 TABLE_METRICS: tuple[str, ...] = ("profit", "net_revenue", "npv", "clv_new_customer",
                                   "new_customers", "active_customers_end")
 RULE_LABEL = "6:3:1 rule"

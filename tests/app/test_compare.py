@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import numpy as np
@@ -144,8 +146,36 @@ def test_comparison_table_numbers(lib: Path) -> None:
         assert row.diff_p50 == pytest.approx(np.percentile(diff, 50))
         head = table[(table.metric == metric) & (table.plan == BASE_LABEL)].iloc[0]
         assert np.isnan(head.p_beats_first)
-    csv = table.to_csv(index=False)
-    assert csv.splitlines()[0].startswith("metric,plan,p10,p50,p90")
+
+
+def test_download_csv_has_readable_headers_and_rounded_numbers(lib: Path) -> None:
+    """The page's CSV: one row per plan, headers with the metric's name and unit, money in
+    whole dollars, CAC in cents, P(beats) in percent to 0.1 point; no machine names."""
+    scenario = load_scenario_file(lib / "baseline.yaml")
+    results = simulate_plans(plan_scenarios(scenario, ["4:3:3 balanced"]), trials=TRIALS,
+                             seed=11)
+    table = compare.comparison_table(results)
+    text = compare.download_csv(table)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    header = list(rows[0])
+    assert header[:4] == ["Plan", "Net revenue, P10 ($)", "Net revenue, median ($)",
+                          "Net revenue, P90 ($)"]
+    assert "Profit, median ($)" in header and "CAC, median ($)" in header
+    assert "Profit, P(beats the first) (%)" in header
+    assert not any("_" in name for name in header)  # no machine names
+    assert [row["Plan"] for row in rows] == [BASE_LABEL, "4:3:3 balanced"]
+    other = results["4:3:3 balanced"].metrics
+    base = results[BASE_LABEL].metrics
+    median_profit = float(np.percentile(other["profit"], 50))
+    assert rows[1]["Profit, median ($)"] == f"{round(median_profit):.1f}"
+    cac = float(np.percentile(other["cac"][np.isfinite(other["cac"])], 50))
+    assert float(rows[1]["CAC, median ($)"]) == round(cac, 2)
+    wins = np.mean(other["profit"] - base["profit"] > 0)
+    assert float(rows[1]["Profit, P(beats the first) (%)"]) == pytest.approx(
+        round(100 * wins, 1), abs=0.051)
+    assert rows[0]["Profit, P(beats the first) (%)"] == ""  # the first plan against itself
+    assert max(len(cell.split(".")[-1]) for row in rows for cell in row.values()
+               if cell.replace(".", "").replace("-", "").isdigit()) <= 2  # no 16-digit numbers
 
 
 def test_cac_sentence_says_lower(lib: Path) -> None:

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from sim import cli
-from sim.cli import ProgressBar, main, stable_number
-from sim.engine import BASE_LABEL, plan_scenarios, simulate_plans
-from sim.metrics import compare_paired
-from sim.scenario import load_scenario_file
+from sim import cli, registry
+from sim.cli import ProgressBar, machine_number, main
+from sim.engine import BASE_LABEL, plan_scenarios, simulate, simulate_plans
+from sim.metrics import compare_paired, monthly_bands, summarize
+from sim.scenario import load_scenario_file, without_variants
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -123,6 +123,65 @@ def test_run_json_schema_and_metric_names(shop: Path) -> None:
         assert all(lo <= mid <= hi for lo, mid, hi in zip(*bands.values(), strict=True))
 
 
+def test_run_json_numbers_equal_the_python_api_to_the_last_bit(shop: Path) -> None:
+    """`run --format json` carries every summary and monthly band exactly as sim.engine and
+    sim.metrics compute them: same float, bit for bit, not six significant digits."""
+    _, out, _ = run_cli("run", shop, "--format", "json")
+    report = json.loads(out)
+    scenario = load_scenario_file(shop)
+    result = simulate(without_variants(scenario))
+    compared = 0
+    for name, got in report["metrics"].items():
+        expected = summarize(result.metrics[name]).as_dict()
+        for key, value in got.items():
+            if expected[key] is None or expected[key] != expected[key]:
+                assert value is None
+                continue
+            assert float(value).hex() == float(expected[key]).hex(), (name, key)
+            compared += 1
+    for name, bands in report["monthly"].items():
+        expected_bands = monthly_bands(result.monthly[name])
+        for band, values in bands.items():
+            assert [v.hex() for v in map(float, values)] == [
+                float(v).hex() for v in expected_bands[band]], (name, band)
+    assert compared >= 17 * 7  # every metric's summary, not a few
+    # At least one number needs more than six significant digits: rounding would show.
+    assert any(len(repr(float(v)).replace(".", "").lstrip("0-")) > 7
+               for summary in report["metrics"].values() for v in summary.values() if v)
+
+
+def test_csv_numbers_are_exact_and_digits_rounds(shop: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run_cli("run", shop, "--format", "json")
+    exact = json.loads(out)["metrics"]["profit"]
+    _, text, _ = run_cli("run", shop, "--format", "csv")
+    row = next(r for r in csv.DictReader(io.StringIO(text)) if r["metric"] == "profit")
+    assert [float(row[key]) for key in SUMMARY_KEYS] == [exact[key] for key in SUMMARY_KEYS]
+    _, text, _ = run_cli("run", shop, "--format", "csv", "--digits", "3")
+    row = next(r for r in csv.DictReader(io.StringIO(text)) if r["metric"] == "profit")
+    assert [float(row[key]) for key in SUMMARY_KEYS] == [
+        float(f"{exact[key]:.3g}") for key in SUMMARY_KEYS]
+    _, out, _ = run_cli("compare", shop, f"{shop}#Five-year guarantee", "--format", "json",
+                        "--digits", "2")
+    diff = json.loads(out)["plans"][1]["vs_baseline"]["profit"]["diff_p50"]
+    assert diff == float(f"{diff:.2g}")
+    capsys.readouterr()
+    code, out, _ = run_cli("run", shop, "--digits", "18")
+    assert (code, out) == (2, "")
+    # argparse writes its usage line and message to the process's stderr.
+    assert "--digits: must be a whole number from 1 to 17, got 18" in capsys.readouterr().err
+
+
+def test_compare_has_no_p_beats_where_neither_direction_is_better(shop: Path) -> None:
+    _, out, _ = run_cli("compare", shop, f"{shop}#Acquisition first 8:2:0", "--format", "json")
+    versus = json.loads(out)["plans"][1]["vs_baseline"]
+    assert registry.metric("marketing_spend").better == "neither"
+    spend = versus["marketing_spend"]
+    assert (spend["p_beats"], spend["p_beats_low"], spend["p_beats_high"]) == (None, None, None)
+    assert spend["p_tie"] == 1.0  # the same budget: equal in every future
+    assert versus["profit"]["p_beats"] is not None
+
+
 def test_run_fixed_inputs_match_closed_forms(tmp_path: Path) -> None:
     path = tmp_path / "fixed.yaml"
     path.write_text(FIXED_YAML, encoding="utf-8")
@@ -132,7 +191,9 @@ def test_run_fixed_inputs_match_closed_forms(tmp_path: Path) -> None:
     assert metrics["marketing_spend"]["mean"] == 40_000 * 12
     profit = metrics["profit"]
     assert profit["se"] <= 1e-9 * abs(profit["mean"])  # zero up to summation rounding
-    assert profit["p5"] == profit["p50"] == profit["p95"] == profit["mean"]
+    assert profit["p5"] == profit["p50"] == profit["p95"]
+    # The mean of 100 equal floats can differ from them in the last bit (summation rounding).
+    assert profit["mean"] == pytest.approx(profit["p50"], rel=1e-14)
     # A 30-day guarantee at its own reference length refunds everything within the horizon.
     assert metrics["open_guarantee_liability"]["p95"] == 0.0
 
@@ -170,8 +231,8 @@ def test_run_table_and_csv(shop: Path) -> None:
     _, table, _ = run_cli("run", shop)
     assert "CLI test shop" in table
     assert "600,000" in table  # marketing spend: 50,000 x 12 months
-    assert any(line.startswith("Repeat revenue share") and line.endswith("%")
-               for line in table.splitlines())
+    label = registry.metric("repeat_revenue_share").label
+    assert any(line.startswith(label) and line.endswith("%") for line in table.splitlines())
     _, text, _ = run_cli("run", shop, "--all-variants", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert list(rows[0]) == ["scenario", "variant", "metric", *SUMMARY_KEYS]
@@ -263,7 +324,7 @@ def test_compare_matches_compare_paired_on_simulate_plans(shop: Path) -> None:
             assert list(got) == ["p_beats", "p_beats_low", "p_beats_high", "p_tie", "diff_mean",
                                  "diff_p5", "diff_p50", "diff_p95"]
             for key, value in got.items():
-                assert value == stable_number(getattr(expected, key))
+                assert value == getattr(expected, key)  # full precision: the same float
             wins = got["p_beats"] * 200  # a share of 200 futures: a whole number of wins
             assert wins == pytest.approx(round(wins), abs=1e-3)
             assert 0.0 <= got["p_beats_low"] <= got["p_beats"] <= got["p_beats_high"] <= 1.0
@@ -299,7 +360,9 @@ def test_compare_table_and_csv(shop: Path) -> None:
     code, table, _ = run_cli("compare", shop, f"{shop}#Five-year guarantee")
     assert code == 0
     assert "baseline: Base plan" in table
-    assert "CAC (lower is better)" in table
+    assert "\nCAC (lower is better)\n" in table
+    assert ("\nProfit (higher is better; refunds still owed after the horizon not deducted)\n"
+            in table)
     assert any(line.startswith("Five-year guarantee") and "%" in line
                for line in table.splitlines())
     _, text, _ = run_cli("compare", shop, f"{shop}#Five-year guarantee", "--format", "csv")
@@ -319,11 +382,13 @@ def test_compare_needs_two_plans(shop: Path) -> None:
 # helpers
 
 
-def test_stable_number() -> None:
-    assert stable_number(1234567.89) == 1234570.0
-    assert stable_number(-0.0) == 0.0 and str(stable_number(-0.0)) == "0.0"
-    assert stable_number(float("nan")) is None and stable_number(float("inf")) is None
-    assert stable_number(0.785) == 0.785
+def test_machine_number() -> None:
+    assert machine_number(1234567.89) == 1234567.89
+    assert machine_number(0.1 + 0.2) == 0.30000000000000004  # not rounded away
+    assert machine_number(1234567.89, digits=6) == 1234570.0
+    assert machine_number(2 / 3, digits=3) == 0.667
+    assert machine_number(-0.0) == 0.0 and str(machine_number(-0.0)) == "0.0"
+    assert machine_number(float("nan")) is None and machine_number(float("inf")) is None
 
 
 class _Terminal(io.StringIO):

@@ -10,7 +10,10 @@ from scipy import stats
 
 from sim.metrics import (
     CLEAR_WIN,
+    Z90,
     compare_paired,
+    mc_error_90,
+    mean_with_error,
     monthly_bands,
     percentile_interval,
     summarize,
@@ -105,6 +108,34 @@ def test_wilson_interval_published_value() -> None:
     assert low < low90 < high90 < high
     assert wilson_interval(0, 10)[0] == 0 and wilson_interval(10, 10)[1] == 1
     assert all(math.isnan(x) for x in wilson_interval(0, 0))
+
+
+def test_z90_is_the_two_sided_90_percent_normal_quantile() -> None:
+    # Published: z(0.95) = 1.644854 (e.g. NIST/SEMATECH e-Handbook, table 1.3.6.7.1).
+    assert pytest.approx(1.644854, abs=5e-7) == Z90
+    assert stats.norm.cdf(Z90) - stats.norm.cdf(-Z90) == pytest.approx(0.90, abs=1e-12)
+
+
+def test_mc_error_90_and_mean_with_error_closed_form() -> None:
+    assert mc_error_90(2.0) == pytest.approx(2.0 * 1.644854, abs=1e-6)
+    assert math.isnan(mc_error_90(float("nan")))
+    # 1, 2, 3, 4: mean 2.5, sample sd sqrt(5/3), se sqrt(5/3) / 2 = 0.645497.
+    mean, error = mean_with_error(np.array([1.0, 2.0, 3.0, np.nan, 4.0]))
+    assert mean == 2.5
+    assert error == pytest.approx(1.644854 * 0.6454972, rel=1e-6)
+    _, alone = mean_with_error(np.array([7.0]))
+    assert math.isnan(alone)
+
+
+def test_mc_error_90_covers_the_true_mean_in_90_percent_of_runs(
+        rng: np.random.Generator) -> None:
+    # 4,000 runs of 400 exponential draws (true mean 1): the mean +/- its 90% error should
+    # cover 1 in about 90% of runs (binomial sd of the share: 0.5 points).
+    draws = rng.exponential(1.0, (4000, 400))
+    means = draws.mean(axis=1)
+    errors = mc_error_90(1.0) * draws.std(axis=1, ddof=1) / math.sqrt(400)
+    covered = np.mean(np.abs(means - 1.0) <= errors)
+    assert 0.88 <= covered <= 0.92
 
 
 def test_percentile_interval_covers_the_true_quantile(rng: np.random.Generator) -> None:
