@@ -105,7 +105,8 @@ def _picture(chart: alt.TopLevelMixin, width: float, max_height: float, pixels: 
 
 def _grid(rows: list[list[object]], widths: list[float], header: bool) -> Table:
     table = Table(rows, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
-    style = [("VALIGN", (0, 0), (-1, -1), "TOP"),
+    # Plain-string cells too are set in the embedded font (the default is Helvetica).
+    style = [("FONTNAME", (0, 0), (-1, -1), FONT), ("VALIGN", (0, 0), (-1, -1), "TOP"),
              ("LINEBELOW", (0, 0), (-1, -1), 0.5, _RULE),
              ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 4)]
     if header:
@@ -133,7 +134,8 @@ def _figures(answer: PageAnswer, styles: dict) -> Table:
     cells = [[[Paragraph(_text(figure.value_text), styles["value"]),
                Paragraph(_text(figure.label), styles["label"])] for figure in answer.figures]]
     table = Table(cells, colWidths=[width] * len(answer.figures), hAlign="LEFT")
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT),
+                               ("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("BOX", (0, 0), (-1, -1), 0.5, _RULE),
                                ("INNERGRID", (0, 0), (-1, -1), 0.5, _RULE),
                                ("TOPPADDING", (0, 0), (-1, -1), 5),
@@ -226,6 +228,7 @@ def report_pdf(answers: Sequence[PageAnswer], assumptions: Sequence[Assumption],
     document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=_MARGIN, rightMargin=_MARGIN,
                                  topMargin=_MARGIN, bottomMargin=_MARGIN + 4 * mm,
                                  title=title, author="Funnel Lab", subject=meta.share_link,
+                                 initialFontName=_register_fonts(),
                                  creator=f"Funnel Lab {meta.app_version}")
     document.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return buffer.getvalue()
