@@ -10,7 +10,9 @@ import re
 import shutil
 import subprocess
 
+import altair as alt
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 from pptx import Presentation
@@ -31,6 +33,7 @@ from ui import charts
 from ui.report import (
     Figure,
     PageAnswer,
+    ReportError,
     ReportMeta,
     app_version,
     assumptions_from_scenario,
@@ -238,7 +241,7 @@ def test_pptx_titles_are_the_decisions_with_figures_and_a_chart(report_parts: tu
     reproduce = slides[-1]
     text = "\n".join(shape.text_frame.text for shape in reproduce.shapes if shape.has_text_frame)
     for line in ("Seed: 20261122", "Trials (simulated futures): 2,000",
-                 f"Share link: {SHARE_LINK}", "Scenario file: baseline.yaml"):
+                 f"Share link: \n{SHARE_LINK}", "Scenario file: baseline.yaml"):
         assert line in text
     links = [run.hyperlink.address for shape in reproduce.shapes if shape.has_text_frame
              for paragraph in shape.text_frame.paragraphs for run in paragraph.runs
@@ -266,3 +269,11 @@ def test_html_is_self_contained_with_every_answer_and_picture(report_parts: tupl
     for source in sources:
         with Image.open(io.BytesIO(base64.b64decode(source))) as image:
             assert image.size[0] > 100
+
+
+def test_a_chart_that_cannot_be_drawn_is_a_clear_report_error() -> None:
+    broken = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_point().encode(
+        x=alt.X("x:Q", scale={"type": "not-a-scale"}))
+    answer = PageAnswer("retention", "Retention", "Keep the split.", chart=broken)
+    with pytest.raises(ReportError, match="The Retention chart could not be drawn"):
+        report_pdf([answer], [], sample_meta())

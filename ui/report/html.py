@@ -13,8 +13,7 @@ from html import escape
 
 import altair as alt
 
-from ui.charts import chart_png
-from ui.report.model import Assumption, PageAnswer, ReportMeta, table_cells
+from ui.report.model import Assumption, PageAnswer, ReportMeta, picture, table_cells
 
 #: Width (px) charts are drawn at; the page shows them at most this wide.
 CHART_WIDTH = 860
@@ -62,7 +61,8 @@ a { color: #1f5fa8; word-break: break-all; }
 
 
 def _img(chart: alt.TopLevelMixin, alt_text: str, width: int) -> str:
-    data = base64.b64encode(chart_png(chart, width=width)).decode("ascii")
+    data = base64.b64encode(picture(chart, f"The chart “{alt_text}”", width=width)).decode(
+        "ascii")
     return f'<img src="data:image/png;base64,{data}" alt="{escape(alt_text)}">'
 
 

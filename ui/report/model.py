@@ -42,6 +42,21 @@ MIME_TYPES: dict[str, str] = {
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+class ReportError(ValueError):
+    """A report could not be made; the message says which part and why (shown on the page)."""
+
+
+def picture(chart: alt.TopLevelMixin, where: str, scale: float = 2.0, *,
+            width: int | None = None, height: int | None = None,
+            font_size: int | None = None) -> bytes:
+    """Return the chart as PNG bytes (ui.charts.chart_png); a chart that cannot be drawn
+    raises ReportError naming `where` it belongs ("the Guarantee chart")."""
+    try:
+        return charts.chart_png(chart, scale, width=width, height=height, font_size=font_size)
+    except Exception as error:  # vl-convert and Altair raise assorted types for a bad spec
+        raise ReportError(f"{where} could not be drawn as a picture: {error}") from error
+
+
 @dataclass(frozen=True)
 class Figure:
     """One key figure as the page shows it: label ("Median profit gain") and value text

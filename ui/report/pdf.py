@@ -35,8 +35,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ui.charts import PALETTE, chart_png
-from ui.report.model import Assumption, PageAnswer, ReportMeta, table_cells
+from ui.charts import PALETTE
+from ui.report.model import Assumption, PageAnswer, ReportMeta, picture, table_cells
 
 FONT = "FunnelVera"
 _MARGIN = 16 * mm
@@ -96,8 +96,9 @@ def _text(text: str) -> str:
     return escape(text)
 
 
-def _picture(chart: alt.TopLevelMixin, width: float, max_height: float, pixels: int) -> Image:
-    png = chart_png(chart, width=pixels)
+def _picture(chart: alt.TopLevelMixin, where: str, width: float, max_height: float,
+             pixels: int) -> Image:
+    png = picture(chart, where, width=pixels)
     pixel_width, pixel_height = ImageReader(io.BytesIO(png)).getSize()
     scale = min(width / pixel_width, max_height / pixel_height)
     return Image(io.BytesIO(png), width=pixel_width * scale, height=pixel_height * scale)
@@ -151,7 +152,8 @@ def _answer(answer: PageAnswer, styles: dict) -> list[Flowable]:
     if answer.chart is not None:
         caption = ([Paragraph(_text(answer.chart_title), styles["caption"])]
                    if answer.chart_title else [])
-        story.append(KeepTogether([*caption, _picture(answer.chart, _FRAME_WIDTH,
+        story.append(KeepTogether([*caption, _picture(answer.chart, f"The {answer.title} chart",
+                                                      _FRAME_WIDTH,
                                                       _MAX_CHART_HEIGHT, CHART_WIDTH)]))
     if answer.detail:
         story.append(Paragraph(_text(answer.detail), styles["body"]))
@@ -175,7 +177,8 @@ def _appendix(assumptions: Sequence[Assumption], meta: ReportMeta,
             row: list[object] = [Paragraph(_text(item.label), styles["cell"]),
                                  Paragraph(_text(item.value_text), styles["cell"])]
             if pictured:
-                row.append(_picture(item.chart, widths[2] * _FRAME_WIDTH - 8, 30 * mm, 300)
+                row.append(_picture(item.chart, f"The picture of {item.label}",
+                                    widths[2] * _FRAME_WIDTH - 8, 30 * mm, 300)
                            if item.chart is not None else "")
             rows.append(row)
         story.append(_grid(rows, [w * _FRAME_WIDTH for w in widths], header=True))

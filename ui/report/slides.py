@@ -19,8 +19,8 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
 
-from ui.charts import PALETTE, chart_png
-from ui.report.model import Assumption, PageAnswer, ReportMeta, table_cells
+from ui.charts import PALETTE
+from ui.report.model import Assumption, PageAnswer, ReportMeta, picture, table_cells
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
 _MARGIN = Inches(0.5)
@@ -97,11 +97,11 @@ def _picture(slide: Slide, png: bytes, left: int, top: int, width: int, height: 
                              Emu(shown_height))
 
 
-def _slide_chart_png(chart: alt.TopLevelMixin) -> bytes:
-    own = chart.to_dict().get("height")
+def _slide_chart_png(chart: alt.TopLevelMixin, where: str) -> bytes:
+    own = getattr(chart, "height", None)
     tall = isinstance(own, int | float) and own > 400
-    return chart_png(chart, width=SLIDE_CHART_WIDTH,
-                     height=None if tall else SLIDE_PLOT_HEIGHT, font_size=SLIDE_FONT_PX)
+    return picture(chart, where, width=SLIDE_CHART_WIDTH,
+                   height=None if tall else SLIDE_PLOT_HEIGHT, font_size=SLIDE_FONT_PX)
 
 
 def _table(slide: Slide, header: list[str], rows: list[list[str]], left: int, top: int,
@@ -136,7 +136,8 @@ def _answer_slide(slide: Slide, answer: PageAnswer) -> None:
         top += Inches(1.1)
     room = _FOOTER_TOP - top - Inches(0.1)
     if answer.chart is not None:
-        _picture(slide, _slide_chart_png(answer.chart), _MARGIN, top, _CONTENT_WIDTH, room)
+        png = _slide_chart_png(answer.chart, f"The {answer.title} chart")
+        _picture(slide, png, _MARGIN, top, _CONTENT_WIDTH, room)
     elif answer.table is not None and len(answer.table):
         header, rows = table_cells(answer.table)
         _table(slide, header, rows[:TABLE_ROWS], _MARGIN, top, _CONTENT_WIDTH, 14)
@@ -175,7 +176,8 @@ def _assumption_slides(presentation: Presentation,
             cell_width = (SLIDE_WIDTH - _MARGIN - left) // columns
             cell_height = (_FOOTER_TOP - top) // 2
             for index, item in enumerate(pictured):
-                png = chart_png(item.chart, width=360 * (3 - columns), font_size=16)
+                png = picture(item.chart, f"The picture of {item.label}",
+                              width=420 if columns == 1 else 300, font_size=16)
                 _picture(slide, png, left + (index % columns) * cell_width,
                          top + (index // columns) * cell_height, cell_width - Inches(0.1),
                          cell_height - Inches(0.1))
@@ -195,10 +197,13 @@ def _reproduce_slide(slide: Slide, meta: ReportMeta) -> None:
         head.text = f"{label}: "
         head.font.bold = True
         head.font.size = Pt(20)
+        link = label == "Share link"
+        if link:
+            # A link is one long word: its own line, in type small enough to keep it short.
+            paragraph = frame.add_paragraph()
         body = paragraph.add_run()
         body.text = text
-        link = label == "Share link"
-        body.font.size = Pt(12 if link and len(text) > 120 else 20)
+        body.font.size = Pt((16 if len(text) <= 90 else 12) if link else 20)
         if link:
             body.hyperlink.address = text
 
