@@ -7,7 +7,9 @@ tables.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from functools import lru_cache
 
 import altair as alt
 import numpy as np
@@ -592,8 +594,6 @@ def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0, *, width: int | None
     only to single and layered charts: a concatenated chart keeps the sizes of its parts.
     font_size replaces the axis and legend text size (px), e.g. larger type for slides.
     """
-    import vl_convert  # imported here: it takes seconds and only reports need it
-
     spec = chart.to_dict()
     single = not any(key in spec for key in ("hconcat", "vconcat", "concat", "facet", "repeat"))
     if single and (width is not None or spec.get("width") == "container"):
@@ -610,4 +610,13 @@ def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0, *, width: int | None
         config.setdefault("title", {})["fontSize"] = font_size + 2
     # Transparent pixels turn black in some slide and PDF viewers.
     spec.setdefault("background", "white")
-    return bytes(vl_convert.vegalite_to_png(spec, scale=scale))
+    return _render_png(json.dumps(spec, sort_keys=True), float(scale))
+
+
+@lru_cache(maxsize=48)
+def _render_png(spec_json: str, scale: float) -> bytes:
+    """Draw a Vega-Lite spec (JSON text) as PNG; cached because one page's HTML, PDF and
+    slides draw the same charts (a few hundred kB each, so 48 stay well under 50 MB)."""
+    import vl_convert  # imported here: it takes seconds and only reports need it
+
+    return bytes(vl_convert.vegalite_to_png(spec_json, scale=scale))

@@ -13,12 +13,15 @@ from html import escape
 
 import altair as alt
 
-from ui.report.model import Assumption, PageAnswer, ReportMeta, picture, table_cells
-
-#: Width (px) charts are drawn at; the page shows them at most this wide.
-CHART_WIDTH = 860
-#: Width (px) of an assumption's small distribution picture.
-ASSUMPTION_WIDTH = 300
+from ui.report.model import (
+    ASSUMPTION_WIDTH,
+    CHART_WIDTH,
+    Assumption,
+    PageAnswer,
+    ReportMeta,
+    picture,
+    table_cells,
+)
 
 _CSS = """
 :root { color-scheme: light; }

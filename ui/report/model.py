@@ -29,6 +29,11 @@ from sim.values import Beta, Interval90, Normal, Triangular, Uniform, Value, is_
 from ui import charts
 from ui import format as fmt
 
+#: Width (px) report charts are drawn at, then scaled to the page: narrow enough that their
+#: 14 px text stays legible on paper; HTML and PDF share it, so each chart is drawn once.
+CHART_WIDTH = 760
+#: Width (px) of an assumption's small picture in the appendix.
+ASSUMPTION_WIDTH = 300
 #: Key figures a page answer may carry (a slide has room for four).
 MAX_FIGURES = 4
 #: Shown when the code is not a git checkout (for example an unpacked archive).

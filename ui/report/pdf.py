@@ -36,15 +36,21 @@ from reportlab.platypus import (
 )
 
 from ui.charts import PALETTE
-from ui.report.model import Assumption, PageAnswer, ReportMeta, picture, table_cells
+from ui.report.model import (
+    ASSUMPTION_WIDTH,
+    CHART_WIDTH,
+    Assumption,
+    PageAnswer,
+    ReportMeta,
+    picture,
+    table_cells,
+)
 
 FONT = "FunnelVera"
 _MARGIN = 16 * mm
 _FRAME_WIDTH = A4[0] - 2 * _MARGIN
 #: Tallest a chart may be drawn, so an answer's sentence, figures and chart share one page.
 _MAX_CHART_HEIGHT = 150 * mm
-#: Width (px) charts are drawn at before being scaled to the page (small fonts stay legible).
-CHART_WIDTH = 720
 _BLUE = colors.HexColor(PALETTE[0])
 _GREY = colors.HexColor("#555555")
 _RULE = colors.HexColor("#d5dce6")
@@ -178,7 +184,7 @@ def _appendix(assumptions: Sequence[Assumption], meta: ReportMeta,
                                  Paragraph(_text(item.value_text), styles["cell"])]
             if pictured:
                 row.append(_picture(item.chart, f"The picture of {item.label}",
-                                    widths[2] * _FRAME_WIDTH - 8, 30 * mm, 300)
+                                    widths[2] * _FRAME_WIDTH - 8, 30 * mm, ASSUMPTION_WIDTH)
                            if item.chart is not None else "")
             rows.append(row)
         story.append(_grid(rows, [w * _FRAME_WIDTH for w in widths], header=True))
