@@ -141,6 +141,11 @@ def _answer_slide(slide: Slide, answer: PageAnswer) -> None:
     elif answer.table is not None and len(answer.table):
         header, rows = table_cells(answer.table)
         _table(slide, header, rows[:TABLE_ROWS], _MARGIN, top, _CONTENT_WIDTH, 14)
+        if len(rows) > TABLE_ROWS:
+            more = len(rows) - TABLE_ROWS
+            _textbox(slide, _MARGIN, _FOOTER_TOP - Inches(0.4), _CONTENT_WIDTH, Inches(0.35),
+                     f"{more} more row{'s' if more > 1 else ''} in the HTML and PDF report.",
+                     12, color=_GREY)
     notes = answer.detail
     if answer.chart is not None and answer.chart_title:
         notes = f"Chart: {answer.chart_title}\n{notes}".strip()
