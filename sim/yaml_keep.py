@@ -47,8 +47,8 @@ def updated_file_text(original_text: str, scenario: Scenario) -> KeptText:
     except ScenarioError as error:
         reason = "the file on disk is not valid YAML: " + "; ".join(error.problems)
     except Exception as error:  # any failure to patch means the standard text, never no save
-        reason = f"the file could not be patched ({(str(error) or type(error).__name__)})"
-        reason = reason.splitlines()[0]
+        detail = (str(error) or type(error).__name__).splitlines()[0]
+        reason = f"the file could not be patched ({detail})"
     else:
         try:
             if load_scenario_text(text).canonical() == scenario.canonical():
