@@ -17,11 +17,19 @@ one line from its kept entries (their text unchanged) and the new ones.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import yaml
 
-from sim.scenario import Scenario, ScenarioError, dump_scenario, load_scenario_text, parse_yaml
+from sim.scenario import (
+    Scenario,
+    ScenarioError,
+    build_scenario,
+    dump_scenario,
+    load_scenario_text,
+    parse_yaml,
+)
 
 Edit = tuple[int, int, str]  # replace text[start:end] with the string
 
@@ -42,8 +50,9 @@ def updated_file_text(original_text: str, scenario: Scenario) -> KeptText:
     Loading the result gives exactly `scenario`; calling it again on the result with the same
     scenario returns the same text. Never raises for a valid scenario (falls back instead).
     """
+    canonical = dump_scenario(scenario)
     try:
-        text = _patched(original_text, scenario)
+        text = _patched(original_text, scenario, canonical)
     except ScenarioError as error:
         reason = "the file on disk is not valid YAML: " + "; ".join(error.problems)
     except Exception as error:  # any failure to patch means the standard text, never no save
@@ -51,28 +60,28 @@ def updated_file_text(original_text: str, scenario: Scenario) -> KeptText:
         reason = f"the file could not be patched ({detail})"
     else:
         try:
-            if load_scenario_text(text).canonical() == scenario.canonical():
+            if load_scenario_text(text).canonical() == canonical:
                 return KeptText(text, True)
         except ScenarioError:
             pass
         reason = "the patched file would not read back as the saved scenario"
-    return KeptText(dump_scenario(scenario), False, reason)
+    return KeptText(canonical, False, reason)
 
 
 class _CannotPatch(Exception):
     """The file's shape is one this module does not patch (the caller falls back)."""
 
 
-def _patched(original: str, scenario: Scenario) -> str:
-    parse_yaml(original)  # size cap, no aliases/tags/duplicates, bounded nesting (else raises)
+def _patched(original: str, scenario: Scenario, canonical: str) -> str:
+    data = parse_yaml(original)  # size cap, no aliases/tags/duplicates, bounded nesting
     root = yaml.compose(original, Loader=yaml.SafeLoader)
     if not isinstance(root, yaml.MappingNode) or root.flow_style or not root.value:
         raise _CannotPatch("the file is not a block mapping of sections")
     try:
-        old: Any = load_scenario_text(original).to_file_dict()
+        old: Any = build_scenario(data).to_file_dict()
     except ScenarioError:
         old = None  # a broken file: every key it lacks is written out
-    patcher = _Patcher(original, root, dump_scenario(scenario))
+    patcher = _Patcher(original, root, canonical)
     target = _plain_numbers(scenario.to_file_dict())
     return _apply(original, patcher.mapping(root, target, old, top=True), 0, len(original))
 
@@ -129,14 +138,20 @@ class _Patcher:
     def __init__(self, text: str, root: Any, canonical: str):
         self.text = text
         self.nl = "\r\n" if "\r\n" in text else "\n"  # new lines end like the file's lines
-        canonical_root = yaml.compose(canonical, Loader=yaml.SafeLoader)
-        self.canonical = {k.value: canonical[v.start_mark.index:self.end_in(canonical, v)]
-                          for k, v in canonical_root.value}
+        self.canonical_text = canonical
         # The file's indentation step, from its first block section (2 when it has none).
         self.step = next((v.value[0][0].start_mark.column - k.start_mark.column
                           for k, v in root.value
                           if isinstance(v, yaml.MappingNode) and not v.flow_style and v.value),
                          2)
+
+    @cached_property
+    def canonical(self) -> dict[str, str]:
+        """Top-level value texts as dump_scenario writes them (for name and description)."""
+        root = yaml.compose(self.canonical_text, Loader=yaml.SafeLoader)
+        return {k.value: self.canonical_text[v.start_mark.index:self.end_in(self.canonical_text,
+                                                                             v)]
+                for k, v in root.value}
 
     @staticmethod
     def end_in(text: str, node: Any) -> int:
