@@ -347,8 +347,8 @@ def _edits(draw: st.DrawFn) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
     fields = draw(st.lists(_field_edit(), min_size=1, max_size=4))
     extra: dict[str, Any] = {}
     if draw(st.booleans()):
-        cold, warm = draw(st.integers(0, 20)), draw(st.integers(0, 20))
-        assume(cold + warm <= 20)
+        cold = draw(st.integers(0, 20))
+        warm = draw(st.integers(0, 20 - cold))
         extra["budget.split"] = {"cold": cold / 20, "warm": warm / 20,
                                  "hot": (20 - cold - warm) / 20}
     extra["name"] = draw(st.none() | st.text(st.characters(min_codepoint=32,
