@@ -398,10 +398,11 @@ def test_save_as_variant_keeps_the_marketers_comment(fresh_scenario_library: Pat
     updated = add_split_variant(entry.scenario, "5:3:2 test", BudgetSplit(50, 30, 20))
     saved = save_scenario("baseline", updated, expected_mtime_ns=entry.modified_ns,
                           expected_sha256=entry.sha256)
-    assert saved.name == "baseline.yaml" and saved.layout_note == ""
     text = path.read_text(encoding="utf-8")
+    assert "\n# CPM range from Q3 invoices\ncold: {" in text
     new_line = '  "5:3:2 test": {budget: {split: {cold: 0.5, warm: 0.3, hot: 0.2}}}\n'
     assert text == commented + new_line
+    assert saved.name == "baseline.yaml" and saved.layout_note == ""
     assert read_entry("baseline").scenario.canonical() == updated.canonical()
     # Saving the reloaded file unchanged writes the same bytes.
     again = read_entry("baseline")
