@@ -12,19 +12,17 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from sim.cohorts import CohortFit, CohortTableError, read_and_fit
 from sim.metrics import CLEAR_WIN
 from sim.retention import (
     BDTextbook,
     BestShare,
-    CohortFit,
-    CohortTableError,
     NextDollar,
     RetentionCheck,
     ShareSweep,
     bd_textbook,
     cohort_survival,
     next_dollar,
-    read_and_fit,
     retention_check,
     simulate_hot_share,
     sweep_hot_share,
