@@ -163,3 +163,13 @@ def monthly_bands(series: np.ndarray, cumulative: bool = False) -> dict[str, np.
     data = np.cumsum(series, axis=1) if cumulative else series
     p10, p50, p90 = np.percentile(data, [10, 50, 90], axis=0)
     return {"p10": p10, "p50": p50, "p90": p90}
+
+
+def mc_error_90(standard_error: float) -> float:
+    """Return the 90% Monte Carlo error of an estimate (half-width, in the estimate's unit).
+
+    The mean of n futures is off by less than Z90 (1.645) standard errors, sd / sqrt(n), in 90%
+    of repeated runs with other seeds; `standard_error` is `Summary.se`, `Comparison.diff_se`
+    or any other sd / sqrt(n).
+    """
+    return Z90 * standard_error

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.metrics import mc_error_90
+
 #: How each engine metric is named on screen and which unit formats it.
 METRIC_LABELS: dict[str, tuple[str, str]] = {
     "net_revenue": ("Net revenue", "money"),
@@ -141,3 +143,11 @@ def format_param(value: Any) -> str:
         # Positional digits: YAML reads "1e-05" as text, so a link must never carry exponents.
         return np.format_float_positional(value, trim="-")
     return str(value)
+
+
+def mc_margin(standard_error: float) -> float:
+    """Return the ± shown after a Monte Carlo mean: its 90% error (same unit as the mean).
+
+    The one place pages get it from (`sim.metrics.mc_error_90`: 1.645 standard errors).
+    """
+    return mc_error_90(standard_error)
