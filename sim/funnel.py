@@ -60,11 +60,17 @@ def spend_gap_left(spend_per_head: Number, spend_scale: Number) -> Number:
     return np.exp(-spend_per_head / spend_scale)
 
 
+def guarantee_length_factor(days: Number, reference_days: Number, elasticity: Number) -> Number:
+    """How a quantity scales with the guarantee's length: (d / d_ref)^e, dimensionless. The one
+    power law behind the conversion factor and the return rate (docs/model.md#conversion)."""
+    return (days / reference_days) ** elasticity
+
+
 def guarantee_conversion_factor(days: Number, reference_days: Number,
                                 conversion_elasticity: Number) -> Number:
     """Factor on conversion of a guarantee of `days` days: (d / d_ref)^ec, dimensionless
     (docs/model.md#conversion)."""
-    return (days / reference_days) ** conversion_elasticity
+    return guarantee_length_factor(days, reference_days, conversion_elasticity)
 
 
 def conversion_rate(gap_left: Number, conversion_no_spend: Number, conversion_max: Number,
@@ -95,7 +101,7 @@ def return_rate(days: Number, reference_days: Number, return_rate_at_reference: 
     """Share of orders returned under a guarantee of `days` days:
     min(1, rho_ref (d / d_ref)^er) (docs/model.md#orders-and-returns)."""
     return np.minimum(1.0, return_rate_at_reference
-                      * (days / reference_days) ** return_elasticity)
+                      * guarantee_length_factor(days, reference_days, return_elasticity))
 
 
 def late_return_months(days: Number, reference_days: Number) -> Number:
