@@ -144,6 +144,8 @@ def response_k_from_point(ceiling: float, spend: float, rate: float) -> float:
         raise ValueError(f"rate must lie strictly between 0 and ceiling={ceiling!r}, got {rate!r}")
 
     def gap(log_k: float) -> float:
+        # The response curve above, written with expm1: the search visits k near e^-50, where
+        # 1 - exp(-k s) would round to 0 and lose the sign information the bracket needs.
         return float(ceiling * -np.expm1(-math.exp(log_k) * spend) - rate)
 
     # Search in log k: the curve rises monotonically from 0 (k -> 0) to ceiling (k -> inf).

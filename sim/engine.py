@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim import funnel
+from sim.customer_value import CLV_MONTHS as CLV_MONTHS  # public: the engine API names it
+from sim.customer_value import customer_values, payback_month
 from sim.distributions import sample_inputs, stream
-from sim.funnel import ChurnModel, ConstantChurn, SbgChurn
+from sim.funnel import ChurnModel, SbgChurn
 from sim.inputs import Inputs, as_inputs
 from sim.scenario import Scenario, variant_scenario, without_variants
 
@@ -34,8 +36,6 @@ CHUNK_TRIALS = 20_000
 #: Per-trial monthly series are kept for at most this many trials (the first ones), which is
 #: plenty for P10-P90 bands and keeps memory bounded at 200,000 trials.
 MONTHLY_TRIALS_KEPT = 10_000
-#: Months summed for CLV and customer equity beyond the horizon (at least this many).
-CLV_MONTHS = 240
 #: Months of the early repeat rate window.
 EARLY_REPEAT_MONTHS = 3
 
@@ -465,7 +465,7 @@ def _metrics(x: Inputs, rates: _Rates, state: _FunnelState, totals: _Totals,
     first_contribution = per_order(x.orders.first_value)
     month_contribution = last.repeat_rate * per_order(x.orders.repeat_value) - (
         last.spend_per_customer)
-    values_at, retained_first = _customer_values(
+    values_at, retained_first = customer_values(
         churn=rates.churn, keep_rate=keep_rate, month_contribution=month_contribution,
         monthly_discount=rates.monthly_discount,
         start_tenure_end=x.market.customers_start_tenure + months,
@@ -475,7 +475,7 @@ def _metrics(x: Inputs, rates: _Rates, state: _FunnelState, totals: _Totals,
     equity = cohorts[:, 0] * values_at["start"] + (cohorts[:, 1:] * values_at["cohorts"]).sum(
         axis=1)
     cac = _safe_ratio(totals.acquisition_spend, totals.new)
-    payback = _payback_month(rates.churn, keep_rate, first_contribution, month_contribution, cac)
+    payback = payback_month(rates.churn, keep_rate, first_contribution, month_contribution, cac)
     return {
         "net_revenue": totals.gross - totals.refunds,
         "gross_revenue": totals.gross,
@@ -496,66 +496,6 @@ def _metrics(x: Inputs, rates: _Rates, state: _FunnelState, totals: _Totals,
         "churned_customers": totals.churned,
         "refunds": totals.refunds,
     }
-
-
-def _customer_values(
-    *, churn: ChurnModel, keep_rate: np.ndarray, month_contribution: np.ndarray,
-    monthly_discount: np.ndarray, start_tenure_end: np.ndarray, cohort_tenures: np.ndarray,
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Value of a customer alive at the start of a month with tenure k (that month's
-    contribution counted, discounted to the end of the month), for the tenures needed.
-
-    Returns ({"one": V(1), "start": V(start customers' tenure), "cohorts": V(each cohort's
-    tenure) of shape (n, months)}, retention at tenure 0).
-    """
-    n = len(keep_rate)
-    growth = 1.0 / (1.0 + monthly_discount)
-    if isinstance(churn, ConstantChurn):
-        retention = 1.0 - churn.base(0) * keep_rate
-        # Geometric sum of CLV_MONTHS terms: contribution * sum_j (retention * growth)^j * growth
-        ratio = retention * growth
-        terms = np.where(np.abs(1.0 - ratio) < 1e-12, float(CLV_MONTHS),
-                         (1.0 - ratio ** CLV_MONTHS) / np.where(ratio == 1.0, 0.5, 1.0 - ratio))
-        value = month_contribution * growth * terms
-        cohorts = np.broadcast_to(value[:, None], (n, len(cohort_tenures)))
-        return {"one": value, "start": value, "cohorts": cohorts}, retention
-    top = int(max(start_tenure_end.max(), cohort_tenures.max(initial=1))) + CLV_MONTHS
-    value = np.zeros(n)
-    wanted_cohorts = np.zeros((n, len(cohort_tenures)))
-    start_value = np.zeros(n)
-    position = {int(k): i for i, k in enumerate(cohort_tenures)}
-    start_whole = np.rint(start_tenure_end).astype(np.int64)
-    for k in range(top, 0, -1):
-        retention_k = 1.0 - churn.base(k) * keep_rate
-        value = growth * (month_contribution + retention_k * value)
-        if k in position:
-            wanted_cohorts[:, position[k]] = value
-        hit = start_whole == k
-        start_value = np.where(hit, value, start_value)
-    # A new customer's value sums CLV_MONTHS months after acquisition (docs/model.md#metrics),
-    # however long the horizon or the starting customers' tenure that set `top` above.
-    value_one = np.zeros(n)
-    for k in range(CLV_MONTHS, 0, -1):
-        retention_k = 1.0 - churn.base(k) * keep_rate
-        value_one = growth * (month_contribution + retention_k * value_one)
-    retention_zero = 1.0 - churn.base(0) * keep_rate
-    return {"one": value_one, "start": start_value, "cohorts": wanted_cohorts}, retention_zero
-
-
-def _payback_month(
-    churn: ChurnModel, keep_rate: np.ndarray, first_contribution: np.ndarray,
-    month_contribution: np.ndarray, cac: np.ndarray,
-) -> np.ndarray:
-    """Months after acquisition until a new customer's undiscounted contribution repays CAC
-    (0 = the first order does); NaN when it never does within CLV_MONTHS or CAC is undefined."""
-    cumulative = first_contribution.copy()
-    survival = np.ones(len(first_contribution))
-    payback = np.where(cumulative >= cac, 0.0, np.nan)
-    for month in range(1, CLV_MONTHS + 1):
-        survival = survival * (1.0 - churn.base(month - 1) * keep_rate)
-        cumulative = cumulative + survival * month_contribution
-        payback = np.where(np.isnan(payback) & (cumulative >= cac), float(month), payback)
-    return np.where(np.isnan(cac), np.nan, payback)
 
 
 def monthly_discount_factor(annual_rate: float, month: int) -> float:
