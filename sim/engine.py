@@ -223,6 +223,8 @@ class _FunnelState:
     late_refund_value: np.ndarray  # (trials, month): refunds falling due in each month
     late_refund_count: np.ndarray
     early: _EarlyRepeat
+    # The last simulated month's retention rates: customer value holds them after the horizon.
+    last_retention: _Retention | None = None
 
 
 def _start_state(x: Inputs, rates: _Rates, months: int, whole: bool) -> _FunnelState:
@@ -274,7 +276,8 @@ class _Month:
 
 def _reach(x: Inputs, state: _FunnelState, spend_cold: np.ndarray,
            rng: np.random.Generator | None) -> np.ndarray:
-    """1. Reach: cold spend buys impressions that turn prospects into leads."""
+    """1. Reach: cold spend buys impressions that turn prospects into leads
+    (docs/model.md#reach). Returns the new warm leads of the month."""
     impressions = funnel.impressions_bought(spend_cold, x.cold.cost_per_thousand)
     share = funnel.reach_share(x.cold.engagement_rate, impressions, state.prospects)
     return _binomial(rng, state.prospects, share) if rng else state.prospects * share
@@ -282,7 +285,8 @@ def _reach(x: Inputs, state: _FunnelState, spend_cold: np.ndarray,
 
 def _conversion(x: Inputs, rates: _Rates, state: _FunnelState, spend_warm: np.ndarray,
                 rng: np.random.Generator | None) -> np.ndarray:
-    """2. Conversion: warm spend per lead lifts the share of leads who buy."""
+    """2. Conversion: warm spend per lead lifts the share of leads who buy
+    (docs/model.md#conversion). Returns the new customers of the month."""
     gap = funnel.spend_gap_left(spend_warm / np.maximum(state.warm, 1.0), x.warm.spend_scale)
     rate = funnel.conversion_rate(gap, x.warm.conversion_no_spend, x.warm.conversion_max,
                                   rates.conversion_factor)
@@ -292,7 +296,7 @@ def _conversion(x: Inputs, rates: _Rates, state: _FunnelState, spend_warm: np.nd
 def _retention_spend(x: Inputs, state: _FunnelState, spend_hot: np.ndarray,
                      rng: np.random.Generator | None) -> _Retention:
     """3. Retention spend: hot spend per customer lifts repeat orders (and, in the move,
-    lowers preventable churn)."""
+    lowers preventable churn) (docs/model.md#retention-spend)."""
     spend_per_customer = spend_hot / np.maximum(state.active, 1.0)
     gap = funnel.spend_gap_left(spend_per_customer, x.hot.spend_scale)
     rate = funnel.repeat_rate(gap, x.hot.repeat_no_spend, x.hot.repeat_max)
@@ -305,7 +309,8 @@ def _orders_and_returns(
     repeats: np.ndarray, budget: np.ndarray, rng: np.random.Generator | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """4. Orders and returns: refunds now, the extra refunds of a longer guarantee spread over
-    the following months. Returns (gross revenue, refunds paid, profit) of month t."""
+    the following months (docs/model.md#orders-and-returns). Returns (gross revenue, refunds
+    paid, profit) of month t, in currency."""
     gross = new * x.orders.first_value + repeats * x.orders.repeat_value
     orders = new + repeats
     if rng is not None:
@@ -335,8 +340,8 @@ def _orders_and_returns(
 def _move(x: Inputs, rates: _Rates, state: _FunnelState, t: int, new: np.ndarray,
           leads: np.ndarray, gap_left: np.ndarray, rng: np.random.Generator | None
           ) -> np.ndarray:
-    """5. The move: the new cohort joins, customers churn by tenure, leads decay. Returns the
-    customers churned in month t."""
+    """5. The move: the new cohort joins, customers churn by tenure, leads decay
+    (docs/model.md#the-move). Returns the customers churned in month t."""
     state.cohorts[:, t + 1] = new
     multiplier = funnel.churn_multiplier(gap_left, x.hot.churn_unpreventable)
     living = state.cohorts[:, : t + 2]
@@ -385,6 +390,7 @@ def _month(x: Inputs, rates: _Rates, state: _FunnelState, t: int,
                                                  budget, rng)
     state.early.order(retention.repeat_rate)
     churned = _move(x, rates, state, t, new, leads, retention.gap_left, rng)
+    state.last_retention = retention
     return _Month(budget, spend_cold + spend_warm, leads, new, retention, gross, refunds, profit,
                   churned)
 
@@ -431,6 +437,7 @@ def _run_chunk(
     rng: np.random.Generator | None,
     progress: Callable[[float], None],
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Simulate one chunk of trials month by month; return (metrics, monthly series)."""
     n = len(x.budget.monthly)
     rates = _rates(x)
     state = _start_state(x, rates, horizon, whole=rng is not None)
@@ -449,7 +456,9 @@ def _run_chunk(
         ):
             series[name][:, t] = value
         progress((t + 1) / horizon)
-    return _metrics(x, rates, state, totals, month.retention, horizon), series
+    if state.last_retention is None:
+        raise ValueError(f"the horizon must be at least 1 month, got {horizon}")
+    return _metrics(x, rates, state, totals, state.last_retention, horizon), series
 
 
 def _metrics(x: Inputs, rates: _Rates, state: _FunnelState, totals: _Totals,
