@@ -12,20 +12,25 @@ default. Base churn is either constant or sBG; `Inputs.churn` returns the one th
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, MutableMapping
-from functools import lru_cache
 from typing import Any
 
 from sim.funnel import ChurnModel, churn_model
 from sim.scenario import field_catalog
 
+#: Path -> True for a numeric field, False for a section ("hot", "budget.split"); built from the
+#: catalog on first use (attribute access runs in the engine's month loop, so it is one lookup).
+_NODES: dict[str, bool] = {}
 
-@lru_cache(maxsize=1)
-def _catalog_paths() -> tuple[frozenset[str], frozenset[str]]:
-    """(every numeric field path, every section prefix such as "budget.split")."""
-    paths = frozenset(info.path for info in field_catalog() if info.kind != "choice")
-    prefixes = frozenset(".".join(path.split(".")[:depth]) for path in paths
-                         for depth in range(1, path.count(".") + 1))
-    return paths, prefixes
+
+def _nodes() -> dict[str, bool]:
+    if not _NODES:
+        paths = [info.path for info in field_catalog() if info.kind != "choice"]
+        for path in paths:
+            parts = path.split(".")
+            for depth in range(1, len(parts)):
+                _NODES[".".join(parts[:depth])] = False
+        _NODES.update(dict.fromkeys(paths, True))
+    return _NODES
 
 
 class Section:
@@ -38,6 +43,8 @@ class Section:
         self._prefix = prefix
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
         return self._inputs._attribute(f"{self._prefix}.{name}")
 
     def __repr__(self) -> str:
@@ -49,10 +56,15 @@ class Inputs(MutableMapping[str, Any]):
     keyed by dotted path, with section attribute access (module doc). Item assignment
     overrides a field (``inputs["guarantee.days"] = ...``), as on a dict."""
 
-    __slots__ = ("_values",)
+    __slots__ = ("_sections", "_values")
 
     def __init__(self, values: Mapping[str, Any]):
         self._values = dict(values)
+        self._sections: dict[str, Section] = {}
+
+    def __reduce__(self) -> tuple[type[Inputs], tuple[dict[str, Any]]]:
+        # Copies and pickles carry the values only; sections are rebuilt on the new object.
+        return Inputs, (self._values,)
 
     def __getitem__(self, path: str) -> Any:
         return self._values[path]
@@ -78,14 +90,19 @@ class Inputs(MutableMapping[str, Any]):
         return self._attribute(name)
 
     def _attribute(self, path: str) -> Any:
-        paths, prefixes = _catalog_paths()
-        if path in paths:
-            if path not in self._values:
-                raise AttributeError(f"these inputs have no {path!r} (not in the scenario)")
-            return self._values[path]
-        if path in prefixes:
-            return Section(self, path)
-        raise AttributeError(f"no scenario field or section {path!r}")
+        is_field = _nodes().get(path)
+        if is_field:
+            try:
+                return self._values[path]
+            except KeyError:
+                raise AttributeError(
+                    f"these inputs have no {path!r} (not in the scenario)") from None
+        if is_field is None:
+            raise AttributeError(f"no scenario field or section {path!r}")
+        section = self._sections.get(path)
+        if section is None:
+            section = self._sections[path] = Section(self, path)
+        return section
 
     def has(self, path: str) -> bool:
         """Whether the inputs hold the field at `path` (optional fields: the churn forms)."""
