@@ -273,10 +273,11 @@ def _check_sbg(alpha: float, beta: float) -> None:
 def sbg_churn_by_tenure(alpha: float, beta: float, k: int | np.ndarray) -> float | np.ndarray:
     """Return the churn probability in the next period of a customer with tenure k (fraction).
 
-    ``alpha / (alpha + beta + k)`` for k = 0, 1, 2, ... (the engine's c_k).
+    ``alpha / (alpha + beta + k)`` for k = 0, 1, 2, ... (the engine's c_k: sim/funnel.py's
+    `SbgChurn.base`, with the parameters checked).
     """
     _check_sbg(alpha, beta)
-    return alpha / (alpha + beta + np.asarray(k, dtype=float))
+    return funnel.SbgChurn(alpha, beta).base(np.asarray(k, dtype=float))
 
 
 def sbg_retention_by_tenure(alpha: float, beta: float, k: int | np.ndarray) -> float | np.ndarray:
