@@ -140,10 +140,13 @@ class ConstantChurn:
 
     churn_monthly: Number
 
-    def base(self, tenure: Number) -> np.ndarray:
+    def base(self, tenure: Number) -> Number:
         """Base churn at tenure k months: c, broadcast against `tenure`
         (docs/model.md#the-move)."""
-        churn = np.asarray(self.churn_monthly, dtype=float)
+        churn = self.churn_monthly
+        if np.ndim(tenure) == 0:
+            return churn  # one tenure: the per-trial churn itself (the engine asks 300 times a run)
+        churn = np.asarray(churn, dtype=float)
         return np.broadcast_to(churn, np.broadcast_shapes(churn.shape, np.shape(tenure)))
 
     def column(self) -> ConstantChurn:

@@ -1,12 +1,16 @@
 """Sampled inputs with attribute access generated from the schema's catalog.
 
 `Inputs` is still a mapping of dotted path to array (so stacking, slicing and overrides work
-on it as on a dict), and adds section attribute access named as in the scenario
-file: ``inputs.hot.churn_unpreventable``, ``inputs.warm.conversion_max``,
-``inputs.budget.split.cold``. The attribute names come from `sim.scenario.field_catalog()`, so a
-field added to the schema is reachable at once and a typo is an AttributeError, not a silent
-default. Base churn is either constant or sBG; `Inputs.churn` returns the one the inputs hold
-(sim/funnel.py `ConstantChurn` or `SbgChurn`).
+on it as on a dict), and adds section attribute access named as in the scenario file:
+``inputs.hot.churn_unpreventable``, ``inputs.warm.conversion_max``, ``inputs.budget.split.cold``.
+The attribute names come from `sim.scenario.field_catalog()`, so a field added to the schema is
+reachable at once, and a typo or a field the scenario does not hold is an AttributeError that
+says which, not a silent default. Base churn is either constant or sBG; `Inputs.churn` returns
+the one the inputs hold (sim/funnel.py `ConstantChurn` or `SbgChurn`).
+
+Sections are plain objects built once from the values (the engine reads them every month, so a
+read must cost no more than an attribute); assigning or deleting a path rebuilds them, so a
+section read after a change sees it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from sim.funnel import ChurnModel, churn_model
 from sim.scenario import field_catalog
 
 #: Path -> True for a numeric field, False for a section ("hot", "budget.split"); built from the
-#: catalog on first use (attribute access runs in the engine's month loop, so it is one lookup).
+#: catalog on first use.
 _NODES: dict[str, bool] = {}
 
 
@@ -33,22 +37,47 @@ def _nodes() -> dict[str, bool]:
     return _NODES
 
 
+def _missing(path: str) -> AttributeError:
+    if path in _nodes():
+        return AttributeError(f"these inputs have no {path!r} (not in the scenario)")
+    return AttributeError(f"no scenario field or section {path!r}")
+
+
 class Section:
     """One section of the inputs (``inputs.hot``); its attributes are the fields under it."""
 
-    __slots__ = ("_inputs", "_prefix")
-
-    def __init__(self, inputs: Inputs, prefix: str):
-        self._inputs = inputs
+    def __init__(self, prefix: str):
         self._prefix = prefix
 
     def __getattr__(self, name: str) -> Any:
+        # Called only for names that are not set: unknown, or not in these inputs.
         if name.startswith("_"):
             raise AttributeError(name)
-        return self._inputs._attribute(f"{self._prefix}.{name}")
+        raise _missing(f"{self._prefix}.{name}")
 
     def __repr__(self) -> str:
         return f"Section({self._prefix!r})"
+
+
+def _sections(values: Mapping[str, Any]) -> dict[str, Section]:
+    """Top-level sections holding the catalog's fields present in `values`."""
+    top: dict[str, Section] = {}
+    nodes = _nodes()
+    for path, value in values.items():
+        if not nodes.get(path):
+            continue
+        parts = path.split(".")
+        node = top.get(parts[0])
+        if node is None:
+            node = top[parts[0]] = Section(parts[0])
+        for depth in range(1, len(parts) - 1):
+            child = node.__dict__.get(parts[depth])
+            if child is None:
+                child = Section(".".join(parts[: depth + 1]))
+                setattr(node, parts[depth], child)
+            node = child
+        setattr(node, parts[-1], value)
+    return top
 
 
 class Inputs(MutableMapping[str, Any]):
@@ -56,11 +85,9 @@ class Inputs(MutableMapping[str, Any]):
     keyed by dotted path, with section attribute access (module doc). Item assignment
     overrides a field (``inputs["guarantee.days"] = ...``), as on a dict."""
 
-    __slots__ = ("_sections", "_values")
-
     def __init__(self, values: Mapping[str, Any]):
         self._values = dict(values)
-        self._sections: dict[str, Section] = {}
+        self._built = False
 
     def __reduce__(self) -> tuple[type[Inputs], tuple[dict[str, Any]]]:
         # Copies and pickles carry the values only; sections are rebuilt on the new object.
@@ -71,9 +98,11 @@ class Inputs(MutableMapping[str, Any]):
 
     def __setitem__(self, path: str, value: Any) -> None:
         self._values[path] = value
+        self._forget_sections()
 
     def __delitem__(self, path: str) -> None:
         del self._values[path]
+        self._forget_sections()
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
@@ -85,24 +114,22 @@ class Inputs(MutableMapping[str, Any]):
         return f"Inputs({sorted(self._values)})"
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return self._attribute(name)
+        # Called only when `name` is not set yet: build the sections once, then they are plain
+        # attributes of this object.
+        if name.startswith("_") or self._built:
+            raise AttributeError(name) if name.startswith("_") else _missing(name)
+        for section, node in _sections(self._values).items():
+            if hasattr(type(self), section):
+                raise TypeError(f"section {section!r} clashes with an Inputs attribute")
+            setattr(self, section, node)
+        self._built = True
+        return getattr(self, name)
 
-    def _attribute(self, path: str) -> Any:
-        is_field = _nodes().get(path)
-        if is_field:
-            try:
-                return self._values[path]
-            except KeyError:
-                raise AttributeError(
-                    f"these inputs have no {path!r} (not in the scenario)") from None
-        if is_field is None:
-            raise AttributeError(f"no scenario field or section {path!r}")
-        section = self._sections.get(path)
-        if section is None:
-            section = self._sections[path] = Section(self, path)
-        return section
+    def _forget_sections(self) -> None:
+        if self._built:
+            for name in [key for key, value in vars(self).items() if isinstance(value, Section)]:
+                delattr(self, name)
+            self._built = False
 
     def has(self, path: str) -> bool:
         """Whether the inputs hold the field at `path` (optional fields: the churn forms)."""
