@@ -20,7 +20,6 @@ Pure NumPy; no streamlit, no printing.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
