@@ -26,7 +26,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError, core_schema
 
 from sim.values import (
@@ -42,6 +49,9 @@ from sim.values import (
 )
 
 MAX_FILE_BYTES = 256 * 1024
+#: Notes on where a field's value came from (`sources`): characters per note, notes per file.
+MAX_SOURCE_CHARS = 300
+MAX_SOURCES = 100
 MAX_NESTING = 20
 SCHEMA_VERSION = 1
 HEADER = (
@@ -431,11 +441,38 @@ class Scenario(BaseModel):
     hot: Hot = Field(default_factory=Hot)
     orders: Orders = Field(default_factory=Orders)
     guarantee: Guarantee = Field(default_factory=Guarantee)
+    # Where a field's value came from (dotted path -> note), e.g. a calibration from data;
+    # written only when there is a note, so files without notes keep their bytes.
+    sources: dict[str, str] = Field(default_factory=dict)
     variants: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _check_sources(cls, raw: Any) -> Any:
+        if not isinstance(raw, Mapping):
+            raise _problem("expected a mapping of field path: note (where the value came from)")
+        if len(raw) > MAX_SOURCES:
+            raise _problem(f"at most {MAX_SOURCES} notes, got {len(raw)}")
+        fields = {info.path for info in _catalog() if info.kind != "choice"}
+        for path, note in raw.items():
+            if path not in fields:
+                hint = difflib.get_close_matches(str(path), sorted(fields), n=1, cutoff=0.6)
+                did = f" (did you mean {hint[0]!r}?)" if hint else ""
+                raise _problem(f"{path!r} names no numeric field{did}; a note's key is a "
+                               "field's dotted path such as orders.first_value")
+            if not isinstance(note, str) or not note.strip():
+                raise _problem(f"{path}: the note must be text saying where the value came "
+                               "from")
+            if len(note) > MAX_SOURCE_CHARS:
+                raise _problem(f"{path}: the note has {len(note)} characters; at most "
+                               f"{MAX_SOURCE_CHARS}")
+        return dict(raw)
 
     def to_file_dict(self) -> dict[str, Any]:
         """Return the scenario as plain data in schema order, as it is written to a file."""
         data = self.model_dump(by_alias=True, mode="python", exclude_none=True)
+        if not data["sources"]:
+            del data["sources"]
         data["variants"] = copy.deepcopy(self.variants)
         return data
 
