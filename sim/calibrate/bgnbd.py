@@ -213,5 +213,5 @@ def holdout_check(params: dict[str, float], x: np.ndarray, t_x: np.ndarray, T: n
     with np.errstate(invalid="ignore", divide="ignore"):
         actual = np.bincount(group, weights=x_holdout, minlength=HOLDOUT_GROUPS) / count
         mean_predicted = np.bincount(group, weights=predicted, minlength=HOLDOUT_GROUPS) / count
-    labels = tuple(str(k) for k in range(HOLDOUT_GROUPS - 1)) + (f"{HOLDOUT_GROUPS - 1}+",)
+    labels = (*tuple(str(k) for k in range(HOLDOUT_GROUPS - 1)), f"{HOLDOUT_GROUPS - 1}+")
     return HoldoutCheck(labels, count, actual, mean_predicted)

@@ -213,7 +213,7 @@ def one_step_bootstrap(problem: _Problem, u: np.ndarray, r: np.ndarray, jac: np.
     residual / simulated one) when the data are noisier than whole-customer chance.
     """
     names = problem.observed
-    n, p = u.shape
+    n, _p = u.shape
     months = len(problem.history.months)
     repeated = np.repeat(u, bootstrap, axis=0)
     drawn = problem.replayed(repeated, random=True, seed=seed)

@@ -143,8 +143,8 @@ def _g(x: Any, digits: int = 4) -> str:
 def _range_rows(report: dict[str, Any]) -> list[str]:
     rows = [[path, _g(r["estimate"]), _g(r["low"]), _g(r["high"]),
              "yes" if r["recommended"] else "check"] for path, r in report["ranges"].items()]
-    return ["", "Proposed 90% ranges (scenario fields)"] + _lines(
-        ["Field", "Estimate", "Low", "High", "Use"], rows)
+    return ["", "Proposed 90% ranges (scenario fields)",
+            *_lines(["Field", "Estimate", "Low", "High", "Use"], rows)]
 
 
 def transactions_table(report: dict[str, Any]) -> str:
