@@ -89,7 +89,9 @@ if orders is not None:
         cols[2].metric(f"Mean CLV ({CLV_MONTHS} months)", f"${c.clv.mean():,.2f}",
                        help=f"Orders so far plus BG/NBD x Gamma-Gamma forecast, at the "
                             f"scenario's gross margin {c.margin:.0%}; undiscounted.")
-        cols[3].metric("Repeat orders / active customer / month", f"{c.repeat_rate.value:.1%}")
+        cols[3].metric("Monthly repeat rate", f"{c.repeat_rate.value:.1%}",
+                       help="Share of active customers who order in a month (active: from the "
+                            "month after the first order to the month of the last).")
         bg = c.bgnbd
         text = ", ".join(f"{k} = {bg.params[k]:.4g} ± {bg.se[k]:.2g}"
                          for k in ("r", "alpha", "a", "b"))
@@ -138,7 +140,8 @@ if history is not None:
                    "fitted values and each month's spends; band: P5-P95 over the bootstrap's "
                    "parameters. MAPE: mean absolute percentage error over the held-out months "
                    "(grey), which the fit never saw.")
-        st.dataframe(cal.parameter_table(history_result), hide_index=True, width="stretch")
+        table = cal.parameter_table(history_result)
+        st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(table) + 1) + 3)
 
 entries = [(origin, proposal) for origin, result in (("orders", tx_result),
                                                       ("history", history_result))
@@ -148,7 +151,7 @@ if entries and not context.present:
     applied = st.session_state.pop(cal.APPLIED_KEY, None)
     if applied:
         st.success(applied, icon=":material/check_circle:")
-    widths = [3, 2, 2, 3, 3]
+    widths = [4, 1.2, 1.6, 2.6, 2.6]
     head = st.columns(widths)
     for col, title in zip(head, ["Field", "From", "Fitted", "Proposed 90% range",
                                  "In the scenario now"], strict=True):
@@ -163,8 +166,8 @@ if entries and not context.present:
                                 + (f" {proposal.caveat}" if proposal.caveat else "")):
             ticked.add(key)
         row[1].markdown("orders" if origin == "orders" else "history")
-        row[2].markdown(f"{proposal.estimate:.4g}")
-        row[3].markdown(f"{proposal.low:.4g} – {proposal.high:.4g}"
+        row[2].markdown(cal.number(proposal.estimate))
+        row[3].markdown(f"{cal.number(proposal.low)} – {cal.number(proposal.high)}"
                         + (" ⚠" if proposal.caveat else ""))
         row[4].markdown(cal.current_value(context.scenario, proposal.path))
     caveats = list(dict.fromkeys(f"- **{p.label}** ({o}): {p.caveat}" for o, p in entries

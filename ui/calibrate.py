@@ -208,6 +208,11 @@ def margin_of(scenario: Scenario) -> float:
 # Tables and charts.
 
 
+def number(x: float) -> str:
+    """Return a fitted number for the page: thousands with separators, else 4 digits."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
 def channel_table(calibration: TransactionCalibration) -> pd.DataFrame:
     """Return CLV, CAC and LTV:CAC per channel as a table."""
     rows = []
@@ -231,8 +236,9 @@ def parameter_table(result: HistoryResult) -> pd.DataFrame:
         proposal = ranges.get(parameter.path)
         rows.append({
             "Field": parameter.path,
-            "Estimate": f"{fit.estimate[parameter.path]:.4g}",
-            "90% range": "—" if proposal is None else f"{proposal.low:.4g} – {proposal.high:.4g}",
+            "Estimate": number(fit.estimate[parameter.path]),
+            "90% range": "—" if proposal is None else
+            f"{number(proposal.low)} – {number(proposal.high)}",
             "Informed by the data": "yes" if fit.identified[parameter.path] else "hardly"})
     return pd.DataFrame(rows)
 
