@@ -97,6 +97,17 @@ if orders is not None:
                          for k in ("r", "alpha", "a", "b"))
         st.markdown(f"**BG/NBD** ({s.unit}s): {text}; log-likelihood "
                     f"{bg.log_likelihood:,.2f}.")
+        file_col, command_col = st.columns([1, 3], vertical_alignment="center")
+        file_col.download_button("Per-customer CSV", data=tx_result.customers_csv,
+                                 file_name="customers_clv.csv", mime="text/csv",
+                                 on_click="ignore", key="calibrate_customers",
+                                 icon=":material/download:",
+                                 help="One row per customer: P(alive), expected repeat orders "
+                                      "and value per order for the rest of the CLV period, "
+                                      "CLV.")
+        command_col.caption("Same fit on the command line: `"
+                            + cal.cli_command(tx_result, orders.name,
+                                              spend.name if spend is not None else None) + "`")
         if c.gamma_gamma is not None:
             gg = c.gamma_gamma
             text = ", ".join(f"{k} = {gg.params[k]:.4g} ± {gg.se[k]:.2g}"

@@ -6,7 +6,8 @@
     python -m sim compare FILE[#VARIANT] FILE[#VARIANT]... [--trials N] [--seed S]
                            [--horizon MONTHS] [--format table|json|csv] [--out PATH]
     python -m sim calibrate transactions FILE [--until DATE] [--unit day|week|month]
-                           [--margin SHARE] [--channel-spend CSV] [--format table|json]
+                           [--margin SHARE] [--channel-spend CSV] [--customers-out PATH]
+                           [--format table|json]
     python -m sim calibrate history FILE [--holdout MONTHS] [--scenario FILE]
                            [--format table|json]
 
@@ -556,7 +557,12 @@ def _calibration_problems(path: str, problems: list[str], stderr: TextIO) -> int
 
 def cmd_calibrate_transactions(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     """Fit BG/NBD, Gamma-Gamma and the observed rates of an order export; print the report."""
-    from sim.calibrate.customers import DEFAULT_MARGIN, calibrate_transactions, parse_channel_spend
+    from sim.calibrate.customers import (
+        DEFAULT_MARGIN,
+        calibrate_transactions,
+        customer_table,
+        parse_channel_spend,
+    )
     from sim.calibrate.files import CalibrationFileError, read_date
     from sim.calibrate.ranges import transaction_ranges
     from sim.calibrate.report import read_capped, transactions_report, transactions_table
@@ -587,6 +593,8 @@ def cmd_calibrate_transactions(args: argparse.Namespace, stdout: TextIO, stderr:
     except ValueError as error:  # customers the models cannot be fitted to
         return _calibration_problems(path, [str(error)], stderr)
     name = Path(args.file).name
+    if args.customers_out is not None:
+        write_atomically(args.customers_out, customer_table(calibration))
     report = transactions_report(calibration, transaction_ranges(calibration, name), name)
     stdout.write(to_json(report) if args.format == "json" else transactions_table(report))
     return 0
@@ -635,6 +643,9 @@ def _add_calibrate(commands: Any) -> None:
     orders.add_argument("--margin", metavar="SHARE", help="gross margin for CLV (default 0.5)")
     orders.add_argument("--channel-spend", metavar="CSV",
                         help="spend per acquisition channel (columns channel, spend) for CAC")
+    orders.add_argument("--customers-out", metavar="PATH",
+                        help="also write one CSV row per customer: P(alive), expected repeat "
+                             "orders, expected value per order, CLV")
     orders.add_argument("--format", choices=("table", "json"), default="table")
     orders.set_defaults(handler=cmd_calibrate_transactions)
     history = data.add_parser(

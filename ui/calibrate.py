@@ -20,6 +20,7 @@ import streamlit as st
 from sim.calibrate.customers import (
     TransactionCalibration,
     calibrate_transactions,
+    customer_table,
     parse_channel_spend,
 )
 from sim.calibrate.files import CalibrationFileError
@@ -56,10 +57,11 @@ def example_bytes(kind: str) -> bytes:
 
 @dataclass(frozen=True)
 class TransactionsResult:
-    """An order export's calibration and its proposals."""
+    """An order export's calibration, its proposals and the per-customer table (CSV)."""
 
     calibration: TransactionCalibration
     proposals: tuple[ProposedRange, ...]
+    customers_csv: str
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,18 @@ def fit_transactions(data: bytes, name: str, holdout_months: int, unit: str, mar
         return tuple(error.problems)
     except ValueError as error:
         return (str(error),)
-    return TransactionsResult(calibration, tuple(transaction_ranges(calibration, name)))
+    return TransactionsResult(calibration, tuple(transaction_ranges(calibration, name)),
+                              customer_table(calibration))
+
+
+def cli_command(result: TransactionsResult, name: str, spend: str | None) -> str:
+    """Return the command line that gives the same fit as the page."""
+    c = result.calibration
+    words = [f"python -m sim calibrate transactions {name}", f"--until {c.summary.until}",
+             f"--unit {c.summary.unit}", f"--margin {c.margin:g}"]
+    if spend:
+        words.append(f"--channel-spend {spend}")
+    return " ".join(words)
 
 
 @st.cache_data(max_entries=8, show_spinner="Replaying the history through the model and "

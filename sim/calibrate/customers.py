@@ -15,7 +15,9 @@ with no repeat order yet). Undiscounted.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import math
 from dataclasses import dataclass
 
@@ -31,6 +33,7 @@ from sim.calibrate.bgnbd import (
     fit_bgnbd,
     fit_gamma_gamma,
     holdout_check,
+    probability_alive,
 )
 from sim.calibrate.files import (
     CalibrationFileError,
@@ -104,6 +107,8 @@ class TransactionCalibration:
     bgnbd: ModelFit
     gamma_gamma: ModelFit | None
     holdout: HoldoutCheck | None
+    future_orders: np.ndarray
+    value_per_order: np.ndarray
     clv: np.ndarray
     margin: float
     first_value: RateEstimate
@@ -237,6 +242,27 @@ def calibrate_transactions(tx: Transactions, *, until: dt.date | None = None,
     if summary.repeat_customers:
         repeat_value = ratio_estimate(summary.spend * summary.x, summary.x)
     return TransactionCalibration(
-        summary, bg, gg, check, clv, margin, first_value, repeat_value,
+        summary, bg, gg, check, future, per_order, clv, margin, first_value, repeat_value,
         monthly_repeat_rate(tx, until), return_rate(tx, until), _sbg(tx, until),
         channel_values(summary, clv, channel_spend))
+
+
+def customer_table(calibration: TransactionCalibration) -> str:
+    """Return one CSV row per customer: the summary, P(alive), the expected repeat orders and
+    value per order for the rest of the CLV period, and the CLV (full precision)."""
+    s = calibration.summary
+    alive = probability_alive(calibration.bgnbd.params, s.x, s.t_x, s.T)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["customer_id", "channel", "first_order", "x", f"t_x_{s.unit}s",
+                     f"T_{s.unit}s", "mean_repeat_value", "p_alive", "expected_repeat_orders",
+                     "expected_value_per_order", "clv"])
+    for i, ident in enumerate(s.ids):
+        writer.writerow([ident, s.channel_names[s.channel[i]],
+                         (dt.date(1970, 1, 1) + dt.timedelta(days=int(s.first[i]))).isoformat(),
+                         int(s.x[i]), repr(float(s.t_x[i])), repr(float(s.T[i])),
+                         repr(float(s.spend[i])), repr(float(alive[i])),
+                         repr(float(calibration.future_orders[i])),
+                         repr(float(calibration.value_per_order[i])),
+                         repr(float(calibration.clv[i]))])
+    return buffer.getvalue()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sim.retention import CohortTableError, _number, _rows
@@ -164,7 +164,3 @@ def limited(problems: list[str]) -> bool:
     """Return True when enough problems were found to stop reading."""
     return len(problems) >= MAX_PROBLEMS
 
-
-def accepted_words(mapping: Mapping[str, bool]) -> str:
-    """Return the accepted words of a yes/no column for messages."""
-    return "/".join(mapping)

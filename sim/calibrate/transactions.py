@@ -170,16 +170,18 @@ def parse_transactions(data: bytes) -> Transactions:
 class CustomerSummary:
     """Customers who ordered on or before `until`, with their calibration-period summaries.
 
-    Per customer (arrays in the same order): x: repeat orders (order days after the first) in
-    the calibration period; t_x: time of the last order after the first; T: time from the first
-    order to `until` (both in `unit`); spend: mean value of the repeat orders (0 when x = 0);
-    first_value: value of the first order; value: all order value in the calibration period;
-    x_holdout: orders after `until`; channel: index into `channel_names`. holdout: length of
-    the period after `until` in `unit` (0 when `until` is the last order date).
+    Per customer (ids and arrays in the same order): x: repeat orders (order days after the
+    first) in the calibration period; t_x: time of the last order after the first; T: time
+    from the first order to `until` (both in `unit`); spend: mean value of the repeat orders
+    (0 when x = 0); first_value: value of the first order; value: all order value in the
+    calibration period; x_holdout: orders after `until`; channel: index into
+    `channel_names`. holdout: length of the period after `until` in `unit` (0 when `until` is
+    the last order date).
     """
 
     unit: str
     until: dt.date
+    ids: tuple[str, ...]
     first: np.ndarray
     x: np.ndarray
     t_x: np.ndarray
@@ -243,8 +245,9 @@ def summarize(tx: Transactions, until: dt.date | None = None,
     position = {name: i for i, name in enumerate(names)}
     channel = (np.asarray([position[c] for c in tx.channels], dtype=np.int64)
                if tx.channels is not None else np.zeros(count, dtype=np.int64))
+    ids = tuple(name for name, kept in zip(tx.customers, keep, strict=True) if kept)
     return CustomerSummary(
-        unit, day_date(end), first[keep], x[keep], ((last - first) / scale)[keep],
+        unit, day_date(end), ids, first[keep], x[keep], ((last - first) / scale)[keep],
         ((end - first) / scale)[keep], spend[keep], first_value[keep], total[keep],
         x_holdout[keep], (tx.last_day - end) / scale, channel[keep], names)
 

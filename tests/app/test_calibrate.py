@@ -4,9 +4,13 @@ nothing."""
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from sim.cli import main
 from sim.scenario import load_scenario_text
 from tests.app.conftest import open_page
 from tests.conftest import REPO_ROOT
@@ -37,6 +41,15 @@ def test_upload_fit_accept_changes_the_scenario(app: AppTest) -> None:
     assert float(shown["Active customers: MAPE"].rstrip("%")) < 5
     assert any("Calibration/holdout check" in c.value for c in app.caption)
     assert any("model replays the 6 held-out months" in m.value for m in app.markdown)
+    # The page names the command line that gives the same fit, and it does.
+    command = next(c.value for c in app.caption if "Same fit on the command line" in c.value)
+    argv = command.split("`")[1].split()[3:]
+    argv[2] = str(EXAMPLES / argv[2])
+    out = io.StringIO()
+    assert main([*argv, "--format", "json"], stdout=out, stderr=io.StringIO()) == 0
+    cli = json.loads(out.getvalue())["bgnbd"]
+    shown = next(m.value for m in app.markdown if m.value.startswith("**BG/NBD**"))
+    assert f"r = {cli['r']:.4g} ±" in shown and f"b = {cli['b']:.4g} ±" in shown
     # Nothing changes before the click.
     assert _overrides(app) == {}
     ticked = [box for box in app.checkbox if box.value]
