@@ -118,3 +118,25 @@ def test_holdout_check_groups_as_in_the_paper(cdnow: CustomerSummary) -> None:
     assert check.customers[0] == 1411  # customers with no repeat purchase in calibration
     # The BG/NBD tracks the holdout within 0.4 purchases per customer in every group.
     assert np.all(np.abs(check.actual - check.predicted) < 0.4)
+
+
+def test_clv_of_a_customer_observed_longer_than_the_clv_period_is_their_orders() -> None:
+    # Customer "old" has been observed for over 36 months: nothing is forecast, and orders
+    # after month 36 do not count: CLV = margin x (10 + 20). The others make the fit possible.
+    from sim.calibrate.customers import calibrate_transactions, customer_table
+
+    rows = ["customer,date,value", "old,2020-01-01,10", "old,2021-01-01,20",
+            "old,2023-06-01,30"]
+    for k in range(30):
+        rows.append(f"c{k},2023-{1 + k % 12:02d}-01,15")
+        if k % 3:
+            rows.append(f"c{k},2023-{1 + k % 12:02d}-20,25")
+    calibration = calibrate_transactions(parse_transactions("\n".join(rows).encode()),
+                                         until=dt.date(2024, 1, 1), margin=0.5)
+    old = calibration.summary.ids.index("old")
+    assert calibration.future_orders[old] == 0.0
+    assert calibration.clv[old] == pytest.approx(15.0)
+    table = customer_table(calibration).splitlines()
+    assert table[0].startswith("customer_id,channel,first_order,x,t_x_weeks,T_weeks")
+    assert table[1 + old].startswith("old,(all),2020-01-01,2,")
+    assert table[1 + old].endswith(",15.0")
