@@ -71,8 +71,8 @@ def _make(path: str, low: float, high: float, estimate: float, source: str,
                          recommended)
 
 
-def _rate_range(path: str, estimate: RateEstimate, source: str, caveat: str = ""
-                ) -> ProposedRange | None:
+def _rate_range(path: str, estimate: RateEstimate, source: str, caveat: str = "",
+                recommended: bool = True) -> ProposedRange | None:
     """A 90% range for a rate: estimate -/+ 1.645 se on the logit scale."""
     p, se = estimate.value, estimate.se
     if not (0 < p < 1 and math.isfinite(se)):
@@ -80,7 +80,7 @@ def _rate_range(path: str, estimate: RateEstimate, source: str, caveat: str = ""
     half = Z95 * max(se, 1e-9) / (p * (1 - p))
     centre = special.logit(p)
     return _make(path, float(special.expit(centre - half)),
-                 float(special.expit(centre + half)), p, source, caveat)
+                 float(special.expit(centre + half)), p, source, caveat, recommended)
 
 
 def _amount_range(path: str, estimate: RateEstimate, source: str) -> ProposedRange | None:
@@ -110,7 +110,7 @@ def transaction_ranges(calibration: TransactionCalibration, file_name: str
         "hot.repeat_no_spend", calibration.repeat_rate,
         f"{where}; share of active customers ordering in a month, 90% interval",
         caveat="Observed at the retention spend of the period: it is the repeat rate with no "
-               "spend only if nothing was spent on existing buyers."))
+               "spend only if nothing was spent on existing buyers.", recommended=False))
     if calibration.return_rate is not None:
         proposals.append(_rate_range(
             "guarantee.return_rate_at_reference", calibration.return_rate,
