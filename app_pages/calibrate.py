@@ -53,7 +53,8 @@ with controls():
             "A CSV with one row per month, oldest first: **month, spend_cold, spend_warm, "
             "spend_hot**; optionally impressions, leads, new_customers, active_customers, "
             "repeat_orders and orders_returned (each series lets more of the funnel be fitted). "
-            f"Inputs that are not fitted come from the saved file {context.stem}.yaml.")
+            f"Inputs that are not fitted (prospects, lead decay, unpreventable churn, ...) "
+            f"come from the saved file {context.stem}.yaml.")
         upload_col, example_col = st.columns([3, 1])
         with upload_col:
             history = st.file_uploader("Monthly history (CSV)", type=["csv"],
@@ -135,6 +136,10 @@ if history is not None:
     else:
         history_result = outcome
         test = history_result.calibration.backtest
+        if not history_result.calibration.fit.converged:
+            st.warning("The fit stopped before meeting its tolerance: the ranges below are "
+                       "the best found; check the backtest before using them.",
+                       icon=":material/warning:")
         st.subheader("Backtest: the fitted model replays the history")
         names = list(test.actual)
         cols = st.columns(len(names))
