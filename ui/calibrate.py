@@ -212,6 +212,15 @@ def apply(overrides: dict[str, Any], message: str) -> None:
     st.session_state[APPLIED_KEY] = message
 
 
+def sources_panel(scenario: Scenario | None) -> None:
+    """List where the scenario's calibrated values came from (its `sources` notes), if any."""
+    if scenario is None or not scenario.sources:
+        return
+    with st.expander(f"Where {len(scenario.sources)} values came from (saved with the file)",
+                     icon=":material/source_notes:"):
+        st.markdown("\n".join(f"- `{path}`: {note}" for path, note in scenario.sources.items()))
+
+
 def margin_of(scenario: Scenario) -> float:
     """Return the scenario's median gross margin (the CLV margin)."""
     return float(point_inputs(scenario)["orders.gross_margin"])

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from sim.cli import main
-from sim.scenario import load_scenario_text
+from sim.scenario import load_scenario_file, load_scenario_text
 from tests.app.conftest import open_page
 from tests.conftest import REPO_ROOT
 
@@ -67,6 +68,26 @@ def test_upload_fit_accept_changes_the_scenario(app: AppTest) -> None:
     assert "sources:" in text and load_scenario_text(text).sources == overrides["sources"]
     low, high = (overrides["hot.churn.monthly"][k] for k in ("low", "high"))
     assert low < 0.08 < high  # the example was drawn with 8% monthly churn
+
+
+def test_accepted_notes_are_listed_and_saved_by_the_editor(app: AppTest,
+                                                          fresh_scenario_library: Path) -> None:
+    open_page(app, PAGE, scenario="baseline")
+    _upload(app, "calibrate_orders", "transactions_example.csv")
+    app.button(key="calibrate_apply").click().run()
+    accepted = _overrides(app)
+    notes = accepted["sources"]
+    app.switch_page("app_pages/scenario_editor.py").run()
+    assert not app.exception
+    assert [e.label for e in app.expander if e.label.startswith("Where ")] == [
+        f"Where {len(notes)} values came from (saved with the file)"]
+    app.button(key="editor_save").click().run()
+    app.button(key="editor_confirm_replace").click().run()
+    assert not app.exception
+    saved = load_scenario_file(fresh_scenario_library / "baseline.yaml")
+    assert saved.sources == notes
+    assert saved.orders.first_value.low == accepted["orders.first_value"]["low"]
+    assert "sources:" in (fresh_scenario_library / "baseline.yaml").read_text()
 
 
 @pytest.mark.parametrize(("key", "data", "message"), [
