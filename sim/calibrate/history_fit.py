@@ -117,14 +117,18 @@ def solve_batch(problem: _Problem, actual: np.ndarray, start: np.ndarray
         step[done] = 0.0
         step = np.clip(step, -3.0, 3.0)
         trial = u + step
-        trial_cost = np.sum(problem.residuals(trial, actual) ** 2, axis=1)
+        # The trial's residuals come with its Jacobian (one engine call per iteration): an
+        # accepted step needs no second call.
+        trial_r, trial_jac = _jacobian(problem, trial, actual)
+        trial_cost = np.sum(trial_r ** 2, axis=1)
         better = (trial_cost < cost) & ~done
         u = np.where(better[:, None], trial, u)
+        r = np.where(better[:, None], trial_r, r)
+        jac = np.where(better[:, None, None], trial_jac, jac)
         damping = np.where(better, damping / 3.0, damping * 4.0)
         small = (np.max(np.abs(step), axis=1) < 1e-6) | (
             better & (cost - trial_cost < 1e-10 * (1.0 + cost)))
         done |= small | (damping > 1e10)
-        r, jac = _jacobian(problem, u, actual)
         if done.all():
             break
     return u, r, jac, done
