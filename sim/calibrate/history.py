@@ -1,11 +1,12 @@
-"""A monthly spend sheet: parsing, the engine replayed over it, the fit and the backtest.
+"""A monthly spend sheet: parsing, the engine replayed over it and the fitted parameters.
 
 The model is the engine itself (docs/calibration.md): each month of the history is one month of
 `sim.engine.simulate` with that month's spends, the state (prospects not yet reached, warm
 leads, active customers) carried from the month before. Only the warm leads' decay, which the
 engine does not report, is carried here, with the engine's equation.
 
-Parameters are fitted by weighted least squares (Pearson residuals of each observed monthly
+The fit, its bootstrap and the backtest are in `sim.calibrate.history_fit`: parameters are
+fitted by weighted least squares (Pearson residuals of each observed monthly
 count, a Levenberg-Marquardt solver that fits many data sets at once along the engine's trial
 axis), with a weak normal prior (sd PRIOR_SD on the logit / log scale) around the scenario's own
 values so that a parameter the data cannot see stays where it was and is reported as not
