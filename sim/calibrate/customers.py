@@ -56,7 +56,7 @@ from sim.calibrate.transactions import (
     return_rate,
     summarize,
 )
-from sim.retention import CohortFit, fit_cohort_table
+from sim.cohorts import CohortFit, fit_cohort_table
 
 #: Months after the first order that a customer's CLV covers.
 CLV_MONTHS = 36

@@ -24,7 +24,7 @@ from sim.calibrate.files import (
     number_problem,
     read_date,
 )
-from sim.retention import CohortTable
+from sim.cohorts import CohortTable
 
 #: Upload limit of an order export, in bytes, and its rows.
 MAX_TRANSACTION_BYTES = 20_000_000
