@@ -182,3 +182,4 @@ def monthly_bands(series: np.ndarray, cumulative: bool = False) -> dict[str, np.
     data = np.cumsum(series, axis=1) if cumulative else series
     p10, p50, p90 = np.percentile(data, [10, 50, 90], axis=0)
     return {"p10": p10, "p50": p50, "p90": p90}
+

@@ -11,35 +11,55 @@ app's field overrides (`ui.state.set_overrides`): every page shows them and the 
 carries them. Name, description and variant changes travel only when saved.
 """
 
+
 from __future__ import annotations
 
 import copy
-import itertools
-import math
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
-from sim.distributions import uncertain_fields
 from sim.scenario import (
     MAX_FILE_BYTES,
     FieldInfo,
     Scenario,
     ScenarioError,
     apply_overrides,
-    build_scenario,
     changed_fields,
-    dotted_to_nested,
     dump_scenario,
     field_catalog,
     load_scenario_text,
-    parse_yaml,
 )
 from ui import format as fmt
+from ui.draft import (
+    CHURN_MODELS,
+    FORM_LABELS,
+    FORM_PARAMS,
+    MONTHLY_DEFAULT,
+    PARAM_LABELS,
+    SBG_DEFAULTS,
+    SECTION_TITLES,
+    Draft,
+    EditorResult,
+    draft_from_scenario,
+    form_defaults,
+    form_value,
+    free_stem,
+    get_path,
+    number_text,
+    overrides_to_text,
+    parse_number,
+    place_problems,
+    read_variants,
+    scenario_table,
+    set_path,
+    validate_draft,
+    value_centre,
+    value_form,
+    value_params,
+    variant_where,
+)
 from ui.library import (
     LibraryError,
     ScenarioConflictError,
@@ -51,36 +71,10 @@ from ui.library import (
     scenario_path,
     slugify,
 )
-from ui.state import PageContext, format_param, open_scenario, set_overrides
+from ui.state import PageContext, open_scenario, set_overrides
 
 DRAFT_KEY = "_editor_draft"
-#: Widget generations, unique in the process: a new draft never meets an old draft's widgets.
-_GENERATIONS = itertools.count(1)
 _UPLOAD_DONE_KEY = "_editor_upload_done"
-
-#: The forms a value may take, as offered in the editor (beta only for rates).
-FORM_LABELS: dict[str, str] = {
-    "number": "A number",
-    "range": "90% range (low–high)",
-    "uniform": "Uniform (min–max)",
-    "triangular": "Triangular (min, mode, max)",
-    "normal": "Normal (mean, sd)",
-    "beta": "Beta (a, b)",
-}
-FORM_PARAMS: dict[str, tuple[str, ...]] = {
-    "number": ("value",),
-    "range": ("low", "high"),
-    "uniform": ("min", "max"),
-    "triangular": ("min", "mode", "max"),
-    "normal": ("mean", "sd"),
-    "beta": ("a", "b"),
-}
-PARAM_LABELS: dict[str, str] = {
-    "value": "Value", "low": "Low (5th percentile)", "high": "High (95th percentile)",
-    "min": "Min", "mode": "Most likely", "max": "Max", "mean": "Mean", "sd": "Std. deviation",
-    "a": "a (successes)", "b": "b (failures)",
-}
-#: Editor tabs: title and the file sections they hold, in file order.
 TABS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Simulation & finance", ("simulation", "finance")),
     ("Market & budget", ("market", "budget")),
@@ -89,297 +83,9 @@ TABS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Existing buyers", ("hot",)),
     ("Orders & guarantee", ("orders", "guarantee")),
 )
-SECTION_TITLES: dict[str, str] = {
-    "simulation": "Simulation", "finance": "Finance", "market": "Market",
-    "budget": "Budget", "cold": "Cold traffic: people who do not know us yet",
-    "warm": "Warm leads: people who know us but have not bought",
-    "hot": "Existing buyers: keep them and make them buy again", "orders": "Orders",
-    "guarantee": "Money-back guarantee",
-}
-CHURN_MODELS = {"monthly": "Constant monthly churn",
-                "sbg": "Churn that falls with tenure (shifted-beta-geometric)"}
-_SBG_DEFAULTS = {"alpha": 0.7, "beta": 1.2}
-_MONTHLY_DEFAULT = 0.10
 _VARIANT_HELP = ("One change per line as `dotted.path: value`, for example `guarantee.days: 365`, "
                  "`budget.split: {cold: 0.8, warm: 0.2, hot: 0}` or "
                  "`orders.first_value: {low: 50, high: 90}`. Lines starting with # are notes.")
-
-
-# --------------------------------------------------------------------------------------------
-# Values: file form <-> editor form.
-
-
-def value_form(value: Any) -> str:
-    """Return the editor form of a file value: number, range, uniform, triangular, normal..."""
-    if isinstance(value, Mapping):
-        if "dist" in value:
-            return str(value["dist"]) if value["dist"] in FORM_PARAMS else "number"
-        return "range"
-    return "number"
-
-
-def value_params(value: Any) -> dict[str, Any]:
-    """Return a file value's parameters keyed as in FORM_PARAMS (a number -> {"value": x})."""
-    if isinstance(value, Mapping):
-        return {key: item for key, item in value.items() if key != "dist"}
-    return {"value": value}
-
-
-def value_centre(value: Any) -> float:
-    """Return a typical number of a file value (its middle), used to prefill another form."""
-    params = value_params(value)
-    try:
-        form = value_form(value)
-        if form == "range":
-            low, high = float(params["low"]), float(params["high"])
-            return math.sqrt(low * high) if low > 0 and high > 0 else (low + high) / 2
-        if form == "uniform":
-            return (float(params["min"]) + float(params["max"])) / 2
-        if form == "triangular":
-            return float(params["mode"])
-        if form == "normal":
-            return float(params["mean"])
-        if form == "beta":
-            return float(params["a"]) / (float(params["a"]) + float(params["b"]))
-        return float(params["value"])
-    except (KeyError, TypeError, ValueError, ZeroDivisionError):
-        return 0.0
-
-
-def _round(x: float) -> float:
-    """Round to 4 significant digits (prefilled numbers should look typed, not computed)."""
-    return float(f"{x:.4g}")
-
-
-def form_defaults(form: str, centre: float, kind: str) -> dict[str, float]:
-    """Return starting parameters of a form around a typical value (kept inside a rate's 0-1)."""
-    low, high = centre * 0.75, centre * 1.25
-    if kind == "rate" and high >= 1.0:
-        high = (1.0 + centre) / 2
-    if form == "number":
-        return {"value": _round(centre)}
-    if form == "range":
-        return {"low": _round(low), "high": _round(high)}
-    if form == "uniform":
-        return {"min": _round(low), "max": _round(high)}
-    if form == "triangular":
-        return {"min": _round(low), "mode": _round(centre), "max": _round(high)}
-    if form == "normal":
-        return {"mean": _round(centre), "sd": _round(abs(centre) * 0.1 or 1.0)}
-    share = min(max(centre, 0.01), 0.99)
-    return {"a": _round(20 * share), "b": _round(20 * (1 - share))}
-
-
-def number_text(value: Any) -> str:
-    """Return a number as it is shown in an input box (plain digits, no exponent)."""
-    if value is None:
-        return ""
-    return format_param(value)
-
-
-def parse_number(text: str) -> int | float:
-    """Read a number typed by a person: '2,000,000', '$45', '5%' (= 0.05), '1e-4'.
-
-    Returns an int for whole numbers typed without a decimal point; raises ValueError with a
-    readable message otherwise.
-    """
-    cleaned = text.strip().replace(",", "").replace("_", "").replace(" ", "")
-    cleaned = cleaned.removeprefix("$")
-    percent = cleaned.endswith("%")
-    cleaned = cleaned.removesuffix("%")
-    if not cleaned:
-        raise ValueError("enter a number")
-    if not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", cleaned):
-        raise ValueError(f"{text.strip()!r} is not a number (type digits such as 1500 or 0.05)")
-    number = float(cleaned)
-    if percent:
-        return number / 100
-    if re.fullmatch(r"[-+]?\d+", cleaned) and abs(number) < 1e15:
-        return int(cleaned)
-    return number
-
-
-def form_value(form: str, params: Mapping[str, Any]) -> Any:
-    """Return the file value of a form and its parameters."""
-    if form == "number":
-        return params["value"]
-    if form == "range":
-        return {"low": params["low"], "high": params["high"]}
-    return {"dist": form, **{name: params[name] for name in FORM_PARAMS[form]}}
-
-
-def _readable(x: Any) -> str:
-    """A number for reading: thousands separated (2,000,000), small ones as typed (0.005)."""
-    if isinstance(x, int | float) and not isinstance(x, bool) and abs(x) >= 10_000:
-        return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
-    return format_param(x)
-
-
-def describe_value(value: Any, unit: str = "") -> str:
-    """Return a file value in words: '$6 to $14 (90% range)', '0 to 0.04 (uniform)',
-    '30 days', '$50,000 per month' (units starting with $ go before the number)."""
-    money = unit.startswith("$")
-    prefix = "$" if money else ""
-    rest = unit[1:].strip() if money else unit
-    suffix = f" {rest}" if rest else ""
-    form = value_form(value)
-    params = {key: prefix + _readable(item) for key, item in value_params(value).items()}
-    if form == "number":
-        return f"{params['value']}{suffix}"
-    if form == "range":
-        return f"{params['low']} to {params['high']}{suffix} (90% range)"
-    if form == "uniform":
-        return f"{params['min']} to {params['max']}{suffix} (uniform)"
-    if form == "triangular":
-        return (f"{params['min']} to {params['max']}{suffix}, most likely {params['mode']} "
-                "(triangular)")
-    if form == "normal":
-        return f"{params['mean']}{suffix} ± {params['sd']} (normal)"
-    return f"beta(a = {_readable(value['a'])}, b = {_readable(value['b'])})"
-
-
-# --------------------------------------------------------------------------------------------
-# Paths in plain file data.
-
-
-def get_path(data: Mapping[str, Any], path: str) -> Any:
-    """Return the value at a dotted path of file data (None when absent)."""
-    node: Any = data
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def set_path(data: dict[str, Any], path: str, value: Any) -> None:
-    """Set the value at a dotted path of file data, creating sections on the way."""
-    parts = path.split(".")
-    node = data
-    for part in parts[:-1]:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = {}
-            node[part] = child
-        node = child
-    node[parts[-1]] = value
-
-
-def _leaf_paths() -> frozenset[str]:
-    return frozenset(info.path for info in field_catalog())
-
-
-def overrides_to_text(overrides: Mapping[str, Any]) -> str:
-    """Return a variant's overrides as editor text: one `dotted.path: value` line per field."""
-    leaves = _leaf_paths()
-    lines: list[str] = []
-
-    def walk(node: Mapping[str, Any], prefix: str) -> None:
-        for key, value in node.items():
-            path = f"{prefix}{key}"
-            if isinstance(value, Mapping) and path not in leaves:
-                walk(value, path + ".")
-            else:
-                lines.append(f"{path}: {format_param(value)}")
-
-    walk(overrides, "")
-    return "\n".join(lines)
-
-
-def text_to_overrides(text: str, where: str) -> dict[str, Any]:
-    """Read a variant's editor text into nested overrides; ScenarioError names `where`."""
-    def relabel(problems: list[str]) -> list[str]:
-        return [f"{where}: {p.split(': ', 1)[-1]}" for p in problems]
-
-    try:
-        data = parse_yaml(text, what="variant")
-    except ScenarioError as error:
-        raise ScenarioError(relabel(error.problems)) from None
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping):
-        raise ScenarioError([f"{where}: write one change per line as dotted.path: value "
-                             "(for example guarantee.days: 365)"])
-    try:
-        return dotted_to_nested({str(key): value for key, value in data.items()})
-    except ScenarioError as error:
-        raise ScenarioError(relabel(error.problems)) from None
-
-
-def place_problems(problems: list[str], slots: list[str]) -> dict[str, list[str]]:
-    """Return problems grouped by the slot they belong beside (the longest matching path).
-
-    A problem "budget.split.cold: ..." goes to slot "budget.split.cold" if it exists, else
-    "budget.split", else "budget"; problems matching no slot go to "" (shown at the top).
-    """
-    by_length = sorted(slots, key=len, reverse=True)
-    placed: dict[str, list[str]] = {}
-    for problem in problems:
-        target = ""
-        for slot in by_length:
-            if slot and (problem.startswith(slot + ": ") or problem.startswith(slot + ".")):
-                target = slot
-                break
-        placed.setdefault(target, []).append(problem)
-    return placed
-
-
-# --------------------------------------------------------------------------------------------
-# The draft.
-
-
-@dataclass
-class Draft:
-    """What the editor is working on (kept in the session between runs).
-
-    loaded: file data the current widgets were created from (their defaults); data: the latest
-    file data read from the widgets; stem/modified_ns/sha256: the library file and the version
-    that was opened (None for a new or uploaded scenario); pushed: canonical text of the app's
-    scenario this draft's fields were last made to match.
-    """
-
-    loaded: dict[str, Any]
-    origin: str
-    stem: str | None = None
-    modified_ns: int = 0
-    sha256: str = ""
-    pushed: str | None = None
-    generation: int = field(default_factory=lambda: next(_GENERATIONS))
-    data: dict[str, Any] = field(default_factory=dict)
-    variants: list[dict[str, Any]] = field(default_factory=list)
-    next_id: int = 0
-    confirm: tuple[str, int, str] | None = None
-    conflict: str | None = None
-    notice: str | None = None
-
-    def __post_init__(self) -> None:
-        self.data = copy.deepcopy(self.loaded)
-        self.variants = []
-        for name, overrides in (self.loaded.get("variants") or {}).items():
-            self.add_variant(str(name), overrides_to_text(overrides))
-
-    def add_variant(self, name: str, text: str = "") -> None:
-        """Append a variant row (a fresh widget id, so nothing is inherited)."""
-        self.variants.append({"id": self.next_id, "name": name, "text": text})
-        self.next_id += 1
-
-    def prefix(self) -> str:
-        """Return the prefix of this generation's widget keys."""
-        return f"ed{self.generation}:"
-
-    def reload_widgets(self) -> None:
-        """Recreate every widget from the latest data (after a page switch or a reload)."""
-        self.loaded = copy.deepcopy(self.data)
-        self.generation = next(_GENERATIONS)
-
-
-def draft_from_scenario(scenario: Scenario, origin: str, stem: str | None = None) -> Draft:
-    """Return a draft of a scenario; with `stem`, tied to that library file as it is now."""
-    draft = Draft(loaded=scenario.to_file_dict(), origin=origin, stem=stem)
-    if stem is not None:
-        entry = read_entry(stem)
-        draft.modified_ns, draft.sha256 = entry.modified_ns, entry.sha256
-    return draft
 
 
 def _open_context(context: PageContext) -> Draft:
@@ -405,12 +111,7 @@ def ensure_draft(context: PageContext) -> Draft:
           and read_entry(context.stem).sha256 == draft.sha256
           and draft.pushed != context.scenario.canonical()):
         # Another page or the sidebar changed fields: show them, keep name and variants.
-        data = context.scenario.to_file_dict()
-        for key in ("name", "description", "variants"):
-            data[key] = draft.data.get(key, data[key])
-        draft.data = data
-        draft.pushed = context.scenario.canonical()
-        draft.reload_widgets()
+        draft.follow_fields(context.scenario)
     if draft.stem is not None and draft.conflict is None:
         entry = read_entry(draft.stem)
         if entry.modified_ns and entry.sha256 != draft.sha256:
@@ -426,13 +127,6 @@ def ensure_draft(context: PageContext) -> Draft:
 # Widgets.
 
 
-@dataclass
-class EditorResult:
-    """What the widgets hold this run: file data, the scenario (None if invalid), problems."""
-
-    data: dict[str, Any]
-    scenario: Scenario | None
-    problems: list[str]
 
 
 def _field_label(info: FieldInfo) -> str:
@@ -535,10 +229,10 @@ def _churn(draft: Draft, data: dict[str, Any], slots: dict[str, Any], local: lis
     infos = {info.path: info for info in field_catalog()}
     if model == "monthly":
         paths = ["hot.churn.monthly"]
-        fallback = {"hot.churn.monthly": _MONTHLY_DEFAULT}
+        fallback = {"hot.churn.monthly": MONTHLY_DEFAULT}
     else:
         paths = ["hot.churn.sbg.alpha", "hot.churn.sbg.beta"]
-        fallback = {f"hot.churn.sbg.{k}": v for k, v in _SBG_DEFAULTS.items()}
+        fallback = {f"hot.churn.sbg.{k}": v for k, v in SBG_DEFAULTS.items()}
     churn: dict[str, Any] = {}
     for path in paths:
         loaded_value = get_path(draft.loaded, path)
@@ -551,6 +245,8 @@ def _churn(draft: Draft, data: dict[str, Any], slots: dict[str, Any], local: lis
     set_path(data, "hot.churn", churn)
 
 
+
+
 def _variants(draft: Draft, data: dict[str, Any], slots: dict[str, Any],
               local: list[str]) -> None:
     """Draw the variant rows (name, changes, remove) and write them into `data`."""
@@ -559,7 +255,7 @@ def _variants(draft: Draft, data: dict[str, Any], slots: dict[str, Any],
                "pages run every variant on the same simulated futures as the base plan. "
                + _VARIANT_HELP)
     prefix = draft.prefix()
-    variants: dict[str, Any] = {}
+    typed: list[dict[str, Any]] = []
     for row in draft.variants:
         key = f"{prefix}v{row['id']}"
         name_col, text_col, remove_col = st.columns([4, 8, 2], vertical_alignment="top")
@@ -570,47 +266,17 @@ def _variants(draft: Draft, data: dict[str, Any], slots: dict[str, Any],
             text = st.text_area("Changes from the base plan (dotted.path: value)",
                                 value=row["text"], key=f"{key}:text", height=110)
         with remove_col:
-            st.button("Remove", key=f"{key}:remove", on_click=_remove_variant,
-                      args=(draft, row["id"]), icon=":material/delete:",
+            st.button("Remove", key=f"{key}:remove", on_click=draft.remove_variant,
+                      args=(row["id"],), icon=":material/delete:",
                       help="Remove this variant (saved only when you save).")
         with text_col:
-            slot = st.container()
-        if not name:
-            where = f"variants.(row {row['id'] + 1})"
-            slots[where] = slot
-            local.append(f"{where}: give the variant a name")
-            continue
-        where = f"variants.{name}"
-        slots[where] = slot
-        if name in variants:
-            local.append(f"{where}: two variants are called {name!r}; names must differ")
-            continue
-        try:
-            variants[name] = text_to_overrides(text, where)
-        except ScenarioError as error:
-            local.extend(error.problems)
-            variants[name] = {}
-    st.button("Add a variant", key=f"{prefix}add_variant", on_click=_add_variant,
-              args=(draft,), icon=":material/add:")
+            slots[variant_where(row["id"], name)] = st.container()
+        typed.append({"id": row["id"], "name": name, "text": text})
+    variants, problems = read_variants(typed)
+    local.extend(problems)
+    st.button("Add a variant", key=f"{prefix}add_variant", on_click=draft.add_new_variant,
+              icon=":material/add:")
     data["variants"] = variants
-
-
-def _add_variant(draft: Draft) -> None:
-    names = {row["name"] for row in draft.variants}
-    name, number = "New variant", 2
-    while name in names:
-        name, number = f"New variant {number}", number + 1
-    draft.add_variant(name, "")
-
-
-def _remove_variant(draft: Draft, row_id: int) -> None:
-    draft.variants = [row for row in draft.variants if row["id"] != row_id]
-
-
-def _same_place(path: str, others: set[str]) -> bool:
-    """True when `path` is one of `others`, inside one, or contains one."""
-    return any(path == other or path.startswith(other + ".") or other.startswith(path + ".")
-               for other in others)
 
 
 def _show(slot: Any, problems: list[str]) -> None:
@@ -650,28 +316,18 @@ def editor_widgets(draft: Draft) -> EditorResult:
     with tabs[-1]:
         _variants(draft, data, slots, local)
     draft.data = data
-    bad_paths = {problem.split(": ", 1)[0] for problem in local}
-    problems = list(local)
-    scenario = None
-    try:
-        scenario = build_scenario(data)
-    except ScenarioError as error:
-        # A field whose text is not a number already has its own, clearer message.
-        problems.extend(p for p in error.problems
-                        if not _same_place(p.split(": ", 1)[0], bad_paths))
-    if local:
-        scenario = None
-    placed = place_problems(problems, list(slots))
+    result = validate_draft(data, local)
+    placed = place_problems(result.problems, list(slots))
     for where, messages in placed.items():
         if where:
             _show(slots[where], messages)
-    if problems:
+    if result.problems:
         with top:
-            count = len(problems)
-            lines = "\n".join(f"- {p}" for p in problems)
+            count = len(result.problems)
+            lines = "\n".join(f"- {p}" for p in result.problems)
             st.error(f"**{count} problem{'s' if count > 1 else ''} to fix** (each is also "
                      f"shown beside its field):\n{lines}", icon=":material/error:")
-    return EditorResult(data, scenario, problems)
+    return result
 
 
 # --------------------------------------------------------------------------------------------
@@ -692,16 +348,6 @@ def push_overrides(draft: Draft, result: EditorResult, context: PageContext) -> 
     set_overrides(wanted)
     draft.pushed = apply_overrides(context.saved, wanted).canonical()
     return True
-
-
-def free_stem(stem: str) -> str:
-    """Return `stem`, or `stem-2`, `stem-3`... whichever names no library file yet."""
-    candidate, number = stem, 2
-    while scenario_path(candidate).exists():
-        suffix = f"-{number}"
-        candidate = f"{stem[:80 - len(suffix)]}{suffix}"
-        number += 1
-    return candidate
 
 
 def _after_save(draft: Draft, stem: str, context: PageContext) -> None:
@@ -896,53 +542,6 @@ def open_upload(scenario: Scenario, file_name: str) -> None:
     st.rerun()
 
 
-# --------------------------------------------------------------------------------------------
-# Read-only view and the page's sentence.
-
-
-def scenario_table(scenario: Scenario) -> pd.DataFrame:
-    """Return every field of a scenario as rows: section, field, value in words, dotted path."""
-    data = scenario.to_file_dict()
-    rows = []
-    for info in field_catalog():
-        value = get_path(data, info.path)
-        if value is None:
-            continue
-        section = info.path.split(".", 1)[0]
-        rows.append({"Section": SECTION_TITLES.get(section, section).split(":")[0],
-                     "Field": info.label,
-                     "Value": describe_value(value, "" if info.unit in ("", "share") else
-                                             info.unit),
-                     "Path": info.path})
-    return pd.DataFrame(rows)
-
-
-def editor_sentence(draft: Draft, result: EditorResult) -> str:
-    """Return the page's one-sentence answer: is the scenario usable, and is it saved?"""
-    if result.scenario is None:
-        count = len(result.problems)
-        where = "each is shown beside its field" if count > 1 else "it is shown beside its field"
-        return (f"This scenario has {count} problem{'s' if count > 1 else ''} to fix before it "
-                f"can be saved or simulated; {where}.")
-    scenario = result.scenario
-    shape = (f"{scenario.simulation.horizon_months} months, "
-             f"{len(uncertain_fields(scenario))} uncertain inputs, "
-             f"{len(scenario.variants)} variant{'s' if len(scenario.variants) != 1 else ''}")
-    if draft.stem is None:
-        return (f"“{scenario.name}” is valid ({shape}) and not saved yet: save it to add "
-                f"{slugify(scenario.name)}.yaml to the library.")
-    entry = read_entry(draft.stem)
-    if entry.scenario is not None and entry.scenario.canonical() == scenario.canonical():
-        return f"“{scenario.name}” is valid and saved in {draft.stem}.yaml ({shape})."
-    changed = (changed_fields(entry.scenario, scenario) if entry.scenario is not None else {})
-    if len(changed) == 1:
-        words = "1 changed field from {stem}.yaml is"
-    elif changed:
-        words = f"{len(changed)} changed fields from {{stem}}.yaml are"
-    else:
-        words = "changes to the name, description or variants of {stem}.yaml are"
-    return (f"“{scenario.name}” is valid ({shape}); {words.format(stem=draft.stem)} "
-            "not saved yet.")
 
 
 def presenter_view(context: PageContext) -> None:

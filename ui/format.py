@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
 
 from sim import registry
+from sim.metrics import mc_error_90
 from sim.registry import horizon_words as horizon_words  # pages say fmt.horizon_words
 
 
@@ -100,3 +105,26 @@ _MARKDOWN_SPECIALS = "\\`*_[]<>#|$~"
 def plain(text: str) -> str:
     """Return user-supplied text (names, link values) escaped so Markdown shows it as typed."""
     return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in str(text))
+
+
+def format_param(value: Any) -> str:
+    """Return a field's file value as link text (numbers plain, ranges as {low: a, high: b})."""
+    if isinstance(value, Mapping):
+        inner = ", ".join(f"{key}: {format_param(item)}" for key, item in value.items())
+        return "{" + inner + "}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        # Positional digits: YAML reads "1e-05" as text, so a link must never carry exponents.
+        return np.format_float_positional(value, trim="-")
+    return str(value)
+
+
+def mc_margin(standard_error: float) -> float:
+    """Return the ± shown after a Monte Carlo mean: its 90% error (same unit as the mean).
+
+    The one place pages get it from (`sim.metrics.mc_error_90`: 1.645 standard errors).
+    """
+    return mc_error_90(standard_error)

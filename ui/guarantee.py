@@ -22,8 +22,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.managers import SyncManager
 
+import altair as alt
+import numpy as np
+import pandas as pd
 import streamlit as st
 
+from sim.des import DAYS_PER_MONTH, HOURS_PER_DAY, DesResult
 from sim.guarantee import (
     FIVE_YEARS,
     SWEEP_DAYS,
@@ -31,16 +35,23 @@ from sim.guarantee import (
     DeskStudy,
     LengthRuns,
     LiftReturnMap,
+    ab_plan,
     break_even,
     desk_study,
     evaluate_lengths,
     lift_return_map,
 )
-from sim.metrics import Comparison
+from sim.metrics import Comparison, compare_paired, summarize
+from sim.queueing import agents_for_target_wait
 from sim.scenario import Scenario, variant_scenario
 from ui import format as fmt
+from ui.charts import band_chart, bar_chart, heatmap_chart, line_chart
 from ui.runs import SCENARIO_HASH
 
+#: Lengths named on the sweep's log axis.
+AXIS_LENGTHS = {7: "1 wk", 30: "30 d", 90: "90 d", 365: "1 yr", 1825: "5 yr", 3650: "10 yr"}
+#: Futures drawn as dots on the lift map, at most.
+CLOUD_POINTS = 800
 #: Desk runs kept for all sessions (each a few hundred kB).
 DESK_RESULTS_KEPT = 24
 #: A desk run that takes longer than this is abandoned with a message (seconds).
@@ -154,6 +165,209 @@ def guarantee_sentence(*, current: int, chosen: int, be: BreakEven, expected_lif
         f"in {fmt.share(profit.p_beats)} of {trials:,} futures and on revenue in "
         f"{fmt.share(revenue.p_beats)}, counting the {fmt.money(open_liability)} of refunds "
         f"still owed after {horizon} months.")
+
+
+# --------------------------------------------------------------------------------------------
+# Tables and figures the page shows (pure; the page lays them out)
+# --------------------------------------------------------------------------------------------
+
+
+def pays(runs: LengthRuns, metric: str, days: int) -> Comparison:
+    """Paired comparison of one length against the current guarantee on one metric."""
+    return compare_paired(runs.metric(metric, days), runs.metric(metric, runs.current_days))
+
+
+def desk_agents_for(runs: LengthRuns, days: int, order_value: float, service_hours: float,
+                    target_wait: float) -> int:
+    """Return the returns desk agents a length needs (Erlang C, M/M/c, desk open round the
+    clock): the fewest whose P95 wait stays under `target_wait` hours at the busiest month's
+    median claim rate. `order_value` in $ per order, `service_hours` per claim."""
+    peak_claims_per_day = (float(np.max(runs.timing["refunds"][days]["p50"]))
+                           / order_value / DAYS_PER_MONTH)
+    return agents_for_target_wait(peak_claims_per_day / HOURS_PER_DAY, 1.0 / service_hours,
+                                  target_wait, 0.95)
+
+
+def lengths_table(scenario: Scenario, runs: LengthRuns, compared: tuple[int, ...], chosen: int,
+                  service_hours: float, target_wait: float) -> pd.DataFrame:
+    """Return the compared lengths side by side (one column each): return rate, conversion,
+    break-even lifts, profit change, how often each pays, refunds still owed, desk agents."""
+    current_days, horizon = runs.current_days, runs.horizon
+    variants = set(variant_lengths(scenario))
+
+    def role(days: int) -> str:
+        """How a compared length got into the table."""
+        parts = (["current"] if days == current_days else []) + (
+            ["chosen"] if days == chosen else []) + (["variant"] if days in variants else [])
+        return f"{length_label(days)} ({', '.join(parts)})"
+
+    rows = []
+    for days in compared:
+        length_be = break_even_for(scenario, days)
+        profit_cmp = pays(runs, "profit_after_liability", days)
+        within_cmp = pays(runs, "profit", days)
+        revenue_cmp = pays(runs, "net_revenue_after_liability", days)
+        conversion = summarize(runs.metric("conversion_multiplier", days) - 1.0)
+        owed = summarize(runs.metric("open_guarantee_liability", days))
+        gain = summarize(runs.metric("profit_after_liability", days)
+                         - runs.metric("profit_after_liability", current_days))
+        desk = desk_agents_for(runs, days, length_be.order_value, service_hours, target_wait)
+        is_current = days == current_days
+        rows.append({
+            "Guarantee": role(days),
+            "Return rate": fmt.share(float(np.median(runs.metric("return_rate", days))), 1),
+            "Conversion vs current (median, P10–P90)": (
+                "—" if is_current else f"{fmt.share(conversion.p50, 1, signed=True)} "
+                f"({fmt.share(conversion.p10, 1, signed=True)} to "
+                f"{fmt.share(conversion.p90, 1, signed=True)})"),
+            "Break-even lift: revenue (formula / engine)": (
+                "—" if is_current else f"{fmt.share(length_be.revenue_closed_form, 1)} / "
+                f"{fmt.share(length_be.revenue_engine, 1)}"),
+            "Break-even lift: profit (formula / engine)": (
+                "—" if is_current else f"{fmt.share(length_be.profit_closed_form, 1)} / "
+                f"{fmt.share(length_be.profit_engine, 1)}"),
+            "Profit change vs current (median)": "—" if is_current else fmt.money(gain.p50, True),
+            "Pays on profit": "—" if is_current else (
+                f"{fmt.share(profit_cmp.p_beats)} ({fmt.share(profit_cmp.p_beats_low)}–"
+                f"{fmt.share(profit_cmp.p_beats_high)})"),
+            "Pays on profit ignoring refunds owed": (
+                "—" if is_current else fmt.share(within_cmp.p_beats)),
+            "Pays on revenue": "—" if is_current else fmt.share(revenue_cmp.p_beats),
+            f"Refunds still owed at month {horizon} (median, P10–P90)": (
+                f"{fmt.money(owed.p50)} ({fmt.money(owed.p10)} to {fmt.money(owed.p90)})"),
+            "Desk agents (Erlang C, busiest month)": f"{desk:,}",
+        })
+    return pd.DataFrame(rows).set_index("Guarantee").T
+
+
+def _bands_of(values: np.ndarray) -> dict[str, np.ndarray]:
+    """P10 / median / P90 over futures, one value per length (values: lengths x trials)."""
+    p10, p50, p90 = np.percentile(values, [10, 50, 90], axis=1)
+    return {"p10": p10, "p50": p50, "p90": p90}
+
+
+def sweep_charts(sweep: LengthRuns, chosen: int) -> list[alt.Chart]:
+    """Return the sweep's six charts (two per row): return rate, conversion multiplier, net
+    revenue and profit change against the current guarantee (after refunds still owed and
+    within the horizon only), refunds still owed, and the share of futures in which it pays."""
+    lengths = np.asarray(sweep.days, dtype=float)
+    labels = {days: text for days, text in AXIS_LENGTHS.items()
+              if lengths[0] <= days <= lengths[-1]}
+    base_row = sweep.row(sweep.current_days)
+
+    def change(metric: str) -> np.ndarray:
+        """Per-future change of a metric against the current guarantee (lengths x trials)."""
+        return sweep.metrics[metric] - sweep.metrics[metric][base_row]
+
+    others = np.flatnonzero(lengths != sweep.current_days)
+
+    def share_paying(metric: str) -> np.ndarray:
+        """Share of futures in which each length (other than the current) beats the current."""
+        return np.array([compare_paired(sweep.metrics[metric][i],
+                                        sweep.metrics[metric][base_row]).p_beats
+                         for i in others])
+
+    x_title = "Guarantee length (log scale)"
+    common = {"log_x": True, "x_labels": labels, "mark_x": chosen, "height": 320}
+    after, horizon_only = "after refunds still owed", "within the horizon only"
+    return [
+        band_chart(lengths, {"Return rate": _bands_of(sweep.metrics["return_rate"])}, x_title,
+                   "Share of orders", "share", title="Return rate", **common),
+        band_chart(lengths, {"Conversion": _bands_of(sweep.metrics["conversion_multiplier"])},
+                   x_title, "× current conversion", "ratio",
+                   title="Conversion multiplier vs current", reference=1.0, y_zero=False,
+                   **common),
+        band_chart(lengths, {after: _bands_of(change("net_revenue_after_liability")),
+                             horizon_only: _bands_of(change("net_revenue"))},
+                   x_title, "$ vs current", "money", title="Net revenue change vs current",
+                   reference=0.0, **common),
+        band_chart(lengths, {after: _bands_of(change("profit_after_liability")),
+                             horizon_only: _bands_of(change("profit"))},
+                   x_title, "$ vs current", "money", title="Profit change vs current",
+                   reference=0.0, **common),
+        band_chart(lengths,
+                   {"Refunds still owed": _bands_of(sweep.metrics["open_guarantee_liability"])},
+                   x_title, "$", "money", title=f"Refunds still owed at month {sweep.horizon}",
+                   **common),
+        line_chart(lengths[others], {"on profit": share_paying("profit_after_liability"),
+                                     "on revenue": share_paying("net_revenue_after_liability")},
+                   x_title, "Share of futures", "share", title="It pays (after refunds still owed)",
+                   y_domain=(0.0, 1.0), log_x=True, x_labels=labels, height=320),
+    ]
+
+
+def lift_map_chart(scenario: Scenario, runs: LengthRuns, chosen: int) -> alt.Chart:
+    """Return the lift x return-multiplier map of the chosen length (profit change against the
+    current guarantee at median inputs), its break-even lines and a cloud of the futures' own
+    lift and return multiplier (at most CLOUD_POINTS of them)."""
+    lift_map = lift_map_for(scenario, chosen)
+    draws_lift = runs.metric("conversion_multiplier", chosen) - 1.0
+    draws_multiplier = runs.metric("return_multiplier", chosen)
+    step = max(1, len(draws_lift) // CLOUD_POINTS)
+    return heatmap_chart(
+        lift_map.lifts, lift_map.multipliers, lift_map.profit_difference,
+        "Conversion lift vs current", "Return rate multiplier vs current (×)",
+        "Profit change ($)",
+        lines={"break-even: per-order formula": (lift_map.break_even_closed_form,
+                                                lift_map.multipliers),
+               "break-even: engine": (lift_map.break_even_engine, lift_map.multipliers)},
+        points=(draws_lift[::step], draws_multiplier[::step]),
+        points_label="this scenario's futures")
+
+
+def ab_traffic(runs: LengthRuns) -> tuple[float, float]:
+    """Return the A/B test's traffic under the current guarantee: the share of leads who become
+    customers and new leads a month (medians over futures)."""
+    return float(np.median(runs.lead_conversion)), float(np.median(runs.leads_per_month))
+
+
+def ab_plan_table(runs: LengthRuns, be: BreakEven, typed_lift: float, alpha: float,
+                  power: float) -> pd.DataFrame:
+    """Return the A/B test plan for the break-even lifts (and a typed lift when above 0): leads
+    per arm and weeks at the traffic of `ab_traffic`."""
+    conversion, leads = ab_traffic(runs)
+    targets = [("Revenue break-even (engine)", be.revenue_engine),
+               ("Profit break-even (engine)", be.profit_engine)]
+    if typed_lift > 0:
+        targets.append(("Your lift", typed_lift))
+    plan_rows = []
+    for name, lift in targets:
+        if not np.isfinite(lift) or lift <= 0 or conversion * (1 + lift) >= 1:
+            plan_rows.append({"Lift to detect": name, "Lift": fmt.share(lift, 1),
+                              "Conversion A → B": "—", "Leads per arm": "—",
+                              "Weeks (both arms)": "nothing to detect" if lift <= 0 else "—"})
+            continue
+        plan = ab_plan(conversion, lift, leads, alpha=alpha, power=power)
+        plan_rows.append({
+            "Lift to detect": name, "Lift": fmt.share(lift, 1),
+            "Conversion A → B": f"{fmt.share(plan.conversion_current, 2)} → "
+                                f"{fmt.share(plan.conversion_candidate, 2)}",
+            "Leads per arm": fmt.count(plan.leads_per_arm),
+            "Weeks (both arms)": f"{plan.weeks:,.1f}"})
+    return pd.DataFrame(plan_rows)
+
+
+def desk_charts(result: DesResult) -> tuple[float, alt.Chart, alt.Chart]:
+    """Return the desk run's mean orders per ordering customer, its daily refund chart (with
+    a 30-day, one-month, average) and its orders-per-customer bars (10 and more in one bar)."""
+    orders = result.orders_per_customer
+    buyers = orders[1:].sum()
+    mean_orders = (float((np.arange(len(orders)) * orders).sum() / buyers) if buyers > 0
+                   else float("nan"))
+    days_axis = np.arange(1, len(result.daily_refunds) + 1)
+    month_average = np.convolve(result.daily_refunds,
+                                np.full(DAYS_PER_MONTH, 1 / DAYS_PER_MONTH),
+                                mode="full")[: len(result.daily_refunds)]
+    refunds = line_chart(days_axis, {"each day": result.daily_refunds,
+                                     "30-day average": month_average},
+                         "Day", "$ per day", "money", title="Daily refund cash flow",
+                         height=300)
+    top_orders = 10
+    counts = np.concatenate((orders[1:top_orders], [orders[top_orders:].sum()]))
+    bars = bar_chart([*(str(n) for n in range(1, top_orders)), f"{top_orders}+"], counts,
+                     f"Orders in {result.horizon_months} months", "Customers", "count",
+                     title="Orders per customer", height=300)
+    return mean_orders, refunds, bars
 
 
 # --------------------------------------------------------------------------------------------

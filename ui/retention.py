@@ -13,20 +13,18 @@ import numpy as np
 import streamlit as st
 
 from sim import registry
+from sim.cohorts import CohortFit, CohortTableError, read_and_fit
 from sim.metrics import CLEAR_WIN
 from sim.retention import (
     GOALS,
     BDTextbook,
     BestShare,
-    CohortFit,
-    CohortTableError,
     NextDollar,
     RetentionCheck,
     ShareSweep,
     bd_textbook,
     cohort_survival,
     next_dollar,
-    read_and_fit,
     retention_check,
     simulate_hot_share,
     sweep_hot_share,

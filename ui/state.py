@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-import numpy as np
 import streamlit as st
 
 from sim.scenario import (
@@ -30,6 +29,7 @@ from sim.scenario import (
     field_catalog,
     parse_scalar,
 )
+from ui.format import format_param
 from ui.library import list_stems, read_entry
 
 #: Trials the app allows (a link asking for more is capped).
@@ -66,21 +66,6 @@ class PageContext:
     def horizon(self) -> int:
         """Return the horizon in months of the scenario being shown."""
         return self.scenario.simulation.horizon_months
-
-
-def format_param(value: Any) -> str:
-    """Return a field's file value as link text (numbers plain, ranges as {low: a, high: b})."""
-    if isinstance(value, Mapping):
-        inner = ", ".join(f"{key}: {format_param(item)}" for key, item in value.items())
-        return "{" + inner + "}"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        # Positional digits: YAML reads "1e-05" as text, so a link must never carry exponents.
-        return np.format_float_positional(value, trim="-")
-    return str(value)
 
 
 def _field_sections() -> frozenset[str]:

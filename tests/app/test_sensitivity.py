@@ -14,7 +14,7 @@ from sim.sensitivity import decision_thresholds
 from tests.app.conftest import new_app, open_page
 from ui.sensitivity import THRESHOLD_TRIALS, input_value
 
-PAGE = "app_pages/sensitivity.py"
+PAGE = "pages/sensitivity.py"
 TRIALS = 1000
 
 

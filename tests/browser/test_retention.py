@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Page
 
-from sim.retention import read_and_fit
+from sim.cohorts import read_and_fit
 from tests.browser.helpers import REPO_ROOT, app_errors, metric_value, screenshot, wait_for_app
 
 #: The first view runs the whole share sweep, the what-ifs and the cohorts: allow a slow machine.

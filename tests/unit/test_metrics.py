@@ -165,3 +165,12 @@ def test_monthly_bands() -> None:
     cumulative = monthly_bands(series, cumulative=True)
     np.testing.assert_allclose(cumulative["p90"],
                                np.percentile(np.cumsum(series, axis=1), 90, axis=0))
+
+
+def test_the_90_percent_monte_carlo_error_is_1_645_standard_errors() -> None:
+    from sim.metrics import mc_error_90
+
+    # sd of 1..5 is sqrt(2.5), so the standard error of their mean is sqrt(2.5 / 5) = sqrt(0.5);
+    # the two-sided 90% normal quantile is 1.644854 (published tables).
+    se = summarize(np.arange(1.0, 6.0)).se
+    assert mc_error_90(se) == pytest.approx(1.644854 * math.sqrt(0.5), rel=1e-6)

@@ -10,19 +10,17 @@ import numpy as np
 import pytest
 
 from sim.analytics import retention_response, sbg_survival
+from sim.cohorts import CohortTableError, parse_cohort_table, read_and_fit
 from sim.distributions import sample_inputs
 from sim.engine import SimResult, simulate
 from sim.retention import (
     EXTRA_MONTHLY,
     TOP_HOT_SHARE,
-    CohortTableError,
     bd_textbook,
     best_share,
     cohort_survival,
     improved_retention_inputs,
     next_dollar,
-    parse_cohort_table,
-    read_and_fit,
     retention_check,
     simulate_hot_share,
     split_for_hot_share,

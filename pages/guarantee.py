@@ -1,33 +1,34 @@
 """Guarantee: does a longer money-back guarantee win more than it refunds?"""
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from sim.distributions import point_inputs
-from sim.guarantee import ab_plan
-from sim.metrics import Comparison, compare_paired, summarize
-from sim.queueing import agents_for_target_wait
+from sim.metrics import summarize
 from ui import format as fmt
-from ui.charts import band_chart, bar_chart, fan_chart, heatmap_chart, line_chart
+from ui.charts import fan_chart
 from ui.guarantee import (
+    ab_plan_table,
+    ab_traffic,
     break_even_for,
     default_length,
+    desk_charts,
     guarantee_sentence,
     length_adjective,
     length_label,
     length_options,
     length_runs,
-    lift_map_for,
+    lengths_table,
+    lift_map_chart,
+    pays,
     run_desk,
+    sweep_charts,
     variant_lengths,
 )
 from ui.layout import answer, controls, footer, page_header
 from ui.state import current
 
 SWEEP_TRIALS = (500, 1000, 2000, 5000)
-AXIS_LENGTHS = {7: "1 wk", 30: "30 d", 90: "90 d", 365: "1 yr", 1825: "5 yr", 3650: "10 yr"}
-CLOUD_POINTS = 800
 
 context = current()
 page_header(context, "Guarantee")
@@ -79,14 +80,8 @@ compared = tuple(sorted({current_days, chosen, *variant_lengths(scenario)}))
 runs = length_runs(scenario, compared, context.seed, context.trials)
 be = break_even_for(scenario, chosen)
 
-
-def pays(metric: str, days: int) -> Comparison:
-    """Paired comparison of one length against the current guarantee on one metric."""
-    return compare_paired(runs.metric(metric, days), runs.metric(metric, current_days))
-
-
-profit_pays = pays("profit_after_liability", chosen)
-revenue_pays = pays("net_revenue_after_liability", chosen)
+profit_pays = pays(runs, "profit_after_liability", chosen)
+revenue_pays = pays(runs, "net_revenue_after_liability", chosen)
 expected_lift = float(np.median(runs.metric("conversion_multiplier", chosen))) - 1.0
 open_liability = summarize(runs.metric("open_guarantee_liability", chosen))
 with top:
@@ -116,59 +111,8 @@ with top:
 # --- The lengths compared ------------------------------------------------------------------
 names = " vs ".join(length_label(days) for days in compared)
 st.subheader(f"{names}: {fmt.horizon_words(horizon)} totals on the same futures")
-variants = set(variant_lengths(scenario))
-
-
-def role(days: int) -> str:
-    """How a compared length got into the table."""
-    parts = (["current"] if days == current_days else []) + (
-        ["chosen"] if days == chosen else []) + (["variant"] if days in variants else [])
-    return f"{length_label(days)} ({', '.join(parts)})"
-
-
-rows = []
-for days in compared:
-    length_be = break_even_for(scenario, days)
-    profit_cmp = pays("profit_after_liability", days)
-    within_cmp = pays("profit", days)
-    revenue_cmp = pays("net_revenue_after_liability", days)
-    conversion = summarize(runs.metric("conversion_multiplier", days) - 1.0)
-    owed = summarize(runs.metric("open_guarantee_liability", days))
-    gain = summarize(runs.metric("profit_after_liability", days)
-                     - runs.metric("profit_after_liability", current_days))
-    peak_claims_per_day = (float(np.max(runs.timing["refunds"][days]["p50"]))
-                           / length_be.order_value / 30.0)
-    desk = agents_for_target_wait(peak_claims_per_day / 24.0, 1.0 / service_hours, target_wait,
-                                  0.95)
-    is_current = days == current_days
-    rows.append({
-        "Guarantee": role(days),
-        "Return rate": fmt.share(float(np.median(runs.metric("return_rate", days))), 1),
-        "Conversion vs current (median, P10–P90)": (
-            "—" if is_current else f"{fmt.share(conversion.p50, 1, signed=True)} "
-            f"({fmt.share(conversion.p10, 1, signed=True)} to "
-            f"{fmt.share(conversion.p90, 1, signed=True)})"),
-        "Break-even lift: revenue (formula / engine)": (
-            "—" if is_current else f"{fmt.share(length_be.revenue_closed_form, 1)} / "
-            f"{fmt.share(length_be.revenue_engine, 1)}"),
-        "Break-even lift: profit (formula / engine)": (
-            "—" if is_current else f"{fmt.share(length_be.profit_closed_form, 1)} / "
-            f"{fmt.share(length_be.profit_engine, 1)}"),
-        "Profit change vs current (median)": "—" if is_current else fmt.money(gain.p50, True),
-        "Pays on profit": "—" if is_current else (
-            f"{fmt.share(profit_cmp.p_beats)} ({fmt.share(profit_cmp.p_beats_low)}–"
-            f"{fmt.share(profit_cmp.p_beats_high)})"),
-        "Pays on profit ignoring refunds owed": (
-            "—" if is_current else fmt.share(within_cmp.p_beats)),
-        "Pays on revenue": "—" if is_current else fmt.share(revenue_cmp.p_beats),
-        f"Refunds still owed at month {horizon} (median, P10–P90)": (
-            f"{fmt.money(owed.p50)} ({fmt.money(owed.p10)} to {fmt.money(owed.p90)})"),
-        "Desk agents (Erlang C, busiest month)": f"{desk:,}",
-    })
-table = pd.DataFrame(rows).set_index("Guarantee").T
+table = lengths_table(scenario, runs, compared, chosen, service_hours, target_wait)
 st.dataframe(table, width="stretch", height=36 * (len(table) + 1) + 4)
-profit_se = summarize(runs.metric("profit_after_liability", chosen)
-                      - runs.metric("profit_after_liability", current_days)).se
 st.caption(
     f"{context.trials:,} simulated futures per length (the sidebar's trials), the same draws "
     "for every length: only the guarantee changes. \"Pays\" compares each future's profit (or "
@@ -177,71 +121,19 @@ st.caption(
     "returned goods, plus their handling; net revenue loses the refunds. Brackets: 90% "
     "interval of the share (Monte Carlo error). Ignoring the refunds still owed flatters long "
     f"guarantees, whose late refunds fall after the horizon. Monte Carlo error of the chosen "
-    f"length's mean profit change: ±{fmt.money(1.645 * profit_se)} (90%). Desk agents: the "
-    f"fewest agents whose P95 wait stays under {target_wait:g} hours at the busiest month's "
-    f"median claim rate (M/M/c, {service_hours:g} hours per claim, desk open round the clock).")
+    f"length's mean profit change: ±{fmt.money(fmt.mc_margin(profit_pays.diff_se))} (90%). "
+    f"Desk agents: the fewest agents whose P95 wait stays under {target_wait:g} hours at the "
+    f"busiest month's median claim rate (M/M/c, {service_hours:g} hours per claim, desk open "
+    "round the clock).")
 
 # --- Sweep ------------------------------------------------------------------------------------
 st.subheader(f"Every length from 1 week to {length_label(max(options))} "
              f"({sweep_trials:,} futures per length)")
 sweep = length_runs(scenario, tuple(options), context.seed, int(sweep_trials))
-lengths = np.asarray(sweep.days, dtype=float)
-labels = {days: text for days, text in AXIS_LENGTHS.items() if lengths[0] <= days <= lengths[-1]}
-base_row = sweep.row(current_days)
-
-
-def bands_of(values: np.ndarray) -> dict[str, np.ndarray]:
-    """P10 / median / P90 over futures, one value per length (values: lengths x trials)."""
-    p10, p50, p90 = np.percentile(values, [10, 50, 90], axis=1)
-    return {"p10": p10, "p50": p50, "p90": p90}
-
-
-def change(metric: str) -> np.ndarray:
-    """Per-future change of a metric against the current guarantee (lengths x trials)."""
-    return sweep.metrics[metric] - sweep.metrics[metric][base_row]
-
-
-x_title = "Guarantee length (log scale)"
-common = {"log_x": True, "x_labels": labels, "mark_x": chosen, "height": 320}
-after, horizon_only = "after refunds still owed", "within the horizon only"
-others = np.flatnonzero(lengths != current_days)
-row = st.columns(2)
-row[0].altair_chart(band_chart(
-    lengths, {"Return rate": bands_of(sweep.metrics["return_rate"])}, x_title,
-    "Share of orders", "share", title="Return rate", **common), width="stretch")
-row[1].altair_chart(band_chart(
-    lengths, {"Conversion": bands_of(sweep.metrics["conversion_multiplier"])}, x_title,
-    "× current conversion", "ratio", title="Conversion multiplier vs current", reference=1.0,
-    y_zero=False, **common), width="stretch")
-row = st.columns(2)
-row[0].altair_chart(band_chart(lengths, {
-    after: bands_of(change("net_revenue_after_liability")),
-    horizon_only: bands_of(change("net_revenue"))},
-    x_title, "$ vs current", "money", title="Net revenue change vs current", reference=0.0,
-    **common), width="stretch")
-row[1].altair_chart(band_chart(lengths, {
-    after: bands_of(change("profit_after_liability")),
-    horizon_only: bands_of(change("profit"))},
-    x_title, "$ vs current", "money", title="Profit change vs current", reference=0.0,
-    **common), width="stretch")
-row = st.columns(2)
-row[0].altair_chart(band_chart(
-    lengths, {"Refunds still owed": bands_of(sweep.metrics["open_guarantee_liability"])},
-    x_title, "$", "money", title=f"Refunds still owed at month {horizon}", **common),
-    width="stretch")
-
-
-def share_paying(metric: str) -> np.ndarray:
-    """Share of futures in which each length (other than the current one) beats the current."""
-    return np.array([compare_paired(sweep.metrics[metric][i], sweep.metrics[metric][base_row])
-                     .p_beats for i in others])
-
-
-row[1].altair_chart(line_chart(
-    lengths[others], {"on profit": share_paying("profit_after_liability"),
-                      "on revenue": share_paying("net_revenue_after_liability")},
-    x_title, "Share of futures", "share", title="It pays (after refunds still owed)",
-    y_domain=(0.0, 1.0), log_x=True, x_labels=labels, height=320), width="stretch")
+charts = sweep_charts(sweep, chosen)
+for pair in range(0, len(charts), 2):
+    for column, chart in zip(st.columns(2), charts[pair:pair + 2], strict=True):
+        column.altair_chart(chart, width="stretch")
 st.caption(
     "Lines: median over futures; bands: P10–P90. Changes are paired: each future's value at a "
     f"length minus the same future's value at the current {length_label(current_days)}. The "
@@ -270,19 +162,7 @@ else:
         "buyers use up the warm leads sooner and retention spend is shared by more "
         "customers, so the whole funnel usually needs more lift. Both are checked against "
         "each other in the tests on a funnel where every order does grow with conversion.")
-    lift_map = lift_map_for(scenario, chosen)
-    draws_lift = runs.metric("conversion_multiplier", chosen) - 1.0
-    draws_multiplier = runs.metric("return_multiplier", chosen)
-    step = max(1, len(draws_lift) // CLOUD_POINTS)
-    st.altair_chart(heatmap_chart(
-        lift_map.lifts, lift_map.multipliers, lift_map.profit_difference,
-        "Conversion lift vs current", "Return rate multiplier vs current (×)",
-        "Profit change ($)",
-        lines={"break-even: per-order formula": (lift_map.break_even_closed_form,
-                                                lift_map.multipliers),
-               "break-even: engine": (lift_map.break_even_engine, lift_map.multipliers)},
-        points=(draws_lift[::step], draws_multiplier[::step]),
-        points_label="this scenario's futures"), width="stretch")
+    st.altair_chart(lift_map_chart(scenario, runs, chosen), width="stretch")
     st.caption(
         f"Profit change over {horizon} months against the current guarantee, after refunds "
         f"still owed, at the scenario's median inputs with the {length_adjective(chosen)} "
@@ -312,10 +192,7 @@ desk_inputs["guarantee.days"] = float(chosen)
 study = run_desk(desk_inputs, horizon, agents, service_hours, target_wait, context.seed)
 if study is not None:
     result = study.result
-    orders = result.orders_per_customer
-    buyers = orders[1:].sum()
-    mean_orders = (float((np.arange(len(orders)) * orders).sum() / buyers) if buyers > 0
-                   else float("nan"))
+    mean_orders, refunds_chart, orders_chart = desk_charts(result)
     tiles = st.columns(5)
     tiles[0].metric("Agents for the target wait", f"{study.agents_needed:,}",
                     help=f"Fewest agents whose P95 wait on these claims is at most "
@@ -331,18 +208,8 @@ if study is not None:
     tiles[4].metric("Revenue, 3+ orders", fmt.share(result.revenue_share_three_plus_orders),
                     help="Share of revenue from customers with three or more orders.")
     left, right = st.columns(2)
-    days_axis = np.arange(1, len(result.daily_refunds) + 1)
-    month_average = np.convolve(result.daily_refunds, np.full(30, 1 / 30), mode="full")[
-        : len(result.daily_refunds)]
-    left.altair_chart(line_chart(days_axis, {"each day": result.daily_refunds,
-                                             "30-day average": month_average},
-                                 "Day", "$ per day", "money", title="Daily refund cash flow",
-                                 height=300), width="stretch")
-    top_orders = 10
-    counts = np.concatenate((orders[1:top_orders], [orders[top_orders:].sum()]))
-    right.altair_chart(bar_chart([*(str(n) for n in range(1, top_orders)), f"{top_orders}+"],
-                                 counts, f"Orders in {horizon} months", "Customers", "count",
-                                 title="Orders per customer", height=300), width="stretch")
+    left.altair_chart(refunds_chart, width="stretch")
+    right.altair_chart(orders_chart, width="stretch")
     sampled = ("every customer simulated" if result.customer_weight <= 1.0 else
                f"each simulated customer stands for {result.customer_weight:.2f} real ones")
     st.caption(
@@ -356,27 +223,9 @@ if study is not None:
 
 # --- A/B test planner -----------------------------------------------------------------------
 st.subheader("A/B test planner: how long to test the longer guarantee")
-conversion = float(np.median(runs.lead_conversion))
-leads = float(np.median(runs.leads_per_month))
-targets = [("Revenue break-even (engine)", be.revenue_engine),
-           ("Profit break-even (engine)", be.profit_engine)]
-if typed_lift > 0:
-    targets.append(("Your lift", typed_lift))
-plan_rows = []
-for name, lift in targets:
-    if not np.isfinite(lift) or lift <= 0 or conversion * (1 + lift) >= 1:
-        plan_rows.append({"Lift to detect": name, "Lift": fmt.share(lift, 1),
-                          "Conversion A → B": "—", "Leads per arm": "—",
-                          "Weeks (both arms)": "nothing to detect" if lift <= 0 else "—"})
-        continue
-    plan = ab_plan(conversion, lift, leads, alpha=alpha, power=power)
-    plan_rows.append({
-        "Lift to detect": name, "Lift": fmt.share(lift, 1),
-        "Conversion A → B": f"{fmt.share(plan.conversion_current, 2)} → "
-                            f"{fmt.share(plan.conversion_candidate, 2)}",
-        "Leads per arm": fmt.count(plan.leads_per_arm),
-        "Weeks (both arms)": f"{plan.weeks:,.1f}"})
-st.dataframe(pd.DataFrame(plan_rows), hide_index=True, width="stretch")
+conversion, leads = ab_traffic(runs)
+st.dataframe(ab_plan_table(runs, be, typed_lift, alpha, power), hide_index=True,
+             width="stretch")
 st.caption(
     f"Two-proportion test, two-sided, significance {alpha:.0%}, power {power:.0%} (the "
     "textbook normal-approximation formula). Conversion rate: the share of leads who become "

@@ -132,7 +132,7 @@ if has_choice and thresholds:
                 f"never, anywhere from {input_value(path, found.low)} to "
                 f"{input_value(path, found.high)} (its P1–P99)"),
             "± (90%)": ", ".join(
-                f"±{input_value(path, 1.645 * se)}" for se in found.root_se) or "—",
+                f"±{input_value(path, fmt.mc_margin(se))}" for se in found.root_se) or "—",
         })
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
         "Input": st.column_config.TextColumn(width=280),
@@ -209,7 +209,7 @@ if has_choice and fields:
     flip = flip_words(found, decision.winner_is_a, pair_plans)
     if flip:
         roots = ", ".join(
-            f"{input_value(chosen, root)} (±{input_value(chosen, 1.645 * se)})"
+            f"{input_value(chosen, root)} (±{input_value(chosen, fmt.mc_margin(se))})"
             for root, se in zip(found.roots, found.root_se, strict=True))
         st.markdown(f"**{decision.winner}** beats {sentence_name(decision.loser)} on average "
                     f"unless {flip}. The mean gap crosses zero at {roots} (90% Monte Carlo "

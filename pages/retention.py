@@ -95,7 +95,7 @@ cols[1].metric("As good within the uncertainty",
 cols[2].metric(f"Gain over today's {share_words(float(sweep.shares[today]))}",
                fmt.money(vs_today.diff_mean, signed=True),
                help=f"Mean of best minus today in the same future, ±"
-               f"{fmt.money(1.645 * vs_today.diff_se)} (90% Monte Carlo error).")
+               f"{fmt.money(fmt.mc_margin(vs_today.diff_se))} (90% Monte Carlo error).")
 cols[3].metric("Beats today's split in",
                "—" if best.index == today else f"{fmt.share(vs_today.p_beats)} of futures",
                help=f"90% Monte Carlo interval {fmt.share(vs_today.p_beats_low)} to "
@@ -127,7 +127,7 @@ st.caption(
     f"the sidebar's {context.trials:,}; every share runs on the same draws); green span: "
     f"shares the best one beats in fewer than {CLEAR_WIN:.0%} of futures. The best share has "
     f"the highest mean {goal_words}; Monte Carlo error of its gain over today: "
-    f"±{fmt.money(1.645 * vs_today.diff_se)} (90%).")
+    f"±{fmt.money(fmt.mc_margin(vs_today.diff_se))} (90%).")
 
 # ------------------------------------------------------------------ unit economics
 st.subheader("Unit economics: today, the best share and the one you are looking at")

@@ -134,7 +134,7 @@ with answer_slot:
     answer(headline(shown_name, comparison, metric, horizon, objective_key,
                     is_pick=chosen.key == "best"))
     half = (comparison.p_beats_high - comparison.p_beats_low) / 2
-    error = (f"±{fmt.money(1.645 * comparison.diff_se)} on the mean gain and "
+    error = (f"±{fmt.money(fmt.mc_margin(comparison.diff_se))} on the mean gain and "
              f"±{fmt.share(half, 1)} on the share of futures"
              if comparison.p_tie < 1 else "none: the two are the same split")
     command = (None if context.overrides else
@@ -246,7 +246,7 @@ st.markdown(
     f"Searched the {GRID_STEP}% grid within your bounds (best cell {label(result.coarse)}), "
     "then moved 2 and 1 points between buckets while that improved it, on the same futures.\n"
     f"- **Gain over 6:3:1:** {fmt.money(gain.diff_mean, signed=True)} {METRIC_WORDS[metric]} "
-    f"on average (Monte Carlo error ±{fmt.money(1.645 * gain.diff_se)}); 90% range across "
+    f"on average (Monte Carlo error ±{fmt.money(fmt.mc_margin(gain.diff_se))}); 90% range across "
     f"futures {fmt.money(gain.diff_p5, signed=True)} to {fmt.money(gain.diff_p95, signed=True)}"
     f"; beats 6:3:1 in {p_beats_text(gain)} of futures.\n"
     f"- **Stability:** in {fmt.share(stability.win_share)} of {stability.resamples} bootstrap "

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import editor
+from ui.draft import EditorResult, editor_sentence
 from ui.layout import answer, controls, footer, page_header
 from ui.state import current
 
@@ -13,9 +14,9 @@ answer_slot = st.container()
 if context.present:
     # Presenter mode: the scenario in words, nothing to edit.
     with answer_slot:
-        answer(editor.editor_sentence(editor.ensure_draft(context),
-                                      editor.EditorResult(context.scenario.to_file_dict(),
-                                                          context.scenario, [])))
+        answer(editor_sentence(editor.ensure_draft(context),
+                               EditorResult(context.scenario.to_file_dict(), context.scenario,
+                                            [])))
     editor.presenter_view(context)
 else:
     draft = editor.ensure_draft(context)
@@ -48,6 +49,6 @@ else:
                 st.success(draft.notice, icon=":material/check_circle:")
             draft.notice = None
     with answer_slot:
-        answer(editor.editor_sentence(draft, result))
+        answer(editor_sentence(draft, result))
 
 footer(context, page_path="scenario")

@@ -56,7 +56,7 @@ st.caption(
     "of futures in which the plan does strictly better than the base plan on the same draws "
     "(paired), ± its 90% Monte Carlo interval; the gain is the plan minus the base plan in the "
     "same future. Monte Carlo error of the base plan's mean profit: "
-    f"±{fmt.money(1.645 * profit_se)} (90%).")
+    f"±{fmt.money(fmt.mc_margin(profit_se))} (90%).")
 
 st.subheader(f"Profit over {context.horizon} months across futures")
 ranges = []

@@ -90,8 +90,8 @@ st.caption(
     f"P10 / median / P90 over {context.trials:,} simulated futures (seed {context.seed}), every "
     "plan on the same draws. P(beats the first) counts the futures in which the plan does "
     "strictly better than the first plan (for CAC: lower), ± its 90% Monte Carlo interval. "
-    f"Monte Carlo error of {first_label}'s mean profit: ±{fmt.money(1.645 * first_profit.mean_se)} "
-    "(90%).")
+    f"Monte Carlo error of {first_label}'s mean profit: "
+    f"±{fmt.money(fmt.mc_margin(first_profit.mean_se))} (90%).")
 st.download_button("Download the table (CSV)", data=compare.download_csv(table),
                    file_name=f"compare-{context.stem}-seed{context.seed}-{context.trials}.csv",
                    mime="text/csv", on_click="ignore", key="compare_csv",
