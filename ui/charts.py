@@ -7,7 +7,9 @@ tables.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from functools import lru_cache
 
 import altair as alt
 import numpy as np
@@ -525,3 +527,96 @@ def split_map_chart(cells: pd.DataFrame, value_title: str, *, unit: str = "money
                                             color="#111", **place, **extra).encode(
                     x=point_x, y=point_y, text="label:N"))
     return _style(alt.layer(*layers), height=height)
+
+
+def assumption_chart(draws: np.ndarray, low: float, high: float, label: str,
+                     unit: str = "ratio", bins: int = 30, height: int = 90) -> alt.Chart:
+    """Small histogram of one uncertain input's draws with its 90% interval (low to high, in
+    the input's own units) shaded and its ends written, as Guesstimate and Squiggle show inputs.
+
+    unit: "money", "share", "count" or "ratio" (axis format). The bars are shares of the draws;
+    the y axis is left out because only the shape matters. Tails beyond the 0.5th and 99.5th
+    percentiles are folded into the end bins so one extreme draw does not flatten the picture.
+    """
+    values = np.asarray(draws, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size:
+        start, stop = np.percentile(values, [0.5, 99.5])
+    else:
+        start, stop = low, high
+    start, stop = float(min(start, low)), float(max(stop, high))
+    if stop <= start:
+        stop = start + max(abs(start) * 0.01, 1e-9)
+    edges = np.linspace(start, stop, bins + 1)
+    counts, _ = np.histogram(np.clip(values, start, stop), bins=edges)
+    bars = pd.DataFrame({"x0": edges[:-1], "x1": edges[1:],
+                         "share": counts / max(values.size, 1)})
+    # Shares of small rates (0.5%) need decimals that the page-wide ".0%" would round away.
+    fmt = ".3~%" if unit == "share" else _axis_format(unit)
+    scale = alt.Scale(domain=[start, stop], nice=False, zero=False)
+    x = alt.X("x0:Q", title=None, scale=scale, axis=alt.Axis(format=fmt, tickCount=5))
+    interval = pd.DataFrame({"low": [float(low)], "high": [float(high)],
+                             "interval": ["90% interval"]})
+    band = alt.Chart(interval).mark_rect(opacity=0.15, color=PALETTE[1]).encode(
+        x=alt.X("low:Q", scale=scale), x2="high:Q",
+        tooltip=[alt.Tooltip("low:Q", title="5th percentile", format=fmt),
+                 alt.Tooltip("high:Q", title="95th percentile", format=fmt)])
+    histogram = alt.Chart(bars).mark_bar(color=PALETTE[0], opacity=0.85).encode(
+        x=x, x2="x1:Q", y=alt.Y("share:Q", axis=None), y2=alt.datum(0),
+        tooltip=[alt.Tooltip("x0:Q", title="From", format=fmt),
+                 alt.Tooltip("x1:Q", title="To", format=fmt),
+                 alt.Tooltip("share:Q", title="Share of draws", format=".1%")])
+    ends = pd.DataFrame({"x": [float(low), float(high)], "align": ["right", "left"],
+                         "end": ["low", "high"]})
+    rules = alt.Chart(ends).mark_rule(color=PALETTE[1], strokeWidth=2).encode(x=alt.X(
+        "x:Q", scale=scale))
+    layers: list[alt.Chart] = [band, histogram, rules]
+    for end, align, dx in (("low", "right", -3), ("high", "left", 3)):
+        layers.append(alt.Chart(ends[ends["end"] == end]).mark_text(
+            align=align, dx=dx, baseline="top", y=2, fontSize=FONT_SIZE - 2,
+            color="#7a4300").encode(x=alt.X("x:Q", scale=scale),
+                                    text=alt.Text("x:Q", format=fmt)))
+    title = alt.TitleParams(label, anchor="start", fontSize=FONT_SIZE, fontWeight="normal")
+    return _style(alt.layer(*layers, title=title), height=height)
+
+
+#: Width (px) a chart whose width follows its container is drawn at when it becomes a picture.
+PICTURE_WIDTH = 900
+
+
+def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0, *, width: int | None = None,
+              height: int | None = None, font_size: int | None = None) -> bytes:
+    """Return the chart as a PNG picture (bytes), drawn by vl-convert without a browser or
+    network, for reports and slides. Pixel size is (width, height) x scale.
+
+    A chart that follows its container's width (every chart of this module) is drawn
+    `width` px wide (PICTURE_WIDTH by default); `height` replaces the plot's height. Both apply
+    only to single and layered charts: a concatenated chart keeps the sizes of its parts.
+    font_size replaces the axis and legend text size (px), e.g. larger type for slides.
+    """
+    spec = chart.to_dict()
+    single = not any(key in spec for key in ("hconcat", "vconcat", "concat", "facet", "repeat"))
+    if single and (width is not None or spec.get("width") == "container"):
+        spec["width"] = width or PICTURE_WIDTH
+    if single and height is not None:
+        spec["height"] = height
+    if font_size is not None:
+        config = spec.setdefault("config", {})
+        for part in ("axis", "legend"):
+            config.setdefault(part, {}).update(labelFontSize=font_size, titleFontSize=font_size)
+        # Larger labels collide sooner: let Vega drop every other one where they would.
+        config["axis"].setdefault("labelOverlap", True)
+        config["axis"].setdefault("labelSeparation", 8)
+        config.setdefault("title", {})["fontSize"] = font_size + 2
+    # Transparent pixels turn black in some slide and PDF viewers.
+    spec.setdefault("background", "white")
+    return _render_png(json.dumps(spec, sort_keys=True), float(scale))
+
+
+@lru_cache(maxsize=48)
+def _render_png(spec_json: str, scale: float) -> bytes:
+    """Draw a Vega-Lite spec (JSON text) as PNG; cached because one page's HTML, PDF and
+    slides draw the same charts (a few hundred kB each, so 48 stay well under 50 MB)."""
+    import vl_convert  # imported here: it takes seconds and only reports need it
+
+    return bytes(vl_convert.vegalite_to_png(spec_json, scale=scale))
