@@ -25,6 +25,8 @@ PAGES = [
             url_path="compare"),
     st.Page("pages/sensitivity.py", title="Sensitivity", icon=":material/tune:",
             url_path="sensitivity"),
+    st.Page("pages/assumptions.py", title="Assumptions", icon=":material/help_center:",
+            url_path="assumptions"),
     st.Page("pages/scenario_editor.py", title="Scenario", icon=":material/edit_document:",
             url_path="scenario"),
 ]

@@ -15,7 +15,7 @@ from sim.splits import (
 )
 from ui import format as fmt
 from ui.charts import fan_chart, split_map_chart
-from ui.layout import answer, controls, footer, page_header
+from ui.layout import controls, footer, page_header, show_answer
 from ui.library import LibraryError, read_entry, save_scenario
 from ui.splits import (
     GRID,
@@ -32,7 +32,6 @@ from ui.splits import (
     crossover_month,
     cumulative_bands,
     cumulative_difference,
-    headline,
     horizon_optima,
     label,
     map_cells,
@@ -47,6 +46,7 @@ from ui.splits import (
     split_table,
 )
 from ui.state import current
+from ui.topic_answers import budget_split_answer
 
 _SAVED_KEY = "_split_saved_message"
 
@@ -131,8 +131,9 @@ comparison = compare_paired(results[chosen.key].metrics[metric],
 shown_name = label(chosen.split) if chosen.key in ("best", "base") or chosen.key.startswith(
     "custom:") else f"{chosen.name} ({label(chosen.split)})"
 with answer_slot:
-    answer(headline(shown_name, comparison, metric, horizon, objective_key,
-                    is_pick=chosen.key == "best"))
+    show_answer(context, budget_split_answer(
+        context, objective_key=objective_key, map_trials=map_trials_choice, bounds=bounds,
+        custom=custom, pick_key=pick_key), metrics=False)
     half = (comparison.p_beats_high - comparison.p_beats_low) / 2
     error = (f"±{fmt.money(fmt.mc_margin(comparison.diff_se))} on the mean gain and "
              f"±{fmt.share(half, 1)} on the share of futures"

@@ -19,11 +19,10 @@ from sim.retention import (
 from sim.scenario import ScenarioError, apply_overrides
 from ui import format as fmt
 from ui.charts import interval_chart, line_chart, share_sweep_chart
-from ui.layout import answer, controls, footer, page_header
+from ui.layout import controls, footer, page_header, show_answer
 from ui.retention import (
     GOAL_LABELS,
     UPLOAD_MB,
-    answer_sentence,
     example_csv,
     fit_upload,
     page_trials,
@@ -35,6 +34,7 @@ from ui.retention import (
     share_words,
 )
 from ui.state import current, set_overrides
+from ui.topic_answers import retention_answer
 
 _APPLIED_KEY = "_retention_fit_applied"
 
@@ -82,7 +82,7 @@ def split_name(index: int) -> str:
 
 
 with answer_slot:
-    answer(answer_sentence(best, sweep, goal))
+    show_answer(context, retention_answer(context, goal=goal), metrics=False)
 
 # ------------------------------------------------------------------ key numbers
 vs_today = best.vs_current
