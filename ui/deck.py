@@ -10,6 +10,7 @@ deck as HTML, PDF and PowerPoint, built only when clicked.
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import parse_qsl
 
 import streamlit as st
 import streamlit.components.v1 as components
@@ -28,29 +29,29 @@ from ui.report import (
     report_pdf,
     report_pptx,
 )
-from ui.state import PageContext
+from ui.state import PageContext, keep_for_page_switch, share_query
 
 #: Keys that move between slides (KeyboardEvent.key values).
 NEXT_KEYS = ("ArrowRight", "PageDown")
 PREVIOUS_KEYS = ("ArrowLeft", "PageUp")
 
 # Listens on the app's document (the component runs in an iframe) and clicks the slide buttons,
-# so the keys do exactly what the buttons do. Installed once per browser tab.
+# so the keys do exactly what the buttons do. Each slide's iframe replaces the previous
+# listener: a listener whose iframe is gone stops running in Chromium.
 _KEYS_JS = """
 <script>
 const doc = window.parent.document;
-if (!doc.funnelDeckKeys) {
-  doc.funnelDeckKeys = true;
-  doc.addEventListener('keydown', (event) => {
-    const tag = (event.target && event.target.tagName) || '';
-    if (['INPUT', 'TEXTAREA', 'SELECT'].includes(tag)) return;
-    const next = %s.includes(event.key), back = %s.includes(event.key);
-    if (!next && !back) return;
-    const button = doc.querySelector((next ? '.st-key-slide_next' : '.st-key-slide_previous')
-                                      + ' button');
-    if (button && !button.disabled) { event.preventDefault(); button.click(); }
-  });
-}
+if (doc.funnelDeckKeys) doc.removeEventListener('keydown', doc.funnelDeckKeys);
+doc.funnelDeckKeys = (event) => {
+  const tag = (event.target && event.target.tagName) || '';
+  if (['INPUT', 'TEXTAREA', 'SELECT'].includes(tag)) return;
+  const next = %s.includes(event.key), back = %s.includes(event.key);
+  if (!next && !back) return;
+  const button = doc.querySelector((next ? '.st-key-slide_next' : '.st-key-slide_previous')
+                                    + ' button');
+  if (button && !button.disabled) { event.preventDefault(); button.click(); }
+};
+doc.addEventListener('keydown', doc.funnelDeckKeys);
 </script>
 """
 
@@ -58,10 +59,12 @@ _FORMATS = (("html", "HTML"), ("pdf", "PDF"), ("pptx", "PowerPoint"))
 _BUILDERS = {"html": report_html, "pdf": report_pdf, "pptx": report_pptx}
 
 
-def _go(index: int) -> None:
-    # The session keeps scenario, seed, trials, present and changed fields; ui.state writes
-    # them back into the new page's URL, so the next slide shows the same numbers.
-    st.switch_page(SLIDES[index].script)
+def _go(context: PageContext, index: int) -> None:
+    # The session keeps scenario, seed, trials, present and changed fields and ui.state writes
+    # them into the new page's URL; the query is passed too, so the link is complete at once.
+    query = dict(parse_qsl(share_query(context)))
+    keep_for_page_switch(context)
+    st.switch_page(SLIDES[index].script, query_params=query)
 
 
 def draw_slide(context: PageContext, answer: PageAnswer,
@@ -86,19 +89,23 @@ def draw_slide(context: PageContext, answer: PageAnswer,
                                    height="stretch")
         with st.container(key="slide_footer", horizontal=True,
                           vertical_alignment="center"):
-            st.button("Previous", key="slide_previous", icon=":material/arrow_back:",
-                      disabled=index == 0, on_click=_go, args=(index - 1,))
+            previous = st.button("Previous", key="slide_previous",
+                                 icon=":material/arrow_back:", disabled=index == 0)
             st.markdown(
                 f"Scenario **{plain(context.scenario.name)}** · seed {context.seed} · "
                 f"{context.trials:,} trials · {context.horizon} months · "
                 f"<span class='slide-number'>{index + 1} / {len(SLIDES)}</span>",
                 unsafe_allow_html=True)
-            st.button("Next", key="slide_next", icon=":material/arrow_forward:",
-                      disabled=index == len(SLIDES) - 1, on_click=_go, args=(index + 1,))
+            following = st.button("Next", key="slide_next", icon=":material/arrow_forward:",
+                                  disabled=index == len(SLIDES) - 1)
             st.button("Leave", key="leave_present", on_click=_leave_presenter,
                       icon=":material/close_fullscreen:",
                       help="Leave presenter mode: show the sidebar and the inputs again.")
     components.html(_KEYS_JS % (list(NEXT_KEYS), list(PREVIOUS_KEYS)), height=0)
+    if previous or following:
+        # In the script, not a callback: the sidebar's widgets (seed, trials, presenter flag)
+        # have been drawn in this run, so their values survive the switch.
+        _go(context, index + (1 if following else -1))
     st.stop()
 
 
