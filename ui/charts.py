@@ -626,11 +626,10 @@ def _render_png(spec_json: str, scale: float) -> bytes:
 SLIDE_FONT_SIZE = 20
 
 
-def for_slide(chart: alt.TopLevelMixin) -> dict:
+def for_slide(chart: alt.TopLevelMixin, height: int) -> dict:
     """Return the chart's Vega-Lite spec as a presenter slide shows it (st.vega_lite_chart):
-    axis, legend and title text at SLIDE_FONT_SIZE, and (single or layered charts) as tall as
-    its container, which the slide's CSS sizes to the space left under the decision and
-    figures. The one place presenter
+    axis, legend and title text at SLIDE_FONT_SIZE, and (single or layered charts) `height`
+    px tall in all, axes and legend included, and as wide as the slide. The one place presenter
     charts are configured."""
     spec = chart.to_dict()
     config = spec.setdefault("config", {})
@@ -643,7 +642,7 @@ def for_slide(chart: alt.TopLevelMixin) -> dict:
     config.setdefault("text", {})["fontSize"] = SLIDE_FONT_SIZE - 2
     single = not any(key in spec for key in ("hconcat", "vconcat", "concat", "facet", "repeat"))
     if single:
-        spec["height"] = "container"
+        spec["height"] = int(height)
         spec["width"] = "container"
         spec["autosize"] = {"type": "fit", "contains": "padding"}
     return spec

@@ -55,6 +55,9 @@ doc.addEventListener('keydown', doc.funnelDeckKeys);
 </script>
 """
 
+#: Total chart height (px) on a tall screen (1080 px) and on a short one (up to 900 px).
+SLIDE_CHART_HEIGHTS = {"tall": 600, "short": 300}
+
 _FORMATS = (("html", "HTML"), ("pdf", "PDF"), ("pptx", "PowerPoint"))
 _BUILDERS = {"html": report_html, "pdf": report_pdf, "pptx": report_pptx}
 
@@ -85,8 +88,12 @@ def draw_slide(context: PageContext, answer: PageAnswer,
             if body is not None:
                 body()
             elif answer.chart is not None:
-                st.vega_lite_chart(spec=charts.for_slide(answer.chart), width="stretch",
-                                   height="stretch")
+                # Two sizes, one shown by the CSS for the screen's height (ui.layout): the
+                # browser knows the viewport, the script does not.
+                for size, height in SLIDE_CHART_HEIGHTS.items():
+                    with st.container(key=f"slide_chart_{size}"):
+                        st.vega_lite_chart(spec=charts.for_slide(answer.chart, height),
+                                           width="stretch")
         with st.container(key="slide_footer", horizontal=True,
                           vertical_alignment="center"):
             previous = st.button("Previous", key="slide_previous",

@@ -33,10 +33,14 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
   line-height: 1.22; font-weight: 650; margin: 0; }
 .st-key-slide [data-testid="stMetricValue"] { font-size: clamp(26px, 2.4vw, 46px); }
 .st-key-slide [data-testid="stMetricLabel"] p { font-size: clamp(16px, 1.1vw, 22px); }
-.st-key-slide_chart { height: calc(100vh - clamp(300px, 21vw + 110px, 520px));
-  min-height: 160px; }
-.st-key-slide_chart > div, .st-key-slide_chart [data-testid="stVegaLiteChart"],
-.st-key-slide_chart [data-testid="stFullScreenFrame"] { height: 100%; }
+.st-key-slide_chart_short { display: none; }
+@media (max-height: 900px) {
+  .st-key-slide_chart_tall { display: none; }
+  .st-key-slide_chart_short { display: flex; }
+  .st-key-slide .st-key-answer p { font-size: clamp(20px, 1.75vw, 30px) !important; }
+  .st-key-slide [data-testid="stMetricValue"] { font-size: 28px; }
+}
+.st-key-slide [data-testid="stVerticalBlock"] { gap: 0.4rem; }
 .st-key-slide_footer { font-size: 18px; }
 .st-key-slide_footer p { font-size: 18px !important; color: #444; margin: 0; }
 .slide-number { font-weight: 700; color: #111; padding-left: 0.5em; }
