@@ -37,6 +37,7 @@ from sim.scenario.kinds import (
     Share,
     Tenure,
     Trials,
+    parse_value,
 )
 from sim.scenario.messages import MAX_PROBLEMS
 from sim.scenario.overrides import (
@@ -85,5 +86,5 @@ __all__ = [
     "Simulation", "Split", "Tenure", "Trials", "Warm", "apply_overrides", "build_scenario",
     "changed_fields", "dotted_to_nested", "dump_scenario", "field_catalog", "field_info",
     "flat_fields", "load_scenario_file", "load_scenario_text", "merge_overrides",
-    "parse_scalar", "parse_yaml", "variant_scenario", "without_variants",
+    "parse_scalar", "parse_value", "parse_yaml", "variant_scenario", "without_variants",
 ]
