@@ -1,6 +1,6 @@
 """Funnel Lab: Monte Carlo workbench for marketing budgets (run with `streamlit run app.py`).
 
-Builds the menu over pages/ and the sidebar shared by every page: scenario file, seed, trials
+Builds the menu over app_pages/ and the sidebar shared by every page: scenario file, seed, trials
 and presenter mode. What is shown is resolved from the URL and the session by ui.state, so
 every view has a link that reproduces it.
 """
@@ -13,21 +13,21 @@ from ui.library import list_stems, read_entry
 st.set_page_config(page_title="Funnel Lab", page_icon=":material/insights:", layout="wide")
 
 PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:",
+    st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:",
             url_path="overview", default=True),
-    st.Page("pages/budget_split.py", title="Budget split", icon=":material/pie_chart:",
+    st.Page("app_pages/budget_split.py", title="Budget split", icon=":material/pie_chart:",
             url_path="budget-split"),
-    st.Page("pages/guarantee.py", title="Guarantee", icon=":material/verified:",
+    st.Page("app_pages/guarantee.py", title="Guarantee", icon=":material/verified:",
             url_path="guarantee"),
-    st.Page("pages/retention.py", title="Retention vs acquisition", icon=":material/autorenew:",
+    st.Page("app_pages/retention.py", title="Retention vs acquisition", icon=":material/autorenew:",
             url_path="retention"),
-    st.Page("pages/compare.py", title="Compare scenarios", icon=":material/compare_arrows:",
+    st.Page("app_pages/compare.py", title="Compare scenarios", icon=":material/compare_arrows:",
             url_path="compare"),
-    st.Page("pages/sensitivity.py", title="Sensitivity", icon=":material/tune:",
+    st.Page("app_pages/sensitivity.py", title="Sensitivity", icon=":material/tune:",
             url_path="sensitivity"),
-    st.Page("pages/assumptions.py", title="Assumptions", icon=":material/help_center:",
+    st.Page("app_pages/assumptions.py", title="Assumptions", icon=":material/help_center:",
             url_path="assumptions"),
-    st.Page("pages/scenario_editor.py", title="Scenario", icon=":material/edit_document:",
+    st.Page("app_pages/scenario_editor.py", title="Scenario", icon=":material/edit_document:",
             url_path="scenario"),
 ]
 

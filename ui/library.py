@@ -22,9 +22,10 @@ import tempfile
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PosixPath
 
 from sim.scenario import Scenario, ScenarioError, dump_scenario, load_scenario_file
+from sim.yaml_keep import updated_file_text
 
 APP_ROOT = Path(__file__).resolve().parent.parent
 STEM_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
@@ -162,11 +163,21 @@ def _write_atomically(path: Path, data: bytes) -> None:
         os.close(folder)
 
 
+class SavedPath(PosixPath):
+    """The path of a saved file; `layout_note` is "" when the file's comments and layout were
+    kept (or the file is new), else a sentence saying they could not be, for the page to show."""
+
+    layout_note: str = ""
+
+
 def save_scenario(stem: str, scenario: Scenario, expected_mtime_ns: int | None = None,
-                  overwrite: bool = False, expected_sha256: str | None = None) -> Path:
+                  overwrite: bool = False, expected_sha256: str | None = None) -> SavedPath:
     """Write the scenario to the library as ``<stem>.yaml`` atomically; return its path.
 
-    The text is `dump_scenario(scenario)` (so save -> load -> save is byte-identical).
+    A new file gets `dump_scenario(scenario)`; an existing file is patched with
+    `sim.yaml_keep.updated_file_text`, so its comments, key order and layout survive (when it
+    cannot be patched safely it gets `dump_scenario` and the returned path's `layout_note` says
+    so). Either way save -> load -> save is byte-identical.
     - `expected_mtime_ns` (and optionally `expected_sha256`): the version of the file the caller
       opened (from `read_entry`). If the file on disk is no longer that version (changed or
       deleted), ScenarioConflictError is raised and nothing is written. Passing it means "this
@@ -191,5 +202,23 @@ def save_scenario(stem: str, scenario: Scenario, expected_mtime_ns: int | None =
                 raise ScenarioConflictError(path, "was changed on disk")
         elif on_disk is not None and not overwrite:
             raise ScenarioExistsError(path)
+        saved = SavedPath(path)
+        if on_disk is not None:
+            data, saved.layout_note = _keeping_layout(path, scenario)
         _write_atomically(path, data)
-    return path
+    return saved
+
+
+def _keeping_layout(path: Path, scenario: Scenario) -> tuple[bytes, str]:
+    """Return the bytes that overwrite `path` keeping what was written in it, and a note ("" or
+    why its comments and layout could not be kept)."""
+    try:
+        kept = updated_file_text(path.read_bytes().decode("utf-8"), scenario)
+    except (OSError, UnicodeDecodeError):
+        return dump_scenario(scenario).encode("utf-8"), (
+            f"{path.name} could not be read as text, so it was rewritten in the standard layout "
+            "and its comments could not be kept")
+    note = "" if kept.comments_kept else (
+        f"Comments could not be kept: {kept.reason}, so {path.name} was rewritten in the "
+        "standard layout")
+    return kept.text.encode("utf-8"), note

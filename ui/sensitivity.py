@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from sim.distributions import uncertain_fields
@@ -20,10 +21,13 @@ from sim.registry import in_sentence
 from sim.registry import metric_words as metric_words  # the page imports it from here
 from sim.scenario import Scenario, field_info
 from sim.sensitivity import (
+    SWING,
     Threshold,
     Tornado,
     ValueOfKnowing,
     decision_thresholds,
+    quantile_pair,
+    reference_plan,
     swing_fields,
     tornado,
     value_of_knowing,
@@ -285,3 +289,68 @@ def sensitivity_sentence(*, target: str, metric: str, horizon: int, drivers: Seq
     searched = len(thresholds)
     return (f"{depends}; {choice} holds whatever any one of the {searched} inputs that "
             "move the gap most does within its P1-P99 range.")
+
+
+# --------------------------------------------------------------------------------------------
+# Tables and the decision the page shows (the page lays them out)
+
+
+def choice_decision(gap_mean: float, name_a: str, name_b: str) -> Decision:
+    """Return which of plan A and plan B wins on the mean gap A − B over the futures (B wins
+    a tie at zero)."""
+    a_wins = gap_mean > 0
+    return Decision(name_a if a_wins else name_b, name_b if a_wins else name_a, a_wins)
+
+
+def thresholds_table(thresholds: Mapping[str, Threshold], decision: Decision,
+                     plans: Sequence[Scenario], gap_shares: Mapping[str, float]
+                     ) -> pd.DataFrame:
+    """Return one row per searched input: its P10–P90, its share of the gap's variance, where
+    the winner falls behind (or that it never does in P1–P99) and the roots' 90% Monte Carlo
+    errors. `plans` are plan A and plan B."""
+    rows = []
+    for path, found in thresholds.items():
+        low, high = quantile_pair(reference_plan(path, list(plans)[::-1]), path, SWING)
+        flip = flip_words(found, decision.winner_is_a, plans, named=False)
+        rows.append({
+            "Input": input_label(path),
+            "P10 – P90": f"{input_value(path, low)} – {input_value(path, high)}",
+            "Gap variance": fmt.share(gap_shares[path]),
+            f"{decision.winner} falls behind when the input is": flip or (
+                f"never, anywhere from {input_value(path, found.low)} to "
+                f"{input_value(path, found.high)} (its P1–P99)"),
+            "± (90%)": ", ".join(
+                f"±{input_value(path, fmt.mc_margin(se))}" for se in found.root_se) or "—",
+        })
+    return pd.DataFrame(rows)
+
+
+def tornado_rows(swings: Tornado) -> pd.DataFrame:
+    """Return the tornado's bars: the metric with each input at its P10 and P90, and those
+    input values in words."""
+    return pd.DataFrame({
+        "label": [input_label(bar.path) for bar in swings.bars],
+        "low": [bar.output_low for bar in swings.bars],
+        "high": [bar.output_high for bar in swings.bars],
+        "low_text": [input_value(bar.path, bar.input_low) for bar in swings.bars],
+        "high_text": [input_value(bar.path, bar.input_high) for bar in swings.bars],
+    })
+
+
+def share_rows(swings: Tornado, shares: Mapping[str, float]) -> pd.DataFrame:
+    """Return each input's share of the variance, in the tornado's order."""
+    return pd.DataFrame({
+        "label": [input_label(bar.path) for bar in swings.bars],
+        "value": [shares[bar.path] for bar in swings.bars],
+        "text": [fmt.share(shares[bar.path]) for bar in swings.bars],
+    })
+
+
+def worth_rows(worth: ValueOfKnowing, fields: Sequence[str], metric: str) -> pd.DataFrame:
+    """Return the value of knowing each input before choosing, largest first."""
+    ranked = sorted(fields, key=lambda path: -worth.per_input[path])
+    return pd.DataFrame({
+        "label": [input_label(path) for path in ranked],
+        "value": [worth.per_input[path] for path in ranked],
+        "text": [fmt.metric_value(metric, worth.per_input[path]) for path in ranked],
+    })

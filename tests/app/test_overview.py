@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from sim.engine import BASE_LABEL, plan_scenarios, simulate_plans
 from sim.metrics import compare_paired
 from sim.scenario import load_scenario_file
 from tests.conftest import REPO_ROOT
+from ui import format as fmt
 
 
 def _answer(at: AppTest) -> str:
@@ -35,16 +35,35 @@ def test_overview_headline_matches_engine(app: AppTest) -> None:
     assert f"in {odds[best] * 100:.0f}% of 1,000 simulated futures" in sentence
 
 
+def _shown(at: AppTest) -> tuple[str, ...]:
+    """Every number the page shows in its headline and its tables (one CSV per tab)."""
+    return (_answer(at), *(frame.value.to_csv() for frame in at.dataframe))
+
+
 def test_overview_reruns_from_cache_and_seed_changes_numbers(app: AppTest) -> None:
     app.query_params["trials"] = "500"
     app.run()
-    first = _answer(app)
+    first = _shown(app)
     app.run()  # a rerun (any click) gives the same answer
-    assert _answer(app) == first
+    assert _shown(app) == first
     seed_input = next(n for n in app.number_input if n.label == "Seed")
     seed_input.set_value(7).run()
     assert not app.exception
-    assert re.search(r"\d+% of 500 simulated futures", _answer(app))
+    second = _shown(app)
+    # Another seed draws other futures: every table's numbers change, not only the headline.
+    assert len(second) == len(first) == 4
+    for before, after in zip(first[1:], second[1:], strict=True):
+        assert before != after
+    # The base plan's median profit shown for seed 7 is the engine's for seed 7.
+    scenario = load_scenario_file(REPO_ROOT / "scenarios" / "baseline.yaml")
+    results = simulate_plans(plan_scenarios(scenario), trials=500, seed=7)
+    median = float(np.median(results[BASE_LABEL].metrics["profit"]))
+    profit_table = app.dataframe[0].value
+    assert profit_table["Median"].iloc[0] == fmt.metric_value("profit", median)
+    # Back to the first seed: exactly the first numbers again.
+    next(n for n in app.number_input if n.label == "Seed").set_value(
+        scenario.simulation.seed).run()
+    assert _shown(app) == first
 
 
 def test_bad_link_falls_back_with_message(app: AppTest) -> None:

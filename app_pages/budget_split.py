@@ -1,22 +1,22 @@
 """Budget split: is 6:3:1 right for this business, and which split is better?"""
 
-import pandas as pd
 import streamlit as st
 
-from sim.metrics import compare_paired, monthly_bands, summarize
-from sim.scenario import ScenarioError
-from sim.splits import (
-    OBJECTIVES,
-    RULE_631,
-    Bounds,
-    add_split_variant,
-    objective_values,
-    parse_split_list,
-)
+from sim.metrics import compare_paired, monthly_bands
+from sim.splits import OBJECTIVES, Bounds, parse_split_list
 from ui import format as fmt
 from ui.charts import fan_chart, split_map_chart
 from ui.layout import controls, footer, page_header, show_answer
-from ui.library import LibraryError, read_entry, save_scenario
+from ui.split_report import (
+    answer_split,
+    best_cell_words,
+    crossover_words,
+    horizon_table,
+    map_markers,
+    optimiser_words,
+    results_pair,
+    save_split,
+)
 from ui.splits import (
     GRID,
     GRID_STEP,
@@ -25,20 +25,16 @@ from ui.splits import (
     MAP_TRIALS_DEFAULT,
     METRIC_WORDS,
     OBJECTIVE_LABELS,
-    RULE_LABEL,
     TABLE_METRICS,
     best_cell,
     cli_command,
-    crossover_month,
     cumulative_bands,
     cumulative_difference,
     horizon_optima,
     label,
     map_cells,
     named_splits,
-    objective_name,
     optimise,
-    p_beats_text,
     pick_options,
     pick_words,
     run_named,
@@ -112,7 +108,6 @@ if bound_problems:
     bounds = Bounds()
 
 objective = OBJECTIVES[objective_key]
-objective_words = objective_name(objective_key)
 metric = objective.metric
 map_trials = min(int(map_trials_choice), context.trials)
 grid = split_grid(scenario, context.seed, map_trials, horizon)
@@ -123,13 +118,9 @@ pick_split = optimum.result.split
 rows, skipped = named_splits(scenario, custom, pick_split, objective_key)
 by_key = {named.key: named for named in rows}
 results = run_named(scenario, rows, context.seed, context.trials)
-chosen = by_key.get(pick_key, by_key["best"])
-if pick_key == "base" and "base" not in by_key:
-    chosen = by_key["rule"]
+chosen, shown_name = answer_split(by_key, pick_key)
 comparison = compare_paired(results[chosen.key].metrics[metric],
                             results["rule"].metrics[metric])
-shown_name = label(chosen.split) if chosen.key in ("best", "base") or chosen.key.startswith(
-    "custom:") else f"{chosen.name} ({label(chosen.split)})"
 with answer_slot:
     show_answer(context, budget_split_answer(
         context, objective_key=objective_key, map_trials=map_trials_choice, bounds=bounds,
@@ -162,24 +153,13 @@ with figures_slot:
 
 # ------------------------------------------------------------------ save the chosen split
 if save_clicked:
-    entry = read_entry(context.stem)
     name = (variant_name or "").strip() or f"{label(chosen.split)} split"
-    if entry.scenario is None:
-        st.error(f"{context.stem}.yaml cannot be read, so nothing was saved: "
-                 + "; ".join(entry.problems))
+    saved_message, save_problem = save_split(context.stem, name, chosen.split)
+    if save_problem:
+        st.error(save_problem)
     else:
-        try:
-            updated = add_split_variant(entry.scenario, name, chosen.split)
-            path = save_scenario(context.stem, updated, expected_mtime_ns=entry.modified_ns,
-                                 expected_sha256=entry.sha256)
-        except (ScenarioError, LibraryError, ValueError) as problem:
-            reasons = problem.problems if isinstance(problem, ScenarioError) else [str(problem)]
-            st.error("Nothing was saved: " + "; ".join(reasons))
-        else:
-            st.session_state[_SAVED_KEY] = (
-                f"Saved variant “{name}” (split {label(chosen.split)}) in {path.name}. It is "
-                "now listed in the table below and on the other pages.")
-            st.rerun()
+        st.session_state[_SAVED_KEY] = saved_message
+        st.rerun()
 
 # ------------------------------------------------------------------ table of named splits
 st.subheader(f"6:3:1 against the named splits, {fmt.horizon_words(horizon)} totals")
@@ -200,37 +180,19 @@ st.caption(" ".join(notes))
 st.subheader(f"Every split on a {GRID_STEP}% grid: median {METRIC_WORDS[metric]} over "
              f"{horizon} months")
 cells = map_cells(values, objective, bounds, best)
-markers = pd.DataFrame([
-    {"cold": RULE_631.cold, "warm": RULE_631.warm, "kind": "6:3:1", "label": "6:3:1"},
-    {"cold": GRID[best].cold, "warm": GRID[best].warm,
-     "kind": f"Best cell ({objective_words.lower()})",
-     "label": f"best {label(GRID[best])}"},
-])
-if pick_split != GRID[best]:
-    markers = pd.concat([markers, pd.DataFrame([{
-        "cold": pick_split.cold, "warm": pick_split.warm, "kind": "Optimiser's pick (refined)",
-        "label": label(pick_split)}])], ignore_index=True)
+markers = map_markers(GRID[best], pick_split, objective_key)
 tie_words = "Tied with the best cell (it wins there in under 80% of futures)"
 map_column, info_column = st.columns([3, 2])
 with map_column:
     st.altair_chart(split_map_chart(cells, f"Median {METRIC_WORDS[metric]} ($)", markers=markers,
                                     flag_label=tie_words), width="stretch")
-tied_count = int(cells["flag"].sum()) - 1
-rule_index = GRID.index(RULE_631)
-rule_vs_best = compare_paired(values[best], values[rule_index])
 with info_column:
     st.markdown(
         f"**How to read it.** Each square is one split: cold traffic share across, warm leads "
         f"share up, existing buyers get the rest (top-left corner: all warm; bottom-left: all "
         f"hot). Colour: median {METRIC_WORDS[metric]} over {horizon} months in "
         f"{map_trials:,} futures, the same futures for every square.")
-    st.markdown(
-        f"**Best cell:** {label(GRID[best])} "
-        f"({objective_words.lower()} "
-        f"{fmt.money(float(cells['objective'][best]))}). "
-        f"It beats 6:3:1 in {fmt.share(rule_vs_best.p_beats)} of futures. "
-        f"{tied_count} other cells are statistically tied with it (dots): the best cell wins "
-        "against them in fewer than 80% of futures, so the data cannot separate them.")
+    st.markdown(best_cell_words(values, cells, best, objective_key))
     if not bounds.is_open():
         st.markdown("Pale squares lie outside your bounds; the best cell is the best within "
                     "them.")
@@ -238,24 +200,7 @@ with info_column:
 # ------------------------------------------------------------------ optimiser
 st.subheader("Optimiser: the best split within your bounds")
 result = optimum.result
-gain = compare_paired(result.evaluated[result.split], optimum.reference)
-stability = optimum.stability
-st.markdown(
-    f"- **Best split for {objective_words.lower()}: {label(result.split)}** "
-    f"({fmt.money(result.value)}; 6:3:1: "
-    f"{fmt.money(float(objective_values(optimum.reference, objective)))}). "
-    f"Searched the {GRID_STEP}% grid within your bounds (best cell {label(result.coarse)}), "
-    "then moved 2 and 1 points between buckets while that improved it, on the same futures.\n"
-    f"- **Gain over 6:3:1:** {fmt.money(gain.diff_mean, signed=True)} {METRIC_WORDS[metric]} "
-    f"on average (Monte Carlo error ±{fmt.money(fmt.mc_margin(gain.diff_se))}); 90% range across "
-    f"futures {fmt.money(gain.diff_p5, signed=True)} to {fmt.money(gain.diff_p95, signed=True)}"
-    f"; beats 6:3:1 in {p_beats_text(gain)} of futures.\n"
-    f"- **Stability:** in {fmt.share(stability.win_share)} of {stability.resamples} bootstrap "
-    "resamples of the futures it is still the best of the "
-    f"{len(optimum.candidates)} candidate splits; in {fmt.share(stability.near_share)} the "
-    "winner is within 5 points of it in every bucket. "
-    + ("A stable choice." if stability.near_share >= 0.9 else
-       "Neighbouring splits are close: treat the exact numbers as a region, not a point."))
+st.markdown(optimiser_words(optimum, objective_key))
 
 # ------------------------------------------------------------------ horizons
 st.subheader("Best split by horizon")
@@ -265,48 +210,20 @@ by_horizon, references = (horizon_optima(scenario, context.seed, map_trials, oth
                                          objective_key, bounds) if others else ({}, {}))
 by_horizon[horizon] = result
 references[horizon] = optimum.reference
-horizon_rows = []
-for h in horizons:
-    found = by_horizon[h]
-    versus = compare_paired(found.evaluated[found.split], references[h])
-    horizon_rows.append({
-        "Horizon": f"{h} months" + (" (this scenario)" if h == horizon else ""),
-        "Best split": label(found.split),
-        objective_words: fmt.money(found.value),
-        "6:3:1": fmt.money(float(objective_values(references[h], objective))),
-        "Mean gain over 6:3:1": fmt.money(versus.diff_mean, signed=True),
-        "90% range of the gain": (f"{fmt.money(versus.diff_p5, signed=True)} to "
-                                  f"{fmt.money(versus.diff_p95, signed=True)}"),
-        "P(beats 6:3:1)": p_beats_text(versus),
-    })
-st.dataframe(pd.DataFrame(horizon_rows), hide_index=True, width="stretch")
+st.dataframe(horizon_table(by_horizon, references, horizon, objective_key), hide_index=True,
+             width="stretch")
 st.caption(f"Each horizon is optimised on its own ({METRIC_WORDS[metric]} totalled over that "
            f"many months), on the same {map_trials:,} futures; the scenario's horizon uses the "
            "map above. Short horizons favour splits that win customers fast; long ones reward "
            "keeping them.")
 
-pair = {f"{RULE_LABEL}": results["rule"],
-        f"{label(chosen.split)} ({'optimiser' if chosen.key == 'best' else chosen.name})":
-            results[chosen.key]}
+pair = results_pair(results, chosen)
 st.markdown(f"**Cumulative profit, {label(chosen.split)} against 6:3:1**")
 st.altair_chart(fan_chart(cumulative_bands(pair), "Cumulative profit ($)"), width="stretch")
 difference = cumulative_difference(results[chosen.key], results["rule"])
 st.markdown(f"**Cumulative profit of {label(chosen.split)} minus 6:3:1, in the same futures**")
 st.altair_chart(fan_chart({f"{label(chosen.split)} minus 6:3:1": monthly_bands(difference)},
                           "Cumulative difference ($)"), width="stretch")
-month = crossover_month(difference)
-end = summarize(difference[:, -1])
-if comparison.p_tie >= 1:
-    st.caption("The split in the answer is 6:3:1 itself, so the two lines coincide.")
-elif month is None:
-    st.caption(f"In the median future {label(chosen.split)} is still behind 6:3:1 in "
-               f"cumulative profit after {horizon} months (median difference "
-               f"{fmt.money(end.p50, signed=True)}). Lines: medians; bands: P10-P90 of "
-               f"{min(context.trials, difference.shape[0]):,} futures.")
-else:
-    st.caption(f"In the median future {label(chosen.split)} overtakes 6:3:1 in cumulative "
-               f"profit in month {month} and stays ahead (median difference after {horizon} "
-               f"months {fmt.money(end.p50, signed=True)}). Lines: medians; bands: P10-P90 of "
-               f"{min(context.trials, difference.shape[0]):,} futures.")
+st.caption(crossover_words(chosen.split, difference, comparison, horizon))
 
 footer(context, page_path="budget-split")

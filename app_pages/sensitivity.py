@@ -4,13 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from sim.engine import BASE_LABEL, plan_scenarios
-from sim.sensitivity import (
-    SHARE_BINS,
-    SWING,
-    VALUE_BINS,
-    quantile_pair,
-    reference_plan,
-)
+from sim.sensitivity import SHARE_BINS, VALUE_BINS
 from ui import format as fmt
 from ui.charts import PALETTE, ranked_bars_chart, threshold_chart, tornado_chart
 from ui.layout import controls, footer, page_header, show_answer
@@ -18,8 +12,8 @@ from ui.sensitivity import (
     METRICS,
     THRESHOLD_TRIALS,
     TOP_INPUTS,
-    Decision,
     analyse_draws,
+    choice_decision,
     flip_words,
     input_axis_format,
     input_label,
@@ -30,6 +24,10 @@ from ui.sensitivity import (
     run_thresholds,
     run_tornado,
     sentence_name,
+    share_rows,
+    thresholds_table,
+    tornado_rows,
+    worth_rows,
 )
 from ui.state import current
 from ui.topic_answers import sensitivity_answer
@@ -102,9 +100,7 @@ if has_choice and fields:
     thresholds = run_thresholds(scenario, plan_a, plan_b, tuple(ranked[:TOP_INPUTS]), metric,
                                 threshold_trials, context.seed, horizon)
 if has_choice:
-    a_wins = draws.gap_mean > 0
-    decision = Decision(shown[plan_a] if a_wins else shown[plan_b],
-                        shown[plan_b] if a_wins else shown[plan_a], a_wins)
+    decision = choice_decision(draws.gap_mean, shown[plan_a], shown[plan_b])
 
 pair_plans = [plans[plan_a], plans[plan_b]]
 with answer_slot:
@@ -119,21 +115,8 @@ if not fields:
 if has_choice and thresholds:
     st.subheader(f"What decides {decision.winner} vs {sentence_name(decision.loser)} on "
                  f"{words}")
-    rows = []
-    for path, found in thresholds.items():
-        low, high = quantile_pair(reference_plan(path, pair_plans[::-1]), path, SWING)
-        flip = flip_words(found, decision.winner_is_a, pair_plans, named=False)
-        rows.append({
-            "Input": input_label(path),
-            "P10 – P90": f"{input_value(path, low)} – {input_value(path, high)}",
-            "Gap variance": fmt.share(gap_shares[path]),
-            f"{decision.winner} falls behind when the input is": flip or (
-                f"never, anywhere from {input_value(path, found.low)} to "
-                f"{input_value(path, found.high)} (its P1–P99)"),
-            "± (90%)": ", ".join(
-                f"±{input_value(path, fmt.mc_margin(se))}" for se in found.root_se) or "—",
-        })
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
+    table = thresholds_table(thresholds, decision, pair_plans, gap_shares)
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
         "Input": st.column_config.TextColumn(width=280),
         "Gap variance": st.column_config.TextColumn(
             help="Share of the variance of the gap between the plans that this input explains "
@@ -155,20 +138,13 @@ elif not challengers:
 if fields:
     st.subheader(f"What moves the {words} {target_words}")
     left, right = st.columns([3, 2])
-    tornado_rows = pd.DataFrame({
-        "label": [input_label(bar.path) for bar in swings.bars],
-        "low": [bar.output_low for bar in swings.bars],
-        "high": [bar.output_high for bar in swings.bars],
-        "low_text": [input_value(bar.path, bar.input_low) for bar in swings.bars],
-        "high_text": [input_value(bar.path, bar.input_high) for bar in swings.bars],
-    })
     with left:
         st.markdown(
             f"**One input at a time** (tornado): <span style='color:{PALETTE[0]}'>■ input at "
             f"its P10</span> · <span style='color:{PALETTE[1]}'>■ input at its P90</span>",
             unsafe_allow_html=True)
         st.altair_chart(tornado_chart(
-            tornado_rows, swings.base_value, x_title, unit=axis_unit,
+            tornado_rows(swings), swings.base_value, x_title, unit=axis_unit,
             base_label="All inputs at their medians"),
             width="stretch")
         st.caption(
@@ -176,16 +152,11 @@ if fields:
             "with every other input at its median; one exact run per setting, no Monte Carlo "
             f"error. The black line is the value with all inputs at their medians "
             f"({fmt.metric_value(metric, swings.base_value, signed=target == GAP)}).")
-    share_rows = pd.DataFrame({
-        "label": [input_label(bar.path) for bar in swings.bars],
-        "value": [shares[bar.path] for bar in swings.bars],
-        "text": [fmt.share(shares[bar.path]) for bar in swings.bars],
-    })
     explained = float(sum(shares.values()))
     with right:
         st.markdown("**All inputs at once** (share of variance)")
-        st.altair_chart(ranked_bars_chart(share_rows, "Share of the variance", unit="share"),
-                        width="stretch")
+        st.altair_chart(ranked_bars_chart(share_rows(swings, shares), "Share of the variance",
+                                          unit="share"), width="stretch")
         st.caption(
             f"Method: binned first-order Sobol index from the {context.trials:,} simulated "
             f"futures (variance of the mean over {SHARE_BINS} quantile bins of each input ÷ "
@@ -240,14 +211,8 @@ if worth is not None and fields:
         f"mean {words}. Knowing every input exactly before choosing would add "
         f"**{fmt.metric_value(metric, worth.evpi)}** on average (expected value of perfect "
         "information); knowing one input is worth:")
-    ranked_value = sorted(fields, key=lambda path: -worth.per_input[path])
-    value_rows = pd.DataFrame({
-        "label": [input_label(path) for path in ranked_value],
-        "value": [worth.per_input[path] for path in ranked_value],
-        "text": [fmt.metric_value(metric, worth.per_input[path]) for path in ranked_value],
-    })
     st.altair_chart(ranked_bars_chart(
-        value_rows, f"$ worth knowing ({words})", unit="money",
+        worth_rows(worth, fields, metric), f"$ worth knowing ({words})", unit="money",
         reference=worth.noise, reference_label="noise level"), width="stretch")
     st.caption(
         f"Expected value of partial perfect information per input from the same "
