@@ -60,6 +60,7 @@ from ui.splits import (
     run_named,
     split_grid,
 )
+from ui.split_report import answer_split
 from ui.state import PageContext
 from ui.words import base_plan_label
 
@@ -82,13 +83,9 @@ def budget_split_answer(context: PageContext, *,
     rows, _ = named_splits(scenario, list(custom), optimum.result.split, objective_key)
     by_key = {named.key: named for named in rows}
     results = run_named(scenario, rows, context.seed, context.trials)
-    chosen = by_key.get(pick_key, by_key["best"])
-    if pick_key == "base" and "base" not in by_key:
-        chosen = by_key["rule"]
+    chosen, shown = answer_split(by_key, pick_key)
     comparison = compare_paired(results[chosen.key].metrics[metric],
                                 results["rule"].metrics[metric])
-    plain_name = chosen.key in ("best", "base") or chosen.key.startswith("custom:")
-    shown = label(chosen.split) if plain_name else f"{chosen.name} ({label(chosen.split)})"
     sentence = headline(shown, comparison, metric, horizon, objective_key,
                         is_pick=chosen.key == "best")
     markers = pd.DataFrame([
