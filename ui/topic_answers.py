@@ -46,6 +46,7 @@ from ui.sensitivity import (
     sensitivity_sentence,
     sentence_name,
 )
+from ui.split_report import answer_split
 from ui.splits import (
     GRID,
     MAP_TRIALS_DEFAULT,
@@ -60,7 +61,6 @@ from ui.splits import (
     run_named,
     split_grid,
 )
-from ui.split_report import answer_split
 from ui.state import PageContext
 from ui.words import base_plan_label
 
