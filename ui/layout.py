@@ -33,7 +33,8 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
   line-height: 1.22; font-weight: 650; margin: 0; }
 .st-key-slide [data-testid="stMetricValue"] { font-size: clamp(26px, 2.4vw, 46px); }
 .st-key-slide [data-testid="stMetricLabel"] p { font-size: clamp(16px, 1.1vw, 22px); }
-.st-key-slide [data-testid="stMetricLabel"] p, .st-key-slide [data-testid="stMetricLabel"] div {
+.st-key-slide [data-testid="stMetricLabel"] p, .st-key-slide [data-testid="stMetricLabel"] div,
+.st-key-slide [data-testid="stMetricValue"] > div {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
 .st-key-slide_chart_short { display: none; }
 @media (max-height: 900px) {
