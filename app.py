@@ -27,6 +27,8 @@ PAGES = [
             url_path="sensitivity"),
     st.Page("app_pages/calibrate.py", title="Calibrate from data", icon=":material/query_stats:",
             url_path="calibrate"),
+    st.Page("app_pages/assumptions.py", title="Assumptions", icon=":material/help_center:",
+            url_path="assumptions"),
     st.Page("app_pages/scenario_editor.py", title="Scenario", icon=":material/edit_document:",
             url_path="scenario"),
 ]

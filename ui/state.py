@@ -45,6 +45,7 @@ _OVERRIDES_KEY = "_funnel_overrides"
 _LINK_PROBLEMS_KEY = "_funnel_link_problems"
 _INITIALISED_KEY = "_funnel_initialised"
 _PENDING_STEM_KEY = "_funnel_pending_stem"
+_CARRY_KEY = "_funnel_carry"
 #: Words a link may use for the presenter flag.
 _PRESENT_WORDS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
@@ -159,6 +160,10 @@ def resolve() -> PageContext | None:
     stems = list_stems()
     if not stems:
         return None
+    carried = state.pop(_CARRY_KEY, None)
+    if carried:
+        # Set before the sidebar's widgets exist in this run (see keep_for_page_switch).
+        state.update(carried)
     pending = state.pop(_PENDING_STEM_KEY, None)
     if pending in stems and state.get(_INITIALISED_KEY):
         # Set before the sidebar's selectbox exists in this run, so Streamlit accepts it.
@@ -261,6 +266,15 @@ def open_scenario(stem: str) -> None:
     Call `st.rerun()` afterwards; the sidebar's picker follows.
     """
     st.session_state[_PENDING_STEM_KEY] = stem
+
+
+def keep_for_page_switch(context: PageContext) -> None:
+    """Keep the sidebar's values (file, seed, trials, presenter flag) across `st.switch_page`:
+    Streamlit drops widget values on a page switch made by the script, and the next run
+    restores them from here before the sidebar is drawn."""
+    st.session_state[_CARRY_KEY] = {"scenario_file": context.stem, "seed": context.seed,
+                                    "trials": context.trials, "present": context.present,
+                                    "_funnel_last_stem": context.stem}
 
 
 def page_params() -> dict[str, list[str]]:

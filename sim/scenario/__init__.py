@@ -37,6 +37,7 @@ from sim.scenario.kinds import (
     Share,
     Tenure,
     Trials,
+    parse_value,
 )
 from sim.scenario.messages import MAX_PROBLEMS
 from sim.scenario.overrides import (
@@ -131,6 +132,7 @@ __all__ = [
     "load_scenario_text",
     "merge_overrides",
     "parse_scalar",
+    "parse_value",
     "parse_yaml",
     "variant_scenario",
     "without_variants",
