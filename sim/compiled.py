@@ -88,6 +88,13 @@ INPUT_PATHS: tuple[str, ...] = (
     "guarantee.return_elasticity", "guarantee.conversion_elasticity",
     "guarantee.handling_cost", "guarantee.resale_share",
 )
+# Columns of the packed inputs (Numba compiles these module integers in as constants).
+(DISCOUNT_RATE, PROSPECTS, WARM_START, CUSTOMERS_START, START_TENURE, BUDGET, GROWTH, SPLIT_COLD,
+ SPLIT_WARM, SPLIT_HOT, COST_PER_THOUSAND, ENGAGEMENT, LEAD_DECAY, CONVERSION_NO_SPEND,
+ CONVERSION_MAX, WARM_SCALE, UNPREVENTABLE, REPEAT_NO_SPEND, REPEAT_MAX, HOT_SCALE, FIRST_VALUE,
+ REPEAT_VALUE, MARGIN, DAYS, REFERENCE_DAYS, RETURN_AT_REFERENCE, RETURN_ELASTICITY,
+ CONVERSION_ELASTICITY, HANDLING, RESALE) = range(len(INPUT_PATHS))
+CHURN_A, CHURN_B = len(INPUT_PATHS), len(INPUT_PATHS) + 1  # sBG alpha, beta; or churn
 SBG_PATHS = ("hot.churn.sbg.alpha", "hot.churn.sbg.beta")
 CONSTANT_PATH = "hot.churn.monthly"
 
@@ -103,6 +110,9 @@ MONTHLY_ORDER: tuple[str, ...] = (
     "gross_revenue", "refunds", "net_revenue", "profit", "new_customers", "active_customers",
     "churned", "repeat_orders", "spend", "leads", "open_liability",
 )
+
+#: Trials run interleaved in one block (expected flows); small enough for the core's caches.
+BLOCK_TRIALS = 16
 
 # Numba's parallel backend may be the work queue, which must not be entered by two threads at
 # once (Streamlit runs each session in its own thread); the kernel already uses every core.
@@ -172,206 +182,252 @@ def _pairwise_sum(values: np.ndarray, start: int, count: int) -> float:
     return partial[0]
 
 
-def _trial(p: np.ndarray, sbg: bool, draws: bool, top: int, months: int,
-           metrics: np.ndarray, series: np.ndarray, i: int, keep: bool) -> None:
-    """Run one trial's months from its inputs `p` (a row in INPUT_PATHS order) and write its
-    metrics to metrics[:, i] and, when `keep`, its monthly series to series[:, i, :].
+def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool, top: int,
+           months: int, metrics: np.ndarray, series: np.ndarray, kept: int) -> None:
+    """Run trials first .. first + count - 1 (rows of `packed`, inputs in INPUT_PATHS order)
+    and write their metrics to metrics[:, i] and, for i < kept, their series to series[:, i, :].
 
-    The lines follow sim.engine._run_chunk one for one (same operations, same order), per trial.
+    Month by month with the block's trials interleaved, so the processor overlaps the
+    independent trials instead of waiting on one trial's chain of divisions and exponentials.
+    The lines follow sim.engine._run_chunk one for one (same operations, same order).
     """
-    monthly_discount = (1.0 + p[0]) ** (1.0 / 12.0) - 1.0
-    start_tenure = p[4]
-    budget_monthly, growth = p[5], p[6]
-    split_cold, split_warm, split_hot = p[7], p[8], p[9]
-    cost_per_thousand, engagement, lead_decay = p[10], p[11], p[12]
-    p0, pmax, warm_scale = p[13], p[14], p[15]
-    unpreventable, q0, qmax, hot_scale = p[16], p[17], p[18], p[19]
-    first_value, repeat_value, margin = p[20], p[21], p[22]
-    days, reference, rho_ref = p[23], p[24], p[25]
-    return_elasticity, conversion_elasticity, handling, resale = p[26], p[27], p[28], p[29]
-    churn_a, churn_b = p[30], p[31]  # sBG alpha and beta, or the constant monthly churn
-
-    # Guarantee: return rate and conversion multiplier from the length relative to reference.
-    length_ratio = days / reference
-    conversion_multiplier = length_ratio ** conversion_elasticity
-    return_rate = min(1.0, rho_ref * length_ratio ** return_elasticity)
-    late_months = math.ceil((days - reference) / 30.0)
-    has_late = late_months >= 1 and return_rate > rho_ref
-    return_now = min(return_rate, rho_ref) if has_late else return_rate
-    return_late = return_rate - return_now if has_late else 0.0
-    late_count_months = int(late_months) if has_late else 1
-    late_spread = 1.0 / late_count_months
-    late_refund_value = np.zeros(months + late_count_months + 1)
-    late_refund_count = np.zeros(months + late_count_months + 1)
-
-    # Base churn by tenure k (sBG alpha / (alpha + beta + k), or constant), tabulated once.
-    base_churn = np.empty(max(months, CLV_MONTHS) + 1)
-    for k in range(len(base_churn)):
-        base_churn[k] = churn_a / (churn_a + churn_b + k) if sbg else churn_a
-
-    prospects, warm, starting = p[1], p[2], p[3]
-    if draws:
-        prospects, warm, starting = np.rint(prospects), np.rint(warm), np.rint(starting)
-    # cohorts[0]: starting customers; cohorts[j + 1]: acquired in month j (tenure t - j).
-    cohorts = np.zeros(months + 1)
-    cohorts[0] = starting
+    # Per-trial constants. Guarantee: return rate and conversion multiplier from its length.
+    monthly_discount = np.empty(count)
+    conversion_multiplier = np.empty(count)
+    return_rate = np.empty(count)
+    return_now = np.empty(count)
+    return_late = np.empty(count)
+    late_months = np.ones(count, dtype=np.int64)
+    late_spread = np.ones(count)
+    base_churn = np.empty((count, months + 1))  # by tenure: sBG, or constant
+    prospects = np.empty(count)
+    warm = np.empty(count)
+    active = np.empty(count)
+    cohorts = np.zeros((count, months + 1))  # 0: starting customers; j + 1: acquired in j
+    longest_late = 1
+    for b in range(count):
+        i = first + b
+        monthly_discount[b] = (1.0 + packed[i, DISCOUNT_RATE]) ** (1.0 / 12.0) - 1.0
+        length_ratio = packed[i, DAYS] / packed[i, REFERENCE_DAYS]
+        conversion_multiplier[b] = length_ratio ** packed[i, CONVERSION_ELASTICITY]
+        rate = min(1.0, packed[i, RETURN_AT_REFERENCE]
+                   * length_ratio ** packed[i, RETURN_ELASTICITY])
+        late = math.ceil((packed[i, DAYS] - packed[i, REFERENCE_DAYS]) / 30.0)
+        has_late = late >= 1 and rate > packed[i, RETURN_AT_REFERENCE]
+        return_rate[b] = rate
+        return_now[b] = min(rate, packed[i, RETURN_AT_REFERENCE]) if has_late else rate
+        return_late[b] = rate - return_now[b] if has_late else 0.0
+        if has_late:
+            late_months[b] = late
+            late_spread[b] = 1.0 / late
+            longest_late = max(longest_late, late)
+        for k in range(months + 1):
+            base_churn[b, k] = (packed[i, CHURN_A] / (packed[i, CHURN_A] + packed[i, CHURN_B] + k)
+                                if sbg else packed[i, CHURN_A])
+        prospects[b], warm[b] = packed[i, PROSPECTS], packed[i, WARM_START]
+        cohorts[b, 0] = packed[i, CUSTOMERS_START]
+        if draws:
+            prospects[b], warm[b] = np.rint(prospects[b]), np.rint(warm[b])
+            cohorts[b, 0] = np.rint(cohorts[b, 0])
+        active[b] = cohorts[b, 0]
+    late_refund_value = np.zeros((count, months + longest_late + 1))
+    late_refund_count = np.zeros((count, months + longest_late + 1))
+    pending = np.zeros((count, months))  # alive and not yet repeated, per cohort
     churned_now = np.zeros(months + 1)  # each cohort's churn this month (sBG, random flows)
-    active = starting
-    open_liability = 0.0
-    pending = np.zeros(months)  # cohort -> alive and not yet repeated (first months only)
-    early_repeated = early_cohort_size = early_all_repeated = early_all_size = 0.0
-    discount = 1.0
-    total_gross = total_refunds = total_profit = total_npv = total_new = 0.0
-    total_spend = total_acq_spend = total_churned = total_repeat_revenue = 0.0
-    saturation = repeat_rate = spend_per_customer = active_after = 0.0
+    # Running state and totals, one per trial: early repeat (repeated, cohort size; all
+    # cohorts' repeated, size), discount, open liability, then the last month's rates.
+    early = np.zeros((count, 4))
+    discount = np.ones(count)
+    open_liability = np.zeros(count)
+    totals = np.zeros((count, 9))
+    last = np.zeros((count, 4))  # saturation, repeat rate, spend per customer, active
 
     for t in range(months):
-        budget = budget_monthly * (1.0 + growth) ** float(t)
-        spend_cold = split_cold * budget
-        spend_warm = split_warm * budget
-        spend_hot = split_hot * budget
+        for b in range(count):
+            i = first + b
+            growth = packed[i, GROWTH]
+            # pow(1, t) is exactly 1: skip the costly call when the budget does not grow.
+            budget = packed[i, BUDGET] * ((1.0 + growth) ** float(t) if growth != 0.0 else 1.0)
+            spend_cold = packed[i, SPLIT_COLD] * budget
+            spend_warm = packed[i, SPLIT_WARM] * budget
+            spend_hot = packed[i, SPLIT_HOT] * budget
 
-        # 1. Reach.
-        impressions = spend_cold / cost_per_thousand * 1000.0
-        reach_share = (-math.expm1(-engagement * impressions / max(prospects, 1e-12))
-                       if prospects > 0 else 0.0)
-        leads = (_whole_binomial(prospects, reach_share) if draws
-                 else prospects * reach_share)
+            # 1. Reach.
+            impressions = spend_cold / packed[i, COST_PER_THOUSAND] * 1000.0
+            prospects_now = prospects[b]
+            reach_share = (-math.expm1(-packed[i, ENGAGEMENT] * impressions
+                                       / max(prospects_now, 1e-12))
+                           if prospects_now > 0 else 0.0)
+            leads = (_whole_binomial(prospects_now, reach_share) if draws
+                     else prospects_now * reach_share)
 
-        # 2. Conversion.
-        spend_per_lead = spend_warm / max(warm, 1.0)
-        conversion = min(1.0, (p0 + (pmax - p0) * -math.expm1(
-            -spend_per_lead / warm_scale)) * conversion_multiplier)
-        new = _whole_binomial(warm, conversion) if draws else warm * conversion
+            # 2. Conversion.
+            warm_now = warm[b]
+            spend_per_lead = spend_warm / max(warm_now, 1.0)
+            p0, pmax = packed[i, CONVERSION_NO_SPEND], packed[i, CONVERSION_MAX]
+            conversion = min(1.0, (p0 + (pmax - p0) * -math.expm1(
+                -spend_per_lead / packed[i, WARM_SCALE])) * conversion_multiplier[b])
+            new = _whole_binomial(warm_now, conversion) if draws else warm_now * conversion
 
-        # 3. Retention spend.
-        spend_per_customer = spend_hot / max(active, 1.0)
-        saturation = math.exp(-spend_per_customer / hot_scale)
-        repeat_rate = q0 + (qmax - q0) * (1.0 - saturation)
-        repeats = _whole_binomial(active, repeat_rate) if draws else active * repeat_rate
+            # 3. Retention spend.
+            active_now = active[b]
+            spend_per_customer = spend_hot / max(active_now, 1.0)
+            saturation = math.exp(-spend_per_customer / packed[i, HOT_SCALE])
+            q0, qmax = packed[i, REPEAT_NO_SPEND], packed[i, REPEAT_MAX]
+            repeat_rate = q0 + (qmax - q0) * (1.0 - saturation)
+            repeats = (_whole_binomial(active_now, repeat_rate) if draws
+                       else active_now * repeat_rate)
 
-        # 4. Orders and returns.
-        gross = new * first_value + repeats * repeat_value
-        orders = new + repeats
-        returned_share = 1.0
-        if draws:
-            returned_orders = _whole_binomial(orders, return_rate)
-            expected_returns = orders * return_rate
-            returned_share = (returned_orders / expected_returns if expected_returns > 0
-                              else 0.0)
-        refund_now = return_now * gross * returned_share
-        count_now = return_now * orders * returned_share
-        late_value = return_late * gross * returned_share
-        late_count = return_late * orders * returned_share
-        if has_late:
-            for k in range(late_count_months):
-                late_refund_value[t + 1 + k] += late_value * late_spread
-                late_refund_count[t + 1 + k] += late_count * late_spread
-        refunds = refund_now + late_refund_value[t]
-        returned = count_now + late_refund_count[t]
-        open_liability += late_value - late_refund_value[t]
-        cost_of_goods = (1.0 - margin) * gross
-        profit = (gross - refunds - cost_of_goods + resale * (1.0 - margin) * refunds
-                  - handling * returned - budget)
+            # 4. Orders and returns.
+            gross = new * packed[i, FIRST_VALUE] + repeats * packed[i, REPEAT_VALUE]
+            orders = new + repeats
+            returned_share = 1.0
+            if draws:
+                returned_orders = _whole_binomial(orders, return_rate[b])
+                expected_returns = orders * return_rate[b]
+                returned_share = (returned_orders / expected_returns if expected_returns > 0
+                                  else 0.0)
+            refund_now = return_now[b] * gross * returned_share
+            count_now = return_now[b] * orders * returned_share
+            late_value = return_late[b] * gross * returned_share
+            late_count = return_late[b] * orders * returned_share
+            if return_late[b] > 0:
+                for k in range(late_months[b]):
+                    late_refund_value[b, t + 1 + k] += late_value * late_spread[b]
+                    late_refund_count[b, t + 1 + k] += late_count * late_spread[b]
+            refunds = refund_now + late_refund_value[b, t]
+            returned = count_now + late_refund_count[b, t]
+            open_liability[b] += late_value - late_refund_value[b, t]
+            margin = packed[i, MARGIN]
+            cost_of_goods = (1.0 - margin) * gross
+            profit = (gross - refunds - cost_of_goods + packed[i, RESALE] * (1.0 - margin) * refunds
+                      - packed[i, HANDLING] * returned - budget)
 
-        # Early repeat: cohorts in the first months after acquisition (oldest first).
-        for cohort in range(max(0, t - EARLY_REPEAT_MONTHS), t):
-            ordered = pending[cohort] * repeat_rate
-            early_all_repeated += ordered
-            if cohort + EARLY_REPEAT_MONTHS < months:
-                early_repeated += ordered
-            pending[cohort] = pending[cohort] - ordered
+            # Early repeat: cohorts in the first months after acquisition (oldest first).
+            for cohort in range(max(0, t - EARLY_REPEAT_MONTHS), t):
+                ordered = pending[b, cohort] * repeat_rate
+                early[b, 2] += ordered
+                if cohort + EARLY_REPEAT_MONTHS < months:
+                    early[b, 0] += ordered
+                pending[b, cohort] = pending[b, cohort] - ordered
 
-        # 5. Move: new cohort joins, churn by tenure, leads decay.
-        cohorts[t + 1] = new
-        preventable = unpreventable + (1.0 - unpreventable) * saturation
-        if sbg or draws:
-            start_churn = (churn_a / (churn_a + churn_b + start_tenure + t) if sbg
-                           else churn_a)
-            for column in range(t + 2):
-                base = start_churn if column == 0 else base_churn[t + 1 - column]
-                share = base * preventable
+            # 5. Move: new cohort joins, churn by tenure, leads decay.
+            cohorts[b, t + 1] = new
+            unpreventable = packed[i, UNPREVENTABLE]
+            preventable = unpreventable + (1.0 - unpreventable) * saturation
+            if sbg or draws:
+                start_churn = (packed[i, CHURN_A] / (packed[i, CHURN_A] + packed[i, CHURN_B]
+                                                     + packed[i, START_TENURE] + t)
+                               if sbg else packed[i, CHURN_A])
                 if draws:
-                    churned = _whole_binomial(cohorts[column], share)
+                    for column in range(t + 2):
+                        base = start_churn if column == 0 else base_churn[b, t + 1 - column]
+                        churned = _whole_binomial(cohorts[b, column], base * preventable)
+                        cohorts[b, column] -= churned
+                        churned_now[column] = churned
                 else:
-                    churned = cohorts[column] * share
-                cohorts[column] -= churned
-                churned_now[column] = churned
-            churned_total = _pairwise_sum(churned_now, 0, t + 2)
-        else:
-            # Constant churn: one share for every cohort.
-            share = churn_a * preventable
-            for column in range(t + 2):
-                cohorts[column] *= 1.0 - share
-            churned_total = (active + new) * share
-        active_after = active + new - churned_total
-        for cohort in range(max(0, t - EARLY_REPEAT_MONTHS), t):
-            if t - cohort < EARLY_REPEAT_MONTHS:
-                pending[cohort] = pending[cohort] * (1.0 - base_churn[t - cohort] * preventable)
-        pending[t] = new * (1.0 - base_churn[0] * preventable)
-        early_all_size += new
-        if t + EARLY_REPEAT_MONTHS < months:
-            early_cohort_size += new
+                    churned = cohorts[b, 0] * (start_churn * preventable)
+                    cohorts[b, 0] -= churned
+                    churned_now[0] = churned
+                    for column in range(1, t + 2):  # no branch: the compiler vectorises it
+                        churned = cohorts[b, column] * (base_churn[b, t + 1 - column]
+                                                        * preventable)
+                        cohorts[b, column] -= churned
+                        churned_now[column] = churned
+                churned_total = _pairwise_sum(churned_now, 0, t + 2)
+            else:
+                # Constant churn: one share for every cohort.
+                share = packed[i, CHURN_A] * preventable
+                for column in range(t + 2):
+                    cohorts[b, column] *= 1.0 - share
+                churned_total = (active_now + new) * share
+            active_after = active_now + new - churned_total
+            for cohort in range(max(0, t - EARLY_REPEAT_MONTHS), t):
+                if t - cohort < EARLY_REPEAT_MONTHS:
+                    pending[b, cohort] = pending[b, cohort] * (
+                        1.0 - base_churn[b, t - cohort] * preventable)
+            pending[b, t] = new * (1.0 - base_churn[b, 0] * preventable)
+            early[b, 3] += new
+            if t + EARLY_REPEAT_MONTHS < months:
+                early[b, 1] += new
 
-        if draws:
-            warm = _whole_binomial(warm - new, 1.0 - lead_decay) + leads
-        else:
-            warm = (warm - new) * (1.0 - lead_decay) + leads
-        prospects = prospects - leads
-        active = active_after
+            if draws:
+                warm[b] = _whole_binomial(warm_now - new, 1.0 - packed[i, LEAD_DECAY]) + leads
+            else:
+                warm[b] = (warm_now - new) * (1.0 - packed[i, LEAD_DECAY]) + leads
+            prospects[b] = prospects_now - leads
+            active[b] = active_after
 
-        discount = discount / (1.0 + monthly_discount)
-        total_gross += gross
-        total_refunds += refunds
-        total_profit += profit
-        total_npv += profit * discount
-        total_new += new
-        total_spend += budget
-        total_acq_spend += spend_cold + spend_warm
-        total_churned += churned_total
-        total_repeat_revenue += repeats * repeat_value
-        if keep:
-            series[0, i, t] = gross
-            series[1, i, t] = refunds
-            series[2, i, t] = gross - refunds
-            series[3, i, t] = profit
-            series[4, i, t] = new
-            series[5, i, t] = active_after
-            series[6, i, t] = churned_total
-            series[7, i, t] = repeats
-            series[8, i, t] = budget
-            series[9, i, t] = leads
-            series[10, i, t] = open_liability
+            discount[b] = discount[b] / (1.0 + monthly_discount[b])
+            totals[b, 0] += gross
+            totals[b, 1] += refunds
+            totals[b, 2] += profit
+            totals[b, 3] += profit * discount[b]
+            totals[b, 4] += new
+            totals[b, 5] += budget
+            totals[b, 6] += spend_cold + spend_warm
+            totals[b, 7] += churned_total
+            totals[b, 8] += repeats * packed[i, REPEAT_VALUE]
+            last[b, 0], last[b, 1] = saturation, repeat_rate
+            last[b, 2], last[b, 3] = spend_per_customer, active_after
+            if i < kept:
+                series[0, i, t] = gross
+                series[1, i, t] = refunds
+                series[2, i, t] = gross - refunds
+                series[3, i, t] = profit
+                series[4, i, t] = new
+                series[5, i, t] = active_after
+                series[6, i, t] = churned_total
+                series[7, i, t] = repeats
+                series[8, i, t] = budget
+                series[9, i, t] = leads
+                series[10, i, t] = open_liability[b]
 
-    # Customer value from the last simulated month's rates (docs/model.md, per-trial metrics).
+    for b in range(count):
+        _finish(packed, first + b, sbg, top, months, return_rate[b], monthly_discount[b],
+                cohorts, last, early, totals, open_liability[b], b, metrics)
+
+
+def _finish(packed: np.ndarray, i: int, sbg: bool, top: int, months: int, return_rate: float,
+            monthly_discount: float, cohorts: np.ndarray, last: np.ndarray, early: np.ndarray,
+            totals: np.ndarray, open_liability: float, b: int, metrics: np.ndarray) -> None:
+    """Write trial i's metrics (row b of the block's state): totals, and customer value, CLV,
+    equity and payback from the last simulated month's rates (docs/model.md, per-trial
+    metrics). Rows are indexed rather than sliced: views of shared arrays would count
+    references atomically from both threads."""
+    saturation, repeat_rate, spend_per_customer = last[b, 0], last[b, 1], last[b, 2]
+    churn_a, churn_b = packed[i, CHURN_A], packed[i, CHURN_B]
+    unpreventable, margin = packed[i, UNPREVENTABLE], packed[i, MARGIN]
+    resale, handling = packed[i, RESALE], packed[i, HANDLING]
     keep_rate = unpreventable + (1.0 - unpreventable) * saturation
     per_order_share = (1.0 - return_rate) - (1.0 - margin) + return_rate * resale * (1.0 - margin)
-    first_contribution = first_value * per_order_share - return_rate * handling
-    month_contribution = (repeat_rate * (repeat_value * per_order_share - return_rate * handling)
-                          - spend_per_customer)
+    first_contribution = packed[i, FIRST_VALUE] * per_order_share - return_rate * handling
+    month_contribution = (repeat_rate * (packed[i, REPEAT_VALUE] * per_order_share
+                                         - return_rate * handling) - spend_per_customer)
     growth_factor = 1.0 / (1.0 + monthly_discount)
     if sbg:
         # Value of a customer alive at tenure k, summed backwards from `top` (as the engine).
         value = 0.0
         start_value = 0.0
-        start_whole = np.rint(start_tenure + months)
+        start_whole = np.rint(packed[i, START_TENURE] + months)
         cohort_values = np.zeros(months)
+        value_one = 0.0
+        # Both sums in one loop: two independent chains the processor runs side by side.
         for k in range(top, 0, -1):
             retention_k = 1.0 - churn_a / (churn_a + churn_b + k) * keep_rate
             value = growth_factor * (month_contribution + retention_k * value)
+            if k <= CLV_MONTHS:
+                # A new customer's value sums CLV_MONTHS months after acquisition.
+                value_one = growth_factor * (month_contribution + retention_k * value_one)
             if k <= months:
                 cohort_values[months - k] = value
             if k == start_whole:
                 start_value = value
-        value_one = 0.0
-        for k in range(CLV_MONTHS, 0, -1):
-            retention_k = 1.0 - churn_a / (churn_a + churn_b + k) * keep_rate
-            value_one = growth_factor * (month_contribution + retention_k * value_one)
         retention_zero = 1.0 - churn_a / (churn_a + churn_b) * keep_rate
         clv = first_contribution + retention_zero * value_one
         for j in range(months):
-            cohort_values[j] *= cohorts[j + 1]
-        equity = cohorts[0] * start_value + _pairwise_sum(cohort_values, 0, months)
+            cohort_values[j] *= cohorts[b, j + 1]
+        equity = cohorts[b, 0] * start_value + _pairwise_sum(cohort_values, 0, months)
     else:
         retention = 1.0 - churn_a * keep_rate
         ratio = retention * growth_factor
@@ -383,17 +439,19 @@ def _trial(p: np.ndarray, sbg: bool, draws: bool, top: int, months: int,
         clv = first_contribution + retention * value
         cohort_sum = 0.0
         for j in range(months):
-            cohort_sum += cohorts[j + 1] * value
-        equity = cohorts[0] * value + cohort_sum
+            cohort_sum += cohorts[b, j + 1] * value
+        equity = cohorts[b, 0] * value + cohort_sum
 
-    cac = total_acq_spend / total_new if total_new > 0 else np.nan
+    total_gross, total_refunds, total_new = totals[b, 0], totals[b, 1], totals[b, 4]
+    cac = totals[b, 6] / total_new if total_new > 0 else np.nan
     # Payback: months after acquisition until the undiscounted contribution repays CAC.
     cumulative = first_contribution
     survival = 1.0
     payback = 0.0 if cumulative >= cac else np.nan
     month = 1
     while np.isnan(payback) and month <= CLV_MONTHS:
-        survival = survival * (1.0 - base_churn[month - 1] * keep_rate)
+        base = churn_a / (churn_a + churn_b + (month - 1)) if sbg else churn_a
+        survival = survival * (1.0 - base * keep_rate)
         cumulative = cumulative + survival * month_contribution
         if cumulative >= cac:
             payback = float(month)
@@ -401,48 +459,53 @@ def _trial(p: np.ndarray, sbg: bool, draws: bool, top: int, months: int,
     if np.isnan(cac):
         payback = np.nan
 
-    if early_cohort_size > 0:
-        early_rate = early_repeated / early_cohort_size
-    elif early_all_size > 0:
-        early_rate = early_all_repeated / early_all_size
+    if early[b, 1] > 0:
+        early_rate = early[b, 0] / early[b, 1]
+    elif early[b, 3] > 0:
+        early_rate = early[b, 2] / early[b, 3]
     else:
         early_rate = np.nan
     metrics[0, i] = total_gross - total_refunds
     metrics[1, i] = total_gross
-    metrics[2, i] = total_profit
-    metrics[3, i] = total_npv
+    metrics[2, i] = totals[b, 2]
+    metrics[3, i] = totals[b, 3]
     metrics[4, i] = total_new
     metrics[5, i] = cac
-    metrics[6, i] = active_after
-    metrics[7, i] = total_repeat_revenue / total_gross if total_gross > 0 else np.nan
-    metrics[8, i] = total_churned / total_new if total_new > 0 else np.nan
+    metrics[6, i] = last[b, 3]
+    metrics[7, i] = totals[b, 8] / total_gross if total_gross > 0 else np.nan
+    metrics[8, i] = totals[b, 7] / total_new if total_new > 0 else np.nan
     metrics[9, i] = early_rate
     metrics[10, i] = clv
     metrics[11, i] = equity
     metrics[12, i] = clv / cac if cac > 0 else np.nan
     metrics[13, i] = payback
     metrics[14, i] = open_liability
-    metrics[15, i] = total_spend
-    metrics[16, i] = total_churned
+    metrics[15, i] = totals[b, 5]
+    metrics[16, i] = totals[b, 7]
     metrics[17, i] = total_refunds
 
 
 def _run_trials(packed: np.ndarray, sbg: bool, draws: bool, seeds: np.ndarray, top: int,
                 months: int, metrics: np.ndarray, series: np.ndarray) -> None:
-    """Run every row of `packed` in parallel; trial i < series.shape[1] keeps its series."""
-    kept = series.shape[1]
-    for i in numba.prange(packed.shape[0]):
+    """Run every row of `packed` in parallel blocks of BLOCK_TRIALS (one trial per block with
+    random flows, drawn from its own seed); trial i < series.shape[1] keeps its series."""
+    trials = packed.shape[0]
+    block = 1 if draws else BLOCK_TRIALS
+    for index in numba.prange((trials + block - 1) // block):
+        first = index * block
         if draws:
             # This trial's own generator state, on whatever thread runs it.
-            np.random.seed(seeds[i])  # noqa: NPY002
-        _trial(packed[i], sbg, draws, top, months, metrics, series, i, i < kept)
+            np.random.seed(seeds[first])  # noqa: NPY002
+        _block(packed, first, min(block, trials - first), sbg, draws, top, months, metrics,
+               series, series.shape[1])
 
 
 if AVAILABLE:
     _pairwise_block = numba.njit(cache=True, nogil=True)(_pairwise_block)
     _pairwise_sum = numba.njit(cache=True, nogil=True)(_pairwise_sum)
     _whole_binomial = numba.njit(cache=True, nogil=True)(_whole_binomial)
-    _trial = numba.njit(cache=True, nogil=True)(_trial)
+    _finish = numba.njit(cache=True, nogil=True)(_finish)
+    _block = numba.njit(cache=True, nogil=True)(_block)
     _run_trials = numba.njit(cache=True, nogil=True, parallel=True)(_run_trials)
 
 
@@ -503,7 +566,8 @@ def simulate_compiled(
                                                          dtype=np.uint32)
                  if draws else no_seeds)
         # The engine sums sBG customer values from the chunk's longest tenure (same chunks).
-        top = CLV_MONTHS + int(max(float(np.max(packed[start:stop, 4])) + horizon, horizon))
+        longest_tenure = float(np.max(packed[start:stop, START_TENURE])) + horizon
+        top = CLV_MONTHS + int(max(longest_tenure, horizon))
         chunk_metrics = np.empty((len(METRIC_ORDER), stop - start))
         chunk_monthly = np.empty((len(MONTHLY_ORDER), max(0, min(stop, kept) - start), horizon))
         with _KERNEL_LOCK:
