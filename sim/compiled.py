@@ -383,51 +383,59 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool, t
                 series[9, i, t] = leads
                 series[10, i, t] = open_liability[b]
 
+    # Customer value from the last simulated month's rates (docs/model.md, per-trial metrics).
+    rates = np.empty((count, 4))  # keep rate, first-order and monthly contribution, growth
     for b in range(count):
-        _finish(packed, first + b, sbg, top, months, return_rate[b], monthly_discount[b],
-                cohorts, last, early, totals, open_liability[b], b, metrics)
-
-
-def _finish(packed: np.ndarray, i: int, sbg: bool, top: int, months: int, return_rate: float,
-            monthly_discount: float, cohorts: np.ndarray, last: np.ndarray, early: np.ndarray,
-            totals: np.ndarray, open_liability: float, b: int, metrics: np.ndarray) -> None:
-    """Write trial i's metrics (row b of the block's state): totals, and customer value, CLV,
-    equity and payback from the last simulated month's rates (docs/model.md, per-trial
-    metrics). Rows are indexed rather than sliced: views of shared arrays would count
-    references atomically from both threads."""
-    saturation, repeat_rate, spend_per_customer = last[b, 0], last[b, 1], last[b, 2]
-    churn_a, churn_b = packed[i, CHURN_A], packed[i, CHURN_B]
-    unpreventable, margin = packed[i, UNPREVENTABLE], packed[i, MARGIN]
-    resale, handling = packed[i, RESALE], packed[i, HANDLING]
-    keep_rate = unpreventable + (1.0 - unpreventable) * saturation
-    per_order_share = (1.0 - return_rate) - (1.0 - margin) + return_rate * resale * (1.0 - margin)
-    first_contribution = packed[i, FIRST_VALUE] * per_order_share - return_rate * handling
-    month_contribution = (repeat_rate * (packed[i, REPEAT_VALUE] * per_order_share
-                                         - return_rate * handling) - spend_per_customer)
-    growth_factor = 1.0 / (1.0 + monthly_discount)
+        i = first + b
+        unpreventable, margin = packed[i, UNPREVENTABLE], packed[i, MARGIN]
+        resale, handling, rate = packed[i, RESALE], packed[i, HANDLING], return_rate[b]
+        # Contribution of one order after refunds, goods cost, resale and handling.
+        per_order_share = (1.0 - rate) - (1.0 - margin) + rate * resale * (1.0 - margin)
+        rates[b, 0] = unpreventable + (1.0 - unpreventable) * last[b, 0]
+        rates[b, 1] = packed[i, FIRST_VALUE] * per_order_share - rate * handling
+        rates[b, 2] = (last[b, 1] * (packed[i, REPEAT_VALUE] * per_order_share - rate * handling)
+                       - last[b, 2])
+        rates[b, 3] = 1.0 / (1.0 + monthly_discount[b])
+    # sBG: value of a customer alive at tenure k, summed backwards from `top` as the engine
+    # does (and from CLV_MONTHS for a new customer), for the whole block at once: each sum is a
+    # chain of dependent steps, and the block's chains side by side overlap.
+    values = np.zeros((count, 3))  # from top; from CLV_MONTHS (new customer); at start tenure
+    cohort_values = np.zeros((count, months))
     if sbg:
-        # Value of a customer alive at tenure k, summed backwards from `top` (as the engine).
-        value = 0.0
-        start_value = 0.0
-        start_whole = np.rint(packed[i, START_TENURE] + months)
-        cohort_values = np.zeros(months)
-        value_one = 0.0
-        # Both sums in one loop: two independent chains the processor runs side by side.
         for k in range(top, 0, -1):
-            retention_k = 1.0 - churn_a / (churn_a + churn_b + k) * keep_rate
-            value = growth_factor * (month_contribution + retention_k * value)
-            if k <= CLV_MONTHS:
-                # A new customer's value sums CLV_MONTHS months after acquisition.
-                value_one = growth_factor * (month_contribution + retention_k * value_one)
-            if k <= months:
-                cohort_values[months - k] = value
-            if k == start_whole:
-                start_value = value
+            for b in range(count):
+                i = first + b
+                churn_a, churn_b = packed[i, CHURN_A], packed[i, CHURN_B]
+                retention_k = 1.0 - churn_a / (churn_a + churn_b + k) * rates[b, 0]
+                values[b, 0] = rates[b, 3] * (rates[b, 2] + retention_k * values[b, 0])
+                if k <= CLV_MONTHS:
+                    values[b, 1] = rates[b, 3] * (rates[b, 2] + retention_k * values[b, 1])
+                if k <= months:
+                    cohort_values[b, months - k] = values[b, 0]
+                if k == np.rint(packed[i, START_TENURE] + months):
+                    values[b, 2] = values[b, 0]
+    products = np.empty(months)
+    for b in range(count):
+        _finish(packed, first + b, sbg, months, rates, values, cohort_values, products, cohorts,
+                last, early, totals, open_liability[b], b, metrics)
+
+
+def _finish(packed: np.ndarray, i: int, sbg: bool, months: int, rates: np.ndarray,
+            values: np.ndarray, cohort_values: np.ndarray, products: np.ndarray,
+            cohorts: np.ndarray, last: np.ndarray, early: np.ndarray, totals: np.ndarray,
+            open_liability: float, b: int, metrics: np.ndarray) -> None:
+    """Write trial i's metrics (row b of the block's state): totals, CLV, customer equity and
+    payback. Rows are indexed rather than sliced: views of shared arrays would count
+    references atomically from both threads."""
+    churn_a, churn_b = packed[i, CHURN_A], packed[i, CHURN_B]
+    keep_rate, first_contribution = rates[b, 0], rates[b, 1]
+    month_contribution, growth_factor = rates[b, 2], rates[b, 3]
+    if sbg:
         retention_zero = 1.0 - churn_a / (churn_a + churn_b) * keep_rate
-        clv = first_contribution + retention_zero * value_one
+        clv = first_contribution + retention_zero * values[b, 1]
         for j in range(months):
-            cohort_values[j] *= cohorts[b, j + 1]
-        equity = cohorts[b, 0] * start_value + _pairwise_sum(cohort_values, 0, months)
+            products[j] = cohorts[b, j + 1] * cohort_values[b, j]
+        equity = cohorts[b, 0] * values[b, 2] + _pairwise_sum(products, 0, months)
     else:
         retention = 1.0 - churn_a * keep_rate
         ratio = retention * growth_factor
