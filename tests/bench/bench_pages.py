@@ -11,7 +11,9 @@ time, on servers this script starts on loopback and stops:
 "Finished" is the browser tests' settled state (tests/browser/helpers.py: script not running,
 no skeletons or running icon) with the page's main answer on screen, timed from navigation (or
 from the control change) to the first moment of a settled state that then holds for 400 ms.
-Ratios are to the blank page's same measure, measured in the same run.
+Ratios are to the blank page's same measure, measured in the same run. The runs column
+counts the script runs the browser saw while a page opened (query-parameter writes rerun it).
+Page names as arguments measure only those pages (the blank page is always measured).
 """
 
 from __future__ import annotations
@@ -61,9 +63,9 @@ def _type(label: str, text: str) -> Callable[[Page], None]:
     return act
 
 
-def _slider_step(name: str, key: str = "ArrowRight") -> Callable[[Page], None]:
+def _key_step(selector: str, key: str = "ArrowRight") -> Callable[[Page], None]:
     def act(page: Page) -> None:
-        thumb = page.get_by_role("slider", name=name)
+        thumb = page.locator(selector).first
         thumb.focus()
         thumb.press(key)
     return act
@@ -89,13 +91,15 @@ class Target:
 
 PAGES: tuple[Target, ...] = (
     Target("overview", "/overview", ".st-key-answer",
-           lambda page: page.get_by_text("Presenter mode").click(), "presenter mode on"),
+           lambda page: page.locator(".st-key-present").get_by_text("Presenter mode").click(),
+           "presenter mode on (sidebar)"),
     Target("budget-split", "/budget-split", ".st-key-answer",
            _type("Add splits (cold-warm-hot, in %)", "40-30-30"), "typed split 40-30-30"),
     Target("guarantee", "/guarantee", ".st-key-answer",
-           _type("Returns desk agents", "2"), "returns desk agents 1 -> 2"),
+           _key_step(".st-key-guarantee_days [role='slider']", "ArrowLeft"),
+           "length slider one step"),
     Target("retention", "/retention", ".st-key-answer",
-           _slider_step("Look at a share for existing buyers (hot)"), "hot-share slider step"),
+           _key_step(".st-key-retention_share [role='slider']"), "hot-share slider step"),
     Target("compare", "/compare", ".st-key-answer",
            _pick(".st-key-compare_metric", "NPV of profit"), "judge by NPV of profit"),
     Target("sensitivity", "/sensitivity", ".st-key-answer",
@@ -106,6 +110,20 @@ PAGES: tuple[Target, ...] = (
 )
 BLANK = Target("blank Streamlit page", "/", ".st-key-answer", _type("A number", "2"),
                "number 1 -> 2")
+
+# Counts the script runs of a page from its first paint (query-parameter writes rerun it).
+_COUNT_RUNS_JS = """
+window.__benchRuns = 0;
+new MutationObserver((changes) => {
+  for (const change of changes) {
+    if (change.attributeName === 'data-test-script-state'
+        && change.target.getAttribute('data-test-script-state') === 'running') {
+      window.__benchRuns += 1;
+    }
+  }
+}).observe(document, {attributes: true, subtree: true,
+                      attributeFilter: ['data-test-script-state']});
+"""
 
 _WATCH_RUNS_JS = """() => {
   window.__benchSawRun = false;
@@ -133,6 +151,8 @@ def _finished(page: Page, answer: str, start: float, need_run: bool) -> float:
 
 def _open(browser: Browser, url: str, target: Target) -> tuple[Page, float]:
     context = browser.new_context(viewport=VIEWPORT)
+    context.add_init_script(_COUNT_RUNS_JS)
+    context.set_default_timeout(PAGE_TIMEOUT_S * 1000)
     page = context.new_page()
     start = time.perf_counter()
     page.goto(url)
@@ -144,8 +164,10 @@ def measure(browser: Browser, app: Path, target: Target, env: dict[str, str]) ->
     with streamlit_server(app, cwd=app.parent, env=env) as base_url:
         url = base_url + target.path
         page, cold = _open(browser, url, target)
+        cold_runs = page.evaluate("() => window.__benchRuns")
         page.context.close()
         page, warm = _open(browser, url, target)
+        warm_runs = page.evaluate("() => window.__benchRuns")
         page.evaluate(_WATCH_RUNS_JS)
         start = time.perf_counter()
         target.change(page)
@@ -156,10 +178,13 @@ def measure(browser: Browser, app: Path, target: Target, env: dict[str, str]) ->
         except PlaywrightTimeout:  # no run started
             change = _finished(page, target.answer, start, need_run=False)
         page.context.close()
-    return {"cold": cold, "warm": warm, "change": change}
+    return {"cold": cold, "warm": warm, "change": change, "runs_cold": cold_runs,
+            "runs_warm": warm_runs}
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
+    """Measure the blank page and the named pages (all by default); print the table."""
+    chosen = [page for page in PAGES if not names or page.name in names]
     if not Path(CHROMIUM_PATH).exists():
         print(f"{CHROMIUM_PATH} is missing: no browser to measure with")
         return
@@ -175,11 +200,13 @@ def main() -> None:
                                                  args=CHROMIUM_ARGS)
             try:
                 for app, target in ((blank_app, BLANK),
-                                    *((REPO_ROOT / "app.py", page) for page in PAGES)):
+                                    *((REPO_ROOT / "app.py", page) for page in chosen)):
                     try:
                         rows[target.name] = measure(browser, app, target, env)
                     except Exception as error:  # reported in the table, not raised
-                        rows[target.name] = f"failed: {type(error).__name__}: {error}"[:160]
+                        lines = str(error).splitlines()
+                        rows[target.name] = (f"failed: {type(error).__name__}: {lines[0]} "
+                                             f"{lines[-1] if len(lines) > 1 else ''}")[:240]
                     print(f"  measured {target.name}: {rows[target.name]}", flush=True)
             finally:
                 browser.close()
@@ -189,20 +216,21 @@ def main() -> None:
         return
     print(f"\nSeconds to the finished page (ratio to the blank page); machine: "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
-    print(f"{'page':<22}{'cold':>15}{'warm':>15}{'change':>15}   change made")
+    print(f"{'page':<22}{'cold':>15}{'warm':>15}{'change':>15}  runs (cold/warm)  change made")
     print(f"{'goal (ratio)':<22}" + "".join(f"{'<= ' + str(g) + 'x':>15}" for g in
                                              GOALS.values()))
-    for target in (BLANK, *PAGES):
+    for target in (BLANK, *chosen):
         row = rows[target.name]
         if not isinstance(row, dict):
             print(f"{target.name:<22}{row}")
             continue
         cells = "".join(f"{row[k]:>7.2f} ({row[k] / floor[k]:4.1f}x)" for k in GOALS)
-        print(f"{target.name:<22}{cells}   {target.change_words}")
-    met = {k: sum(isinstance(r, dict) and r[k] / floor[k] <= goal for r in rows.values()) - 1
-           for k, goal in GOALS.items()}
-    print("pages meeting the goal: " + ", ".join(f"{k} {met[k]}/{len(PAGES)}" for k in GOALS))
+        runs = f"{row['runs_cold']:.0f}/{row['runs_warm']:.0f}"
+        print(f"{target.name:<22}{cells}  {runs:>16}  {target.change_words}")
+    met = {k: sum(isinstance(rows[t.name], dict) and rows[t.name][k] / floor[k] <= goal
+                  for t in chosen) for k, goal in GOALS.items()}
+    print("pages meeting the goal: " + ", ".join(f"{k} {met[k]}/{len(chosen)}" for k in GOALS))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
