@@ -90,9 +90,9 @@ class Target:
 
 
 PAGES: tuple[Target, ...] = (
-    Target("overview", "/overview", ".st-key-answer",
-           lambda page: page.locator(".st-key-present").get_by_text("Presenter mode").click(),
-           "presenter mode on (sidebar)"),
+    # The overview has no control of its own: the sidebar's seed (a new simulation).
+    Target("overview", "/overview", ".st-key-answer", _type("Seed", "20261123"),
+           "sidebar seed +1 (new simulation)"),
     Target("budget-split", "/budget-split", ".st-key-answer",
            _type("Add splits (cold-warm-hot, in %)", "40-30-30"), "typed split 40-30-30"),
     Target("guarantee", "/guarantee", ".st-key-answer",
