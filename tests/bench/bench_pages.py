@@ -63,9 +63,11 @@ def _type(label: str, text: str) -> Callable[[Page], None]:
     return act
 
 
-def _key_step(selector: str, key: str = "ArrowRight") -> Callable[[Page], None]:
+def _slider_step(name: str | None, key: str = "ArrowRight") -> Callable[[Page], None]:
+    """Move a slider (the first one when `name` is None) by one step with the keyboard."""
     def act(page: Page) -> None:
-        thumb = page.locator(selector).first
+        thumb = (page.get_by_role("slider", name=name) if name
+                 else page.get_by_role("slider")).first
         thumb.focus()
         thumb.press(key)
     return act
@@ -96,10 +98,10 @@ PAGES: tuple[Target, ...] = (
     Target("budget-split", "/budget-split", ".st-key-answer",
            _type("Add splits (cold-warm-hot, in %)", "40-30-30"), "typed split 40-30-30"),
     Target("guarantee", "/guarantee", ".st-key-answer",
-           _key_step(".st-key-guarantee_days [role='slider']", "ArrowLeft"),
+           _slider_step(None, "ArrowLeft"),
            "length slider one step"),
     Target("retention", "/retention", ".st-key-answer",
-           _key_step(".st-key-retention_share [role='slider']"), "hot-share slider step"),
+           _slider_step("Look at a share for existing buyers (hot)"), "hot-share slider step"),
     Target("compare", "/compare", ".st-key-answer",
            _pick(".st-key-compare_metric", "NPV of profit"), "judge by NPV of profit"),
     Target("sensitivity", "/sensitivity", ".st-key-answer",
