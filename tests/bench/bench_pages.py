@@ -18,6 +18,7 @@ Page names as arguments measure only those pages (the blank page is always measu
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import sys
@@ -151,6 +152,9 @@ def _finished(page: Page, answer: str, start: float, need_run: bool) -> float:
             return settled_at - start
 
 
+CHANGE_TIMEOUT_MS = 30_000
+
+
 def _open(browser: Browser, url: str, target: Target) -> tuple[Page, float]:
     context = browser.new_context(viewport=VIEWPORT)
     context.add_init_script(_COUNT_RUNS_JS)
@@ -170,9 +174,16 @@ def measure(browser: Browser, app: Path, target: Target, env: dict[str, str]) ->
         page.context.close()
         page, warm = _open(browser, url, target)
         warm_runs = page.evaluate("() => window.__benchRuns")
+        page.set_default_timeout(CHANGE_TIMEOUT_MS)
         page.evaluate(_WATCH_RUNS_JS)
         start = time.perf_counter()
-        target.change(page)
+        try:
+            target.change(page)
+        except PlaywrightTimeout as error:  # cold and warm still count; the change is missing
+            print(f"  {target.name}: the control could not be used: {str(error).splitlines()[0]}")
+            page.context.close()
+            return {"cold": cold, "warm": warm, "change": math.nan, "runs_cold": cold_runs,
+                    "runs_warm": warm_runs}
         # A change that starts no run within 5 s is timed to the settled page.
         try:
             page.wait_for_function("() => window.__benchSawRun", timeout=5000, polling=20)
