@@ -29,6 +29,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError, core_schema
 
+from sim.text_input import TextDecodeError, control_character_problem, decode_text
 from sim.values import (
     DIST_CLASSES,
     DIST_PARAMS,
@@ -43,6 +44,8 @@ from sim.values import (
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_NESTING = 20
+#: Digits a number in a file may have (floats stop near 1e308).
+MAX_NUMBER_DIGITS = 300
 SCHEMA_VERSION = 1
 HEADER = (
     "# Funnel Lab scenario (schema 1). A value is a number, {low, high} (a 90% interval)\n"
@@ -639,6 +642,14 @@ class _SafeLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def construct_yaml_int(self, node: Any) -> Any:
+        # A 400-digit integer cannot become a float (and Python refuses to read 4,300+ digits).
+        digits = sum(ch.isdigit() for ch in str(node.value))
+        if digits > MAX_NUMBER_DIGITS:
+            raise _YamlProblem(f"line {node.start_mark.line + 1}: a number with {digits:,} "
+                               f"digits; numbers may have at most {MAX_NUMBER_DIGITS} digits")
+        return super().construct_yaml_int(node)
+
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: set[Any] = set()
         for key_node, _ in node.value:
@@ -656,6 +667,9 @@ class _YamlProblem(Exception):
     pass
 
 
+_SafeLoader.add_constructor("tag:yaml.org,2002:int", _SafeLoader.construct_yaml_int)
+
+
 def parse_yaml(text: str | bytes, what: str = "file") -> Any:
     """Parse YAML text safely and return plain data; raise ScenarioError on any problem."""
     if isinstance(text, bytes):
@@ -663,12 +677,15 @@ def parse_yaml(text: str | bytes, what: str = "file") -> Any:
             raise ScenarioError([f"(file): the {what} is {len(text) // 1024} KB; the limit is "
                                  f"{MAX_FILE_BYTES // 1024} KB"])
         try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ScenarioError([f"(file): the {what} is not UTF-8 text"]) from None
-    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+            text = decode_text(text)
+        except TextDecodeError as error:
+            raise ScenarioError([f"(file): the {what} {error}"]) from None
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
         raise ScenarioError([f"(file): the {what} is larger than the "
                              f"{MAX_FILE_BYTES // 1024} KB limit"])
+    control = control_character_problem(text)
+    if control is not None:
+        raise ScenarioError([f"(file): {control}"])
     loader = _SafeLoader(text)
     try:
         documents = []
