@@ -43,6 +43,7 @@ from sim.distributions import point_inputs, sample_inputs
 from sim.engine import METRIC_NAMES, SimResult, simulate
 from sim.metrics import CLEAR_WIN, Comparison, compare_paired
 from sim.scenario import Scenario
+from sim.text_input import TextDecodeError, control_character_problem, decode_text
 
 #: The sweep covers hot shares from 0 to TOP_HOT_SHARE in steps of SHARE_STEP.
 TOP_HOT_SHARE = 0.8
@@ -587,14 +588,18 @@ def _decode(data: bytes) -> str:
     if len(data) > MAX_TABLE_BYTES:
         raise CohortTableError([f"the file is {len(data):,} bytes; cohort tables are limited to "
                                 f"{MAX_TABLE_BYTES:,} bytes"])
-    if b"\x00" in data:
-        raise CohortTableError(["the file is not text (save it as CSV, UTF-8)"])
-    for encoding in ("utf-8-sig", "cp1252"):
+    try:
+        text = decode_text(data)  # UTF-8, or UTF-16/32 announced by a byte-order mark
+    except TextDecodeError:
         try:
-            return data.decode(encoding)
+            text = data.decode("cp1252")  # what spreadsheet programs on Windows export
         except UnicodeDecodeError:
-            continue
-    raise CohortTableError(["the file is not text (save it as CSV, UTF-8)"])
+            raise CohortTableError(["the file is not text (save it as CSV, UTF-8)"]) from None
+    problem = control_character_problem(text)
+    if problem is not None:
+        raise CohortTableError([f"the file is not plain text: {problem} (save it as CSV, "
+                                "UTF-8)"])
+    return text
 
 
 def _rows(text: str) -> list[list[str]]:
