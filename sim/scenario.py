@@ -648,7 +648,11 @@ class _SafeLoader(yaml.SafeLoader):
         if digits > MAX_NUMBER_DIGITS:
             raise _YamlProblem(f"line {node.start_mark.line + 1}: a number with {digits:,} "
                                f"digits; numbers may have at most {MAX_NUMBER_DIGITS} digits")
-        return super().construct_yaml_int(node)
+        value = super().construct_yaml_int(node)
+        if value.bit_length() > 1023:  # beyond the largest float (about 1.8e308)
+            raise _YamlProblem(f"line {node.start_mark.line + 1}: a number too large to "
+                               "compute with (over 1.8e308)")
+        return value
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: set[Any] = set()
