@@ -75,7 +75,7 @@ bench: deps-dev
 # Not part of `make test`: it measures (about 10 minutes), it does not pass or fail.
 LOAD_ARGS ?= --wave 8 --total 50 --max-seconds 600
 load: deps-dev chromium
-	PYTHONPATH=. $(PY) tests/load/run_load.py $(LOAD_ARGS)
+	PYTHONPATH=. $(PY) -u tests/load/run_load.py $(LOAD_ARGS)
 
 lint: deps-dev
 	$(PY) -m ruff check .

@@ -130,6 +130,7 @@ def wait_all(sessions: list[Session], deadline: float) -> None:
                 session.settled_polls += 1
                 if session.settled_polls >= SETTLED_POLLS:
                     pending.remove(session)
+                    print(f"    {session.path}: finished in {session.seconds:.1f} s", flush=True)
             else:
                 session.settled_polls = 0
                 session.finished = None
