@@ -42,6 +42,9 @@ MAX_LINK_CHARS = 2000
 #: Field overrides a link may carry.
 MAX_LINK_FIELDS = 60
 RESERVED_PARAMS = ("scenario", "seed", "trials", "present")
+#: Pages' URL-bound widget keys start with their page's prefix (Compare, Guarantee, Retention,
+#: Sensitivity, Budget split); any other key no widget of the page uses is unknown.
+PAGE_PARAM_PREFIXES = ("compare_", "guarantee_", "retention_", "sens_", "split_")
 
 _CTX_KEY = "_funnel_context"
 _OVERRIDES_KEY = "_funnel_overrides"
@@ -324,8 +327,10 @@ def check_page_params() -> list[str]:
         shown_on, notes = st.session_state.get(_LINK_NOTES_KEY, ("", []))
         return list(notes) if shown_on == page else []
     notes = []
+    here = {key for key in link if key in st.session_state and not key.startswith("_")}
+    # Another page's setting (a link made there, opened here first) is left for that page.
     unknown = sorted(key for key in link
-                     if key not in st.session_state or key.startswith("_"))
+                     if key not in here and not key.startswith(PAGE_PARAM_PREFIXES))
     for key in unknown:
         with contextlib.suppress(KeyError):
             del st.query_params[key]
@@ -335,7 +340,7 @@ def check_page_params() -> list[str]:
         notes.append(f"link: {shown}{more} is not a setting of this page; left out of the "
                      "address and of the share link")
     for key, values in link.items():
-        if key in unknown or widget_accepts(key, values) is not False:
+        if key not in here or widget_accepts(key, values) is not False:
             continue
         shown = ", ".join(repr(v[:40]) for v in values[:3])
         notes.append(f"{key}: {shown} is not one of this control's choices; showing "
