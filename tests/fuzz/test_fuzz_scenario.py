@@ -45,6 +45,9 @@ def test_shipped_files_load() -> None:
     (b"name: caf\xe9\n", "not UTF-8"),
     (b"name: x\nsimulation: {trials: " + b"9" * 5000 + b"}\n", "5,000 digits"),
     (b"[" * 5000, "nesting"),
+    (b"name: x\nsimulation: {horizon_months: 0x" + b"f" * 290 + b"}\n", "too large"),
+    # Found by the slow fuzz test: a number as a key of a range used to raise TypeError.
+    (b"name: x\ncold: {engagement_rate: {low: 0.004, 0.03: 1}}\n", "unknown key(s) 0.03"),
 ])
 def test_hostile_files_are_named(data: bytes, words: str) -> None:
     with pytest.raises(ScenarioError) as caught:
