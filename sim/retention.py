@@ -597,7 +597,7 @@ def _decode(data: bytes) -> str:
             raise CohortTableError(["the file is not text (save it as CSV, UTF-8)"]) from None
     problem = control_character_problem(text)
     if problem is not None:
-        raise CohortTableError([f"the file is not plain text: {problem} (save it as CSV, "
+        raise CohortTableError([f"the file is not text: {problem} (save it as CSV, "
                                 "UTF-8)"])
     return text
 
