@@ -119,10 +119,10 @@ def test_the_overview_link_opens_without_a_popup(open_app, app_server: str) -> N
 
 
 def test_unknown_parameters_are_dropped_with_a_note(open_app) -> None:
-    page = open_app("/guarantee?trials=500&foo=bar&guarantee_days=banana")
+    page = open_app("/compare?trials=500&foo=bar&compare_metric=banana")
     warning = " ".join(page.locator("[data-testid='stAlertContentWarning']").all_inner_texts())
     assert "foo=bar is not a setting of this page" in warning
-    assert "guarantee_days: 'banana' is not one of this control's choices" in warning
+    assert "compare_metric: 'banana' is not one of this control's choices" in warning
     assert "foo=" not in page.url and "banana" not in page.url
     link = _share_link(page)
     assert "foo" not in link and "banana" not in link
