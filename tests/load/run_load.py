@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
+import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +48,8 @@ MAX_SESSIONS = 200
 CPU_PER_CACHED_SESSION_S = 0.3
 RSS_LIMIT_MB = 1024
 SESSION_TIMEOUT_S = 600
+#: Seconds past --max-seconds after which the watchdog stops everything.
+WATCHDOG_GRACE_S = 120
 SETTLED_POLLS = 3
 NEW_LINK = "/budget-split?scenario=baseline&seed={seed}&trials=1000"
 MIXED = [
@@ -211,6 +217,16 @@ def closed_tab_check(browser: Browser, base_url: str, server: psutil.Process) ->
             f"the tab closed (about 0 means the desk run was cancelled)")
 
 
+def _abort(server: psutil.Process) -> None:
+    """Watchdog: stop the server's process group and leave at once (the browser dies with
+    this process's Playwright driver)."""
+    print(f"time limit + {WATCHDOG_GRACE_S} s passed: stopping the server and the harness",
+          flush=True)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(server.pid, signal.SIGKILL)
+    os._exit(3)
+
+
 def count_runs(path: Path) -> collections.Counter:
     if not path.exists():
         return collections.Counter()
@@ -242,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
                 sync_playwright() as playwright:
             port = int(base_url.rsplit(":", 1)[1])
             server = server_process(port)
+            # Stops everything even if a browser call hangs past the time limit.
+            watchdog = threading.Timer(args.max_seconds + WATCHDOG_GRACE_S, _abort, (server,))
+            watchdog.daemon = True
+            watchdog.start()
             print(f"server pid {server.pid} on {base_url}; RSS at start {rss_mb(server):.0f} MB;"
                   f" waves of {wave}, {total} sessions, at most {args.max_seconds:.0f} s")
             browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, headless=True,
@@ -261,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
                     number += 1
                 results = []
                 for name, paths in plan:
-                    if time.monotonic() > deadline:
+                    if time.monotonic() > deadline - 60:
                         print(f"time limit reached before '{name}'")
                         break
                     results.append(run_wave(name, browser, base_url, server, paths, deadline,
