@@ -50,6 +50,7 @@ RSS_LIMIT_MB = 1024
 SESSION_TIMEOUT_S = 600
 #: Seconds past --max-seconds after which the watchdog stops everything.
 WATCHDOG_GRACE_S = 120
+CLOSED_SESSION_WAIT_S = 35.0
 SETTLED_POLLS = 3
 NEW_LINK = "/budget-split?scenario=baseline&seed={seed}&trials=1000"
 MIXED = [
@@ -205,7 +206,9 @@ def closed_tab_check(browser: Browser, base_url: str, server: psutil.Process) ->
         session.page.context.close()
         return "closed tab: the desk run never started (nothing to cancel)"
     session.page.context.close()
-    time.sleep(2.0)  # the session ends; its script stops at its next progress update
+    # The server ends a disconnected session after server.disconnectedSessionTTL (30 s in
+    # .streamlit/config.toml); its script then stops at its next progress update.
+    time.sleep(CLOSED_SESSION_WAIT_S)
     workers = [p for p in server.children(recursive=True)
                if "multiprocessing" in " ".join(_safe(p.cmdline) or [])]
     before = sum(_safe(lambda p=p: p.cpu_times().user + p.cpu_times().system) or 0.0
@@ -213,8 +216,9 @@ def closed_tab_check(browser: Browser, base_url: str, server: psutil.Process) ->
     time.sleep(3.0)
     after = sum(_safe(lambda p=p: p.cpu_times().user + p.cpu_times().system) or 0.0
                 for p in workers)
-    return (f"closed tab: worker processes used {after - before:.2f} CPU s in the 3 s after "
-            f"the tab closed (about 0 means the desk run was cancelled)")
+    return (f"closed tab: worker processes used {after - before:.2f} CPU s from "
+            f"{CLOSED_SESSION_WAIT_S:.0f} to {CLOSED_SESSION_WAIT_S + 3:.0f} s after the tab "
+            "closed (about 0 means the desk run was cancelled)")
 
 
 def _abort(server: psutil.Process) -> None:
