@@ -8,13 +8,22 @@ every view has a link that reproduces it.
 import streamlit as st
 
 from ui import state
+from ui.layout import refuse_unreadable_file
 from ui.library import list_stems, read_entry
 
 st.set_page_config(page_title="Funnel Lab", page_icon=":material/insights:", layout="wide")
 
+
+def _overview_link() -> None:
+    """/overview (the Overview's own address) opens the Overview at / with the same link."""
+    params = {key: st.query_params.get_all(key) for key in st.query_params}
+    st.switch_page(PAGES[0], query_params=params)
+
+
 PAGES = [
+    # Streamlit serves the default page at / only; its url_path is reserved but not served.
     st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:",
-            url_path="overview", default=True),
+            url_path="home", default=True),
     st.Page("app_pages/budget_split.py", title="Budget split", icon=":material/pie_chart:",
             url_path="budget-split"),
     st.Page("app_pages/guarantee.py", title="Guarantee", icon=":material/verified:",
@@ -32,9 +41,12 @@ PAGES = [
     st.Page("app_pages/scenario_editor.py", title="Scenario", icon=":material/edit_document:",
             url_path="scenario"),
 ]
+EDITOR = PAGES[-1]
+# Hidden: old share links and typed addresses ending in /overview (no "Page not found").
+ALIASES = [st.Page(_overview_link, title="Overview", url_path="overview", visibility="hidden")]
 
 context = state.resolve()
-navigation = st.navigation(PAGES, position="hidden" if context and context.present
+navigation = st.navigation(PAGES + ALIASES, position="hidden" if context and context.present
                            else "sidebar")
 
 with st.sidebar:
@@ -58,5 +70,8 @@ if context is None:
     st.error("The scenario library is empty: add a scenario YAML file to the scenarios folder "
              "(or the folder named by FUNNEL_LAB_SCENARIOS) and reload.")
     st.stop()
+
+if context.file_problems and navigation is not EDITOR and navigation not in ALIASES:
+    refuse_unreadable_file(context, navigation.title, EDITOR)
 
 navigation.run()

@@ -64,11 +64,9 @@ from ui.library import (
     LibraryError,
     ScenarioConflictError,
     ScenarioExistsError,
-    library_dir,
     list_stems,
     read_entry,
     save_scenario,
-    scenario_path,
     slugify,
 )
 from ui.pictures import distribution_picture
@@ -364,7 +362,7 @@ def _after_save(draft: Draft, stem: str, context: PageContext) -> None:
     draft.confirm = draft.conflict = None
     if entry.scenario is not None:
         draft.pushed = entry.scenario.canonical()
-    draft.notice = (f"Saved to {scenario_path(stem)}. It is in the sidebar's list; its share "
+    draft.notice = (f"Saved as {stem}.yaml in the library. It is in the sidebar's list; its share "
                     "link is at the bottom of the page.")
     set_overrides({})
     if stem != context.stem:
@@ -420,7 +418,7 @@ def save_panel(draft: Draft, result: EditorResult, context: PageContext) -> None
         target = st.radio("Save to", targets, format_func=labels.__getitem__,
                           key=f"{draft.prefix()}save_target", horizontal=True)
     else:
-        st.markdown(f"Saves to **{target}.yaml** in `{library_dir()}` (the file name is made "
+        st.markdown(f"Saves to **{target}.yaml** in the scenario library (the file name is made "
                     "from the scenario name).")
     if draft.confirm and draft.confirm[0] == target:
         existing = read_entry(target)
