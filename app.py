@@ -8,6 +8,7 @@ every view has a link that reproduces it.
 import streamlit as st
 
 from ui import state
+from ui.editor import unsaved_notice
 from ui.library import list_stems, read_entry
 
 st.set_page_config(page_title="Funnel Lab", page_icon=":material/insights:", layout="wide")
@@ -55,4 +56,7 @@ if context is None:
              "(or the folder named by FUNNEL_LAB_SCENARIOS) and reload.")
     st.stop()
 
+if navigation.url_path != "scenario":
+    # Edits left in the Scenario editor are kept in the session; say so on the other pages.
+    unsaved_notice(context)
 navigation.run()
