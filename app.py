@@ -26,6 +26,8 @@ PAGES = [
             url_path="compare"),
     st.Page("app_pages/sensitivity.py", title="Sensitivity", icon=":material/tune:",
             url_path="sensitivity"),
+    st.Page("app_pages/calibrate.py", title="Calibrate from data", icon=":material/query_stats:",
+            url_path="calibrate"),
     st.Page("app_pages/scenario_editor.py", title="Scenario", icon=":material/edit_document:",
             url_path="scenario"),
 ]

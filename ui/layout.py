@@ -40,7 +40,9 @@ def page_header(context: PageContext, title: str) -> None:
     st.title(title)
     caption = context.scenario.name
     if context.overrides:
-        changed = ", ".join(f"{path} = {value}" for path, value in context.overrides.items())
+        # Notes on where calibrated ranges came from are saved with the file, not listed here.
+        changed = ", ".join(f"{path} = {value}" for path, value in context.overrides.items()
+                            if path != "sources") or "notes on sources"
         caption += f" — changed from the saved file: {changed}"
     st.caption(caption)
     if context.scenario.description and not context.present:

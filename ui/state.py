@@ -221,7 +221,7 @@ def _write_url(context: PageContext) -> None:
               "trials": str(context.trials)}
     if context.present:
         wanted["present"] = "1"
-    wanted.update({path: format_param(value) for path, value in context.overrides.items()})
+    wanted.update(link_fields(context.overrides))
     params = st.query_params
     for key in list(params.keys()):
         if (key in RESERVED_PARAMS or "." in key) and key not in wanted:
@@ -283,8 +283,14 @@ def share_query(context: PageContext,
     for key, value in (extra or {}).items():
         if key not in RESERVED_PARAMS and "." not in key:
             params[key] = value
-    params.update({path: format_param(value) for path, value in context.overrides.items()})
+    params.update(link_fields(context.overrides))
     return urlencode(params, doseq=True, safe="{}:,")
+
+
+def link_fields(overrides: Mapping[str, Any]) -> dict[str, str]:
+    """Return the field changes a link carries: dotted fields only. Notes on where values came
+    from (`sources`) travel in the saved file, not in links (they would make links long)."""
+    return {path: format_param(value) for path, value in overrides.items() if "." in path}
 
 
 def is_finite_number(value: Any) -> bool:
