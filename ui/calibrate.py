@@ -37,7 +37,7 @@ from sim.calibrate.transactions import DAYS_PER_MONTH, parse_transactions
 from sim.distributions import point_inputs
 from sim.scenario import Scenario, ScenarioError, apply_overrides
 from ui.charts import FONT_SIZE, PALETTE, _style
-from ui.editor import describe_value
+from ui.draft import describe_value
 from ui.library import APP_ROOT
 from ui.runs import SCENARIO_HASH
 from ui.state import PageContext, set_overrides

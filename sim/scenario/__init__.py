@@ -50,6 +50,7 @@ from sim.scenario.overrides import (
     without_variants,
 )
 from sim.scenario.schema import (
+    MAX_SOURCE_CHARS,
     SCHEMA_VERSION,
     Budget,
     Churn,
@@ -79,7 +80,8 @@ from sim.scenario.yaml_io import (
 
 __all__ = [
     "FOLD_TEXT_AT", "HEADER", "KINDS", "MAX_FILE_BYTES", "MAX_NESTING", "MAX_PROBLEMS",
-    "SCHEMA_VERSION", "Amount", "Budget", "Churn", "Cold", "Cost", "Count", "Days", "Discount",
+    "MAX_SOURCE_CHARS", "SCHEMA_VERSION", "Amount", "Budget", "Churn", "Cold", "Cost", "Count",
+    "Days", "Discount",
     "Elasticity", "FieldInfo", "Finance", "Growth", "Guarantee", "Horizon", "Hot", "Kind",
     "Market", "Orders", "Rate", "Sbg", "Scenario", "ScenarioError", "Seed", "Shape", "Share",
     "Simulation", "Split", "Tenure", "Trials", "Warm", "apply_overrides", "build_scenario",
