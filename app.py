@@ -8,7 +8,7 @@ every view has a link that reproduces it.
 import streamlit as st
 
 from ui import state
-from ui.editor import unsaved_notice
+from ui.draft_actions import unsaved_notice
 from ui.library import list_stems, read_entry
 
 st.set_page_config(page_title="Funnel Lab", page_icon=":material/insights:", layout="wide")

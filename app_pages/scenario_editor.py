@@ -5,6 +5,7 @@ import streamlit as st
 from ui import editor
 from ui.calibrate import sources_panel
 from ui.draft import EditorResult, editor_sentence
+from ui.draft_actions import draft_actions
 from ui.layout import answer, controls, footer, page_header
 from ui.state import current
 
@@ -25,7 +26,7 @@ else:
         notice_slot = st.container()
         st.markdown(f"Editing **{draft.data.get('name') or 'an unnamed scenario'}**, "
                     f"{draft.origin}.")
-        editor.draft_actions(draft, context)
+        draft_actions(draft, context)
         st.caption(editor.money_hint())
         result = editor.editor_widgets(draft)
         sources_panel(result.scenario)

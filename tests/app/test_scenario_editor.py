@@ -379,3 +379,10 @@ def test_no_server_folder_is_shown(at: AppTest, lib: Path) -> None:
                                       *at.warning, *at.error])
     assert "Saved folder-check.yaml." in shown
     assert str(lib) not in shown and str(REPO_ROOT) not in shown
+
+
+def test_a_new_session_opens_the_field_changes_of_its_link(lib: Path) -> None:
+    """What a reload keeps: a new session has no draft, but field changes are in the address."""
+    app = open_page(new_app(), PAGE, trials="500", **{"guarantee.days": "365"})
+    assert _field(app, "guarantee.days").value == "365"
+    assert "1 changed field from baseline.yaml is not saved yet" in _answer(app)
