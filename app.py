@@ -8,6 +8,7 @@ every view has a link that reproduces it.
 import streamlit as st
 
 from ui import state
+from ui.draft_actions import unsaved_notice
 from ui.layout import refuse_unreadable_file
 from ui.library import list_stems, read_entry
 
@@ -74,4 +75,7 @@ if context is None:
 if context.file_problems and navigation is not EDITOR and navigation not in ALIASES:
     refuse_unreadable_file(context, navigation.title, EDITOR)
 
+if navigation.url_path != "scenario":
+    # Edits left in the Scenario editor are kept in the session; say so on the other pages.
+    unsaved_notice(context)
 navigation.run()
