@@ -1,6 +1,6 @@
 """Funnel Lab: Monte Carlo workbench for marketing budgets (run with `streamlit run app.py`).
 
-Builds the menu over app_pages/ and the sidebar shared by every page: scenario file, seed, trials
+Builds the menu over pages/ and the sidebar shared by every page: scenario file, seed, trials
 and presenter mode. What is shown is resolved from the URL and the session by ui.state, so
 every view has a link that reproduces it.
 """
@@ -9,23 +9,24 @@ import streamlit as st
 
 from ui import state
 from ui.library import list_stems, read_entry
+from ui.navigation import run_page
 
 st.set_page_config(page_title="Funnel Lab", page_icon=":material/insights:", layout="wide")
 
 PAGES = [
-    st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:",
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:",
             url_path="overview", default=True),
-    st.Page("app_pages/budget_split.py", title="Budget split", icon=":material/pie_chart:",
+    st.Page("pages/budget_split.py", title="Budget split", icon=":material/pie_chart:",
             url_path="budget-split"),
-    st.Page("app_pages/guarantee.py", title="Guarantee", icon=":material/verified:",
+    st.Page("pages/guarantee.py", title="Guarantee", icon=":material/verified:",
             url_path="guarantee"),
-    st.Page("app_pages/retention.py", title="Retention vs acquisition", icon=":material/autorenew:",
+    st.Page("pages/retention.py", title="Retention vs acquisition", icon=":material/autorenew:",
             url_path="retention"),
-    st.Page("app_pages/compare.py", title="Compare scenarios", icon=":material/compare_arrows:",
+    st.Page("pages/compare.py", title="Compare scenarios", icon=":material/compare_arrows:",
             url_path="compare"),
-    st.Page("app_pages/sensitivity.py", title="Sensitivity", icon=":material/tune:",
+    st.Page("pages/sensitivity.py", title="Sensitivity", icon=":material/tune:",
             url_path="sensitivity"),
-    st.Page("app_pages/scenario_editor.py", title="Scenario", icon=":material/edit_document:",
+    st.Page("pages/scenario_editor.py", title="Scenario", icon=":material/edit_document:",
             url_path="scenario"),
 ]
 
@@ -55,4 +56,5 @@ if context is None:
              "(or the folder named by FUNNEL_LAB_SCENARIOS) and reload.")
     st.stop()
 
-navigation.run()
+# Through ui.navigation, so a page script knows app.py runs it (a pages/ folder quirk).
+run_page(navigation)

@@ -25,7 +25,7 @@ def app(fresh_scenario_library: Path) -> AppTest:
 
 
 def open_page(at: AppTest, page: str, **params: str | list[str]) -> AppTest:
-    """Open `page` (e.g. "app_pages/guarantee.py") through app.py with these query parameters,
+    """Open `page` (e.g. "pages/guarantee.py") through app.py with these query parameters,
     as a link would, and fail the test if the page raised."""
     for key, value in params.items():
         at.query_params[key] = value
