@@ -13,10 +13,13 @@ from ui.navigation import run_page
 
 st.set_page_config(page_title="Funnel Lab", page_icon=":material/insights:", layout="wide")
 
+# Each page file is named after its link (pages/<url_path>.py): a fresh server then finds the
+# file for any link and ui/navigation.py runs it through this script; a file named otherwise
+# makes Streamlit show "Page not found" over the right page on that first request.
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:",
             url_path="overview", default=True),
-    st.Page("pages/budget_split.py", title="Budget split", icon=":material/pie_chart:",
+    st.Page("pages/budget-split.py", title="Budget split", icon=":material/pie_chart:",
             url_path="budget-split"),
     st.Page("pages/guarantee.py", title="Guarantee", icon=":material/verified:",
             url_path="guarantee"),
@@ -26,7 +29,7 @@ PAGES = [
             url_path="compare"),
     st.Page("pages/sensitivity.py", title="Sensitivity", icon=":material/tune:",
             url_path="sensitivity"),
-    st.Page("pages/scenario_editor.py", title="Scenario", icon=":material/edit_document:",
+    st.Page("pages/scenario.py", title="Scenario", icon=":material/edit_document:",
             url_path="scenario"),
 ]
 

@@ -19,6 +19,8 @@ Other ways out were tried and rejected:
 So the page script, when it finds it was not started by app.py, runs app.py in its place (the
 menu, the sidebar and then this same page through ``st.navigation``) and stops the outer run.
 Only public API is used: a marker app.py sets while it runs the chosen page, and ``st.stop()``.
+For this to cover every link, each page file is named after its link (``pages/budget-split.py``
+for ``/budget-split``), so the pages-folder mode always finds a file to start.
 """
 
 from __future__ import annotations

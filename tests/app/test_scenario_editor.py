@@ -13,7 +13,7 @@ from sim.scenario import dump_scenario, load_scenario_file, load_scenario_text
 from tests.app.conftest import new_app, open_page
 from tests.conftest import REPO_ROOT
 
-PAGE = "pages/scenario_editor.py"
+PAGE = "pages/scenario.py"
 
 
 @pytest.fixture
