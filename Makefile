@@ -17,13 +17,14 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || ! command -v sudo >/dev/null || echo su
 # Playwright drives the Debian Chromium; it must never fetch a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: help run test test-fast bench lint clean distclean deps deps-dev chromium
+.PHONY: help run test test-fast bench bench-pages lint clean distclean deps deps-dev chromium
 
 help:
 	@echo "make run        start the app on http://localhost:8501"
 	@echo "make test       lint + all tests (unit, app, browser, slow)"
 	@echo "make test-fast  tests without the slow and browser ones"
 	@echo "make bench      run the benchmarks in tests/bench/ (prints ratios)"
+	@echo "make bench-pages  time every page against a blank Streamlit page in Chromium"
 	@echo "make lint       ruff check"
 	@echo "make clean      remove caches and test artifacts (distclean also removes .venv)"
 
@@ -68,8 +69,13 @@ bench: deps-dev
 	if [ $${#scripts[@]} -eq 0 ]; then echo "no benchmarks in tests/bench/"; exit 0; fi; \
 	for f in "$${scripts[@]}"; do \
 		[ "$$(basename $$f)" = "__init__.py" ] && continue; \
+		[ "$$(basename $$f)" = "bench_pages.py" ] && continue; \
 		echo "== $$f"; PYTHONPATH=. $(PY) "$$f"; \
 	done
+
+# Starts and stops its own servers on loopback; prints seconds and ratios, asserts nothing.
+bench-pages: deps-dev chromium
+	PYTHONPATH=. $(PY) tests/bench/bench_pages.py
 
 lint: deps-dev
 	$(PY) -m ruff check .

@@ -29,6 +29,10 @@ PAGES = [
             url_path="compare"),
     st.Page("pages/sensitivity.py", title="Sensitivity", icon=":material/tune:",
             url_path="sensitivity"),
+    st.Page("pages/calibrate.py", title="Calibrate from data", icon=":material/query_stats:",
+            url_path="calibrate"),
+    st.Page("pages/assumptions.py", title="Assumptions", icon=":material/help_center:",
+            url_path="assumptions"),
     st.Page("pages/scenario.py", title="Scenario", icon=":material/edit_document:",
             url_path="scenario"),
 ]

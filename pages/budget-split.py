@@ -6,7 +6,7 @@ from sim.metrics import compare_paired, monthly_bands
 from sim.splits import OBJECTIVES, Bounds, parse_split_list
 from ui import format as fmt
 from ui.charts import fan_chart, split_map_chart
-from ui.layout import answer, controls, footer, page_header
+from ui.layout import controls, footer, page_header, show_answer
 from ui.split_report import (
     answer_split,
     best_cell_words,
@@ -30,7 +30,6 @@ from ui.splits import (
     cli_command,
     cumulative_bands,
     cumulative_difference,
-    headline,
     horizon_optima,
     label,
     map_cells,
@@ -43,6 +42,7 @@ from ui.splits import (
     split_table,
 )
 from ui.state import current
+from ui.topic_answers import budget_split_answer
 
 _SAVED_KEY = "_split_saved_message"
 
@@ -122,8 +122,9 @@ chosen, shown_name = answer_split(by_key, pick_key)
 comparison = compare_paired(results[chosen.key].metrics[metric],
                             results["rule"].metrics[metric])
 with answer_slot:
-    answer(headline(shown_name, comparison, metric, horizon, objective_key,
-                    is_pick=chosen.key == "best"))
+    show_answer(context, budget_split_answer(
+        context, objective_key=objective_key, map_trials=map_trials_choice, bounds=bounds,
+        custom=custom, pick_key=pick_key), metrics=False)
     half = (comparison.p_beats_high - comparison.p_beats_low) / 2
     error = (f"±{fmt.money(fmt.mc_margin(comparison.diff_se))} on the mean gain and "
              f"±{fmt.share(half, 1)} on the share of futures"

@@ -4,8 +4,9 @@ import streamlit as st
 
 from ui import compare
 from ui import format as fmt
+from ui.answers import compare_answer
 from ui.charts import fan_chart, interval_chart
-from ui.layout import answer, controls, footer, page_header
+from ui.layout import answer, controls, footer, page_header, show_answer
 from ui.runs import run_scenario
 from ui.state import current
 
@@ -54,7 +55,7 @@ progress.empty()
 first_label = next(iter(results))
 
 with answer_slot:
-    answer(compare.compare_sentence(results, metric, context.trials, horizon))
+    show_answer(context, compare_answer(context, chosen=chosen, metric=metric))
 
 horizons = {label: s.simulation.horizon_months for label, s in plans.items()}
 if len(set(horizons.values())) > 1:

@@ -13,7 +13,6 @@ from ui.guarantee import (
     break_even_for,
     default_length,
     desk_charts,
-    guarantee_sentence,
     length_adjective,
     length_label,
     length_options,
@@ -25,8 +24,9 @@ from ui.guarantee import (
     sweep_charts,
     variant_lengths,
 )
-from ui.layout import answer, controls, footer, page_header
+from ui.layout import controls, footer, page_header, show_answer
 from ui.state import current
+from ui.topic_answers import guarantee_answer
 
 SWEEP_TRIALS = (500, 1000, 2000, 5000)
 
@@ -85,10 +85,7 @@ revenue_pays = pays(runs, "net_revenue_after_liability", chosen)
 expected_lift = float(np.median(runs.metric("conversion_multiplier", chosen))) - 1.0
 open_liability = summarize(runs.metric("open_guarantee_liability", chosen))
 with top:
-    answer(guarantee_sentence(
-        current=current_days, chosen=chosen, be=be, expected_lift=expected_lift,
-        profit=profit_pays, revenue=revenue_pays, open_liability=open_liability.p50,
-        trials=context.trials, horizon=horizon))
+    show_answer(context, guarantee_answer(context, chosen=chosen), metrics=False)
     tiles = st.columns(5)
     tiles[0].metric("Break-even, revenue", fmt.share(be.revenue_engine, 1),
                     help=f"Engine, median inputs; the per-order formula gives "

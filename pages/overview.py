@@ -7,11 +7,12 @@ import streamlit as st
 from sim.engine import BASE_LABEL
 from sim.metrics import compare_paired, summarize
 from ui import format as fmt
+from ui.answers import overview_answer
 from ui.charts import interval_chart
-from ui.layout import answer, footer, page_header
+from ui.layout import footer, page_header, show_answer
 from ui.runs import run_plans
 from ui.state import current
-from ui.words import base_plan_label, overview_sentence
+from ui.words import base_plan_label
 
 KEY_METRICS = ("profit", "net_revenue", "clv_new_customer")
 
@@ -23,7 +24,7 @@ base_label = base_plan_label(scenario)
 labels = {label: (base_label if label == BASE_LABEL else label) for label in results}
 base = results[BASE_LABEL]
 
-answer(overview_sentence(results, base_label, context.trials, context.horizon))
+show_answer(context, overview_answer(context))
 
 st.subheader(f"Each plan against the base plan, {fmt.horizon_words(context.horizon)} totals")
 tabs = st.tabs([fmt.metric_label(metric) for metric in KEY_METRICS])

@@ -17,11 +17,10 @@ from sim.retention import (
 )
 from ui import format as fmt
 from ui.charts import interval_chart, line_chart, share_sweep_chart
-from ui.layout import answer, controls, footer, page_header
+from ui.layout import controls, footer, page_header, show_answer
 from ui.retention import (
     GOAL_LABELS,
     SWEEP_LABELS,
-    answer_sentence,
     calibration_panel,
     cohort_curves,
     goal_words,
@@ -40,6 +39,7 @@ from ui.retention import (
     unit_economics_table,
 )
 from ui.state import current
+from ui.topic_answers import retention_answer
 
 context = current()
 page_header(context, "Retention vs acquisition")
@@ -72,7 +72,7 @@ goal_text = goal_words(goal, horizon)
 ratio = cold_ratio(scenario)
 
 with answer_slot:
-    answer(answer_sentence(best, sweep, goal))
+    show_answer(context, retention_answer(context, goal=goal), metrics=False)
 
 # ------------------------------------------------------------------ key numbers
 vs_today = best.vs_current

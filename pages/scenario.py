@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import editor
+from ui.calibrate import sources_panel
 from ui.draft import EditorResult, editor_sentence
 from ui.layout import answer, controls, footer, page_header
 from ui.state import current
@@ -35,6 +36,7 @@ else:
             editor.reopen(draft, context)
         st.caption(editor.money_hint())
         result = editor.editor_widgets(draft)
+        sources_panel(result.scenario)
         if editor.push_overrides(draft, result, context):
             st.rerun()
         st.subheader("Save, download or upload")

@@ -7,7 +7,7 @@ from sim.engine import BASE_LABEL, plan_scenarios
 from sim.sensitivity import SHARE_BINS, VALUE_BINS
 from ui import format as fmt
 from ui.charts import PALETTE, ranked_bars_chart, threshold_chart, tornado_chart
-from ui.layout import answer, controls, footer, page_header
+from ui.layout import controls, footer, page_header, show_answer
 from ui.sensitivity import (
     METRICS,
     THRESHOLD_TRIALS,
@@ -23,7 +23,6 @@ from ui.sensitivity import (
     plan_means,
     run_thresholds,
     run_tornado,
-    sensitivity_sentence,
     sentence_name,
     share_rows,
     thresholds_table,
@@ -31,6 +30,7 @@ from ui.sensitivity import (
     worth_rows,
 )
 from ui.state import current
+from ui.topic_answers import sensitivity_answer
 from ui.words import base_plan_label
 
 GAP = "gap"
@@ -104,9 +104,8 @@ if has_choice:
 
 pair_plans = [plans[plan_a], plans[plan_b]]
 with answer_slot:
-    answer(sensitivity_sentence(target=target_words, metric=metric, horizon=horizon,
-                                drivers=drivers, decision=decision, thresholds=thresholds,
-                                plans=pair_plans))
+    show_answer(context, sensitivity_answer(context, metric=metric, plan_a=plan_a,
+                                            plan_b=plan_b, target=target))
 
 if not fields:
     st.info("Every input of this scenario is a fixed number, so nothing is uncertain: give an "

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special, stats
 
+from sim import funnel
+
 __all__ = [
     "BDOptimum",
     "SbgFit",
@@ -100,10 +102,11 @@ def clv_gupta_lehmann(
 
 
 def monthly_discount_rate(annual: float) -> float:
-    """Return the monthly discount rate (fraction per month) equivalent to an annual rate."""
+    """Return the monthly discount rate (fraction per month) equivalent to an annual rate:
+    sim/funnel.py's equation, with the argument checked."""
     if not math.isfinite(annual) or annual <= -1:
         raise ValueError(f"annual discount rate must be > -1, got {annual!r}")
-    return (1 + annual) ** (1 / MONTHS_PER_YEAR) - 1
+    return float(funnel.monthly_discount_rate(annual))
 
 
 # --------------------------------------------------------------------------------------------
@@ -115,16 +118,18 @@ def acquisition_response(spend: float | np.ndarray, ceiling: float, k: float) ->
     """Return the acquisition rate (share of prospects acquired) for spend per prospect.
 
     ``ceiling * (1 - exp(-k * spend))``; spend in currency per prospect, k per currency unit.
+    The gap exp(-k * spend) is sim/funnel.py's `spend_gap_left` with scale 1 / k.
     """
-    return ceiling * (1 - np.exp(-k * np.asarray(spend, dtype=float)))
+    return ceiling * (1 - funnel.spend_gap_left(k * np.asarray(spend, dtype=float), 1.0))
 
 
 def retention_response(spend: float | np.ndarray, ceiling: float, k: float) -> float | np.ndarray:
     """Return the retention rate per period for retention spend per customer per period.
 
     ``ceiling * (1 - exp(-k * spend))``; spend in currency per customer, k per currency unit.
+    The gap exp(-k * spend) is sim/funnel.py's `spend_gap_left` with scale 1 / k.
     """
-    return ceiling * (1 - np.exp(-k * np.asarray(spend, dtype=float)))
+    return ceiling * (1 - funnel.spend_gap_left(k * np.asarray(spend, dtype=float), 1.0))
 
 
 def response_k_from_point(ceiling: float, spend: float, rate: float) -> float:
@@ -139,6 +144,8 @@ def response_k_from_point(ceiling: float, spend: float, rate: float) -> float:
         raise ValueError(f"rate must lie strictly between 0 and ceiling={ceiling!r}, got {rate!r}")
 
     def gap(log_k: float) -> float:
+        # The response curve above, written with expm1: the search visits k near e^-50, where
+        # 1 - exp(-k s) would round to 0 and lose the sign information the bracket needs.
         return float(ceiling * -np.expm1(-math.exp(log_k) * spend) - rate)
 
     # Search in log k: the curve rises monotonically from 0 (k -> 0) to ceiling (k -> inf).
@@ -266,10 +273,11 @@ def _check_sbg(alpha: float, beta: float) -> None:
 def sbg_churn_by_tenure(alpha: float, beta: float, k: int | np.ndarray) -> float | np.ndarray:
     """Return the churn probability in the next period of a customer with tenure k (fraction).
 
-    ``alpha / (alpha + beta + k)`` for k = 0, 1, 2, ... (the engine's c_k).
+    ``alpha / (alpha + beta + k)`` for k = 0, 1, 2, ... (the engine's c_k: sim/funnel.py's
+    `SbgChurn.base`, with the parameters checked).
     """
     _check_sbg(alpha, beta)
-    return alpha / (alpha + beta + np.asarray(k, dtype=float))
+    return funnel.SbgChurn(alpha, beta).base(np.asarray(k, dtype=float))
 
 
 def sbg_retention_by_tenure(alpha: float, beta: float, k: int | np.ndarray) -> float | np.ndarray:
@@ -432,7 +440,7 @@ def return_multiplier_for_days(days: float, reference_days: float, elasticity: f
     """
     _check_positive("days", days)
     _check_positive("reference_days", reference_days)
-    return (days / reference_days) ** elasticity
+    return float(funnel.guarantee_length_factor(days, reference_days, elasticity))
 
 
 def return_elasticity_for_multiplier(
@@ -458,9 +466,9 @@ def return_rate_for_days(
     ``min(1, rho_ref * (days / reference_days) ^ elasticity)``.
     """
     _check_rate("rate_at_reference", rate_at_reference)
-    return min(
-        1.0, rate_at_reference * return_multiplier_for_days(days, reference_days, elasticity)
-    )
+    _check_positive("days", days)
+    _check_positive("reference_days", reference_days)
+    return float(funnel.return_rate(days, reference_days, rate_at_reference, elasticity))
 
 
 def break_even_lift_revenue(rho_ref: float, rho_new: float) -> float:
@@ -493,11 +501,8 @@ def order_contribution(
     _check_rate("gross_margin", gross_margin)
     _check_rate("resale_share", resale_share)
     _check_positive("handling_cost", handling_cost, allow_zero=True)
-    cost_share = 1 - gross_margin
-    return (
-        order_value * ((1 - return_rate) - cost_share + return_rate * resale_share * cost_share)
-        - return_rate * handling_cost
-    )
+    return float(funnel.order_contribution(order_value, return_rate, gross_margin, resale_share,
+                                           handling_cost))
 
 
 def break_even_lift_profit(

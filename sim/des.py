@@ -10,7 +10,7 @@ loyal ones.
 How one run works (`run_des`)
 -----------------------------
 Time runs in days; a month is `DAYS_PER_MONTH` = 30 days (the engine's guarantee arithmetic uses
-the same 30). Each month follows the engine's equations (DESIGN.md, "The engine") on whole
+the same 30). Each month follows the model's equations (sim/funnel.py, docs/model.md) on whole
 people instead of expected flows:
 
 1. Reach: new leads ``L ~ Binomial(U, 1 - exp(-engagement * I / U))``, ``I`` impressions.
@@ -72,6 +72,8 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
+from sim import funnel
+from sim.inputs import Inputs, as_inputs
 from sim.queueing import agents_for_target_wait
 
 DAYS_PER_MONTH = 30
@@ -246,40 +248,25 @@ class DesResult:
         )
 
 
-def _churn_base(inputs: Mapping[str, float], tenure: np.ndarray) -> np.ndarray:
-    """Monthly churn with no retention spend at each tenure: constant, or sBG a / (a + b + k)."""
-    if "hot.churn.monthly" in inputs:
-        return np.full(tenure.shape, float(inputs["hot.churn.monthly"]))
-    alpha = float(inputs["hot.churn.sbg.alpha"])
-    beta = float(inputs["hot.churn.sbg.beta"])
-    return alpha / (alpha + beta + tenure)
+def _conversion(x: Inputs, warm_spend: float, warm_leads: float) -> float:
+    """Share of warm leads who buy this month (sim/funnel.py `conversion_rate`)."""
+    gap = funnel.spend_gap_left(warm_spend / max(warm_leads, 1.0), x.warm.spend_scale)
+    factor = funnel.guarantee_conversion_factor(
+        x.guarantee.days, x.guarantee.reference_days, x.guarantee.conversion_elasticity)
+    return float(funnel.conversion_rate(gap, x.warm.conversion_no_spend, x.warm.conversion_max,
+                                        factor))
 
 
-def _conversion(inputs: Mapping[str, float], warm_spend: float, warm_leads: float) -> float:
-    per_lead = warm_spend / max(warm_leads, 1.0)
-    p0 = float(inputs["warm.conversion_no_spend"])
-    pmax = float(inputs["warm.conversion_max"])
-    lift = (inputs["guarantee.days"] / inputs["guarantee.reference_days"]) ** inputs[
-        "guarantee.conversion_elasticity"
-    ]
-    nurtured = 1.0 - math.exp(-per_lead / inputs["warm.spend_scale"])
-    return min(1.0, (p0 + (pmax - p0) * nurtured) * lift)
+def _reach_probability(x: Inputs, cold_spend: float, prospects: float) -> float:
+    """Share of prospects who become leads this month (sim/funnel.py `reach_share`)."""
+    impressions = funnel.impressions_bought(cold_spend, x.cold.cost_per_thousand)
+    return float(funnel.reach_share(x.cold.engagement_rate, impressions, prospects))
 
 
-def _reach_probability(inputs: Mapping[str, float], cold_spend: float, prospects: float) -> float:
-    if prospects <= 0:
-        return 0.0
-    impressions = cold_spend / inputs["cold.cost_per_thousand"] * 1000.0
-    return 1.0 - math.exp(-inputs["cold.engagement_rate"] * impressions / prospects)
-
-
-def _spends(inputs: Mapping[str, float], month: int) -> tuple[float, float, float]:
-    budget = inputs["budget.monthly"] * (1.0 + inputs["budget.growth_monthly"]) ** month
-    return (
-        budget * inputs["budget.split.cold"],
-        budget * inputs["budget.split.warm"],
-        budget * inputs["budget.split.hot"],
-    )
+def _spends(x: Inputs, month: int) -> tuple[float, float, float]:
+    budget = funnel.budget_for_month(x.budget.monthly, x.budget.growth_monthly, month)
+    split = x.budget.split
+    return budget * split.cold, budget * split.warm, budget * split.hot
 
 
 def expected_new_customers(inputs: Mapping[str, float], horizon_months: int) -> np.ndarray:
@@ -288,25 +275,24 @@ def expected_new_customers(inputs: Mapping[str, float], horizon_months: int) -> 
     Conversions depend only on prospects, leads and spend, not on existing customers, so this is
     the exact expectation of the engine's ``N``; used to size the customer sample.
     """
-    prospects = float(inputs["market.prospects"])
-    warm = float(inputs["market.warm_start"])
-    decay = float(inputs["cold.lead_decay_monthly"])
+    x = as_inputs(inputs)
+    prospects = float(x.market.prospects)
+    warm = float(x.market.warm_start)
+    decay = float(x.cold.lead_decay_monthly)
     new = np.zeros(horizon_months)
     for month in range(horizon_months):
-        cold_spend, warm_spend, _ = _spends(inputs, month)
-        leads = prospects * _reach_probability(inputs, cold_spend, prospects)
-        new[month] = warm * _conversion(inputs, warm_spend, warm)
+        cold_spend, warm_spend, _ = _spends(x, month)
+        leads = prospects * _reach_probability(x, cold_spend, prospects)
+        new[month] = warm * _conversion(x, warm_spend, warm)
         warm = (warm - new[month]) * (1.0 - decay) + leads
         prospects -= leads
     return new
 
 
-def _return_delays(
-    rng: np.random.Generator, extra: np.ndarray, inputs: Mapping[str, float]
-) -> np.ndarray:
+def _return_delays(rng: np.random.Generator, extra: np.ndarray, x: Inputs) -> np.ndarray:
     """Days from order to claim: early in the reference window, or spread over the added days."""
-    days = float(inputs["guarantee.days"])
-    reference = float(inputs["guarantee.reference_days"])
+    days = float(x.guarantee.days)
+    reference = float(x.guarantee.reference_days)
     window = min(days, reference)
     # Beta(1, 3) = 1 - U^(1/3): most reference-rate returns come in the first days.
     early = window * (1.0 - rng.random(extra.size) ** (1.0 / 3.0))
@@ -354,37 +340,37 @@ def run_des(
     if max_customers < 1:
         raise ValueError(f"max_customers must be >= 1, got {max_customers}")
     horizon_months = int(horizon_months)
+    x = as_inputs(inputs)
     rng = np.random.default_rng(seed)
     horizon_days = horizon_months * DAYS_PER_MONTH
 
-    customers_start = round(float(inputs["market.customers_start"]))
+    customers_start = round(float(x.market.customers_start))
     expected_customers = customers_start + float(
-        expected_new_customers(inputs, horizon_months).sum())
+        expected_new_customers(x, horizon_months).sum())
     sample_share = min(1.0, max_customers / expected_customers) if expected_customers > 0 else 1.0
     weight = 1.0 / sample_share
 
-    first_value = float(inputs["orders.first_value"])
-    repeat_value = float(inputs["orders.repeat_value"])
-    unpreventable = float(inputs["hot.churn_unpreventable"])
-    q0 = float(inputs["hot.repeat_no_spend"])
-    qmax = float(inputs["hot.repeat_max"])
-    decay = float(inputs["cold.lead_decay_monthly"])
-    rho_ref = float(inputs["guarantee.return_rate_at_reference"])
-    length_ratio = inputs["guarantee.days"] / inputs["guarantee.reference_days"]
-    rho = min(1.0, rho_ref * length_ratio ** inputs["guarantee.return_elasticity"])
+    first_value = float(x.orders.first_value)
+    repeat_value = float(x.orders.repeat_value)
+    decay = float(x.cold.lead_decay_monthly)
+    guarantee = x.guarantee
+    rho_ref = float(guarantee.return_rate_at_reference)
+    rho = float(funnel.return_rate(guarantee.days, guarantee.reference_days, rho_ref,
+                                   guarantee.return_elasticity))
+    churn = x.churn
     # Only a guarantee longer than the reference has added days for extra claims (as the engine).
-    longer = inputs["guarantee.days"] > inputs["guarantee.reference_days"]
+    longer = guarantee.days > guarantee.reference_days
     extra_share = (rho - rho_ref) / rho if longer and rho > rho_ref else 0.0
 
     # Customer records (grown by a cohort each month).
     start_sampled = int(rng.binomial(customers_start, sample_share))
-    tenure = np.full(start_sampled, round(float(inputs["market.customers_start_tenure"])), np.int64)
+    tenure = np.full(start_sampled, round(float(x.market.customers_start_tenure)), np.int64)
     alive = np.ones(start_sampled, dtype=bool)
     orders = np.zeros(start_sampled, dtype=np.int64)
     revenue = np.zeros(start_sampled)
 
-    prospects = round(float(inputs["market.prospects"]))
-    warm = round(float(inputs["market.warm_start"]))
+    prospects = round(float(x.market.prospects))
+    warm = round(float(x.market.warm_start))
 
     monthly = {name: np.zeros(horizon_months) for name in
                ("gross_revenue", "active", "new", "churned", "repeat_orders")}
@@ -392,15 +378,15 @@ def run_des(
     returned: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
     for month in range(horizon_months):
-        cold_spend, warm_spend, hot_spend = _spends(inputs, month)
-        leads = int(rng.binomial(prospects, _reach_probability(inputs, cold_spend, prospects)))
-        new = int(rng.binomial(warm, _conversion(inputs, warm_spend, warm)))
+        cold_spend, warm_spend, hot_spend = _spends(x, month)
+        leads = int(rng.binomial(prospects, _reach_probability(x, cold_spend, prospects)))
+        new = int(rng.binomial(warm, _conversion(x, warm_spend, warm)))
 
         # Retention: spend per customer active at the month's start (weighted to the population).
         active_before = weight * alive.sum()
         spend_per_customer = hot_spend / max(active_before, 1.0)
-        retention_left = math.exp(-spend_per_customer / inputs["hot.spend_scale"])
-        q = q0 + (qmax - q0) * (1.0 - retention_left)
+        gap_left = funnel.spend_gap_left(spend_per_customer, x.hot.spend_scale)
+        q = funnel.repeat_rate(gap_left, x.hot.repeat_no_spend, x.hot.repeat_max)
         repeats = alive & (rng.random(tenure.size) < q)
 
         # New customers join with their first order.
@@ -427,9 +413,9 @@ def run_des(
         ))
 
         # Churn after the month's orders; survivors age by a month.
-        preventable = unpreventable + (1.0 - unpreventable) * retention_left
-        churn = _churn_base(inputs, tenure) * preventable
-        leaving = alive & (rng.random(tenure.size) < churn)
+        churn_share = churn.base(tenure) * funnel.churn_multiplier(
+            gap_left, x.hot.churn_unpreventable)
+        leaving = alive & (rng.random(tenure.size) < churn_share)
         alive &= ~leaving
         tenure[alive] += 1
 
@@ -456,7 +442,7 @@ def run_des(
     # Stand-in claims get a fresh order day within the same month.
     stand_in_days = months[owner] * DAYS_PER_MONTH + DAYS_PER_MONTH * rng.random(owner.size)
     claim_order_days = np.where(first_copy, order_days[owner], stand_in_days)
-    claim_days = claim_order_days + _return_delays(rng, extra[owner], inputs)
+    claim_days = claim_order_days + _return_delays(rng, extra[owner], x)
     claim_values = returned_values[owner]
 
     within = claim_days < horizon_days

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 from scipy import special
 
+from sim.inputs import Inputs
 from sim.scenario import KINDS, Kind, Scenario, field_catalog, flat_fields
 from sim.values import Beta, Fixed, Interval90, Normal, Triangular, Uniform, Value
 
@@ -99,8 +100,9 @@ def uncertain_fields(scenario: Scenario) -> list[str]:
             if not isinstance(value, Fixed)]
 
 
-def sample_inputs(scenario: Scenario, trials: int, seed: int) -> dict[str, np.ndarray]:
-    """Return one array of `trials` values per numeric field, keyed by dotted path.
+def sample_inputs(scenario: Scenario, trials: int, seed: int) -> Inputs:
+    """Return one array of `trials` values per numeric field, keyed by dotted path, with
+    section attribute access (`sim.inputs.Inputs`: ``inputs.hot.repeat_max``).
 
     Fixed values give constant arrays; uncertain ones draw from their own stream.
     """
@@ -110,7 +112,7 @@ def sample_inputs(scenario: Scenario, trials: int, seed: int) -> dict[str, np.nd
             inputs[path] = np.full(trials, value.value)
         else:
             inputs[path] = quantile(value, kind, uniforms(seed, path, trials))
-    return inputs
+    return Inputs(inputs)
 
 
 def quantile_inputs(scenario: Scenario, path: str, probabilities: Iterable[float]) -> np.ndarray:
@@ -119,12 +121,12 @@ def quantile_inputs(scenario: Scenario, path: str, probabilities: Iterable[float
     return quantile(value, kind, np.asarray(list(probabilities), dtype=float))
 
 
-def point_inputs(scenario: Scenario) -> dict[str, float]:
-    """Return the median of every numeric field: the scenario's single best guess."""
-    return {path: float(quantile(value, kind, 0.5))
-            for path, (value, kind) in numeric_fields(scenario).items()}
+def point_inputs(scenario: Scenario) -> Inputs:
+    """Return the median of every numeric field (floats): the scenario's single best guess."""
+    return Inputs({path: float(quantile(value, kind, 0.5))
+                   for path, (value, kind) in numeric_fields(scenario).items()})
 
 
-def constant_inputs(values: Mapping[str, float], trials: int) -> dict[str, np.ndarray]:
+def constant_inputs(values: Mapping[str, float], trials: int) -> Inputs:
     """Return inputs in the engine's form with every trial at the given point values."""
-    return {path: np.full(trials, float(value)) for path, value in values.items()}
+    return Inputs({path: np.full(trials, float(value)) for path, value in values.items()})

@@ -1,4 +1,4 @@
-"""The monthly funnel, vectorised over all trials at once (DESIGN.md, "The engine").
+"""The monthly funnel, vectorised over all trials at once (docs/model.md).
 
 Each month, in this order: reach (cold spend buys impressions that turn prospects into leads),
 conversion (warm spend per lead lifts the share of leads who buy), retention spend (hot spend
@@ -9,7 +9,10 @@ than per tenure bucket, so nothing has to be shifted: cohort j has tenure t - j 
 
 All arrays run over trials; Python loops run only over months (and chunks of trials, which
 bound memory at 200,000 trials). `flows: random` draws the same flows as binomials on whole
-customers and leads.
+customers and leads. Every equation comes from sim/funnel.py; this module only orders the steps
+and keeps the books: rates fixed for the run are computed before the month loop (`_rates`),
+the state carried between months is one `_FunnelState`, and each step of the month is one
+function (`_reach`, `_conversion`, `_retention_spend`, `_orders_and_returns`, `_move`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim import funnel
+from sim.customer_value import CLV_MONTHS as CLV_MONTHS  # public: the engine API names it
+from sim.customer_value import customer_values, payback_month
 from sim.distributions import sample_inputs, stream
+from sim.funnel import ChurnModel, SbgChurn
+from sim.inputs import Inputs, as_inputs
 from sim.scenario import Scenario, variant_scenario, without_variants
 
 #: Trials simulated together; bounds memory at large trial counts.
@@ -28,8 +36,6 @@ CHUNK_TRIALS = 20_000
 #: Per-trial monthly series are kept for at most this many trials (the first ones), which is
 #: plenty for P10-P90 bands and keeps memory bounded at 200,000 trials.
 MONTHLY_TRIALS_KEPT = 10_000
-#: Months summed for CLV and customer equity beyond the horizon (at least this many).
-CLV_MONTHS = 240
 #: Months of the early repeat rate window.
 EARLY_REPEAT_MONTHS = 3
 
@@ -60,7 +66,7 @@ class SimResult:
     trials: int
     seed: int
     horizon: int
-    inputs: Mapping[str, np.ndarray] = field(repr=False, default_factory=dict)
+    inputs: Inputs = field(repr=False, default_factory=lambda: Inputs({}))
 
 
 def simulate(
@@ -83,6 +89,7 @@ def simulate(
         trials = scenario.simulation.trials if trials is None else int(trials)
         inputs = sample_inputs(scenario, trials, seed)
     else:
+        inputs = as_inputs(inputs)
         trials = len(next(iter(inputs.values())))
     random_flows = scenario.simulation.flows == "random"
     kept = min(trials, MONTHLY_TRIALS_KEPT)
@@ -90,8 +97,8 @@ def simulate(
     monthly = {name: np.empty((kept, horizon)) for name in MONTHLY_NAMES}
     for start in range(0, trials, CHUNK_TRIALS):
         stop = min(trials, start + CHUNK_TRIALS)
-        part = {path: np.asarray(values[start:stop], dtype=float)
-                for path, values in inputs.items()}
+        part = Inputs({path: np.asarray(values[start:stop], dtype=float)
+                       for path, values in inputs.items()})
         rng = stream(seed, f"flows/{start}") if random_flows else None
 
         def chunk_progress(fraction: float, start: int = start, stop: int = stop) -> None:
@@ -120,320 +127,389 @@ def _safe_ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return out
 
 
-def _run_chunk(
-    x: Mapping[str, np.ndarray],
-    horizon: int,
-    rng: np.random.Generator | None,
-    progress: Callable[[float], None],
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    n = len(x["budget.monthly"])
-    months = horizon
-    monthly_discount = (1.0 + x["finance.discount_rate_annual"]) ** (1.0 / 12.0) - 1.0
+# --------------------------------------------------------------------------------------------
+# Rates fixed for the run, and the state carried from month to month.
 
-    # Base churn by tenure: constant, or shifted-beta-geometric alpha / (alpha + beta + k).
-    sbg = "hot.churn.sbg.alpha" in x
-    if sbg:
-        alpha, beta = x["hot.churn.sbg.alpha"], x["hot.churn.sbg.beta"]
 
-        def base_churn(tenure: np.ndarray) -> np.ndarray:
-            return alpha[:, None] / (alpha[:, None] + beta[:, None] + tenure[None, :])
-    else:
-        churn_monthly = x["hot.churn.monthly"]
+@dataclass(frozen=True)
+class _Rates:
+    """Per-trial rates that do not change from month to month, computed before the loop."""
 
-        def base_churn(tenure: np.ndarray) -> np.ndarray:
-            return np.broadcast_to(churn_monthly[:, None], (n, len(tenure)))
+    churn: ChurnModel  # base churn by tenure, one parameter per trial
+    churn_by_cohort: ChurnModel  # the same with parameters as a column, for (trial, cohort)
+    monthly_discount: np.ndarray
+    conversion_factor: np.ndarray  # guarantee's factor on conversion
+    return_rate: np.ndarray  # share of orders returned, all told
+    return_now: np.ndarray  # share refunded in the month of the order
+    return_late: np.ndarray  # share refunded in the following months (longer guarantee)
+    late_spread: np.ndarray  # (trials, max_late): share of the late refunds in each month after
+    max_late: int
 
-    unpreventable = x["hot.churn_unpreventable"]
-    q0, qmax = x["hot.repeat_no_spend"], x["hot.repeat_max"]
-    p0, pmax = x["warm.conversion_no_spend"], x["warm.conversion_max"]
-    first_value, repeat_value = x["orders.first_value"], x["orders.repeat_value"]
-    margin = x["orders.gross_margin"]
-    handling, resale = x["guarantee.handling_cost"], x["guarantee.resale_share"]
 
-    # Guarantee: return rate and conversion multiplier from the length relative to reference.
-    length_ratio = x["guarantee.days"] / x["guarantee.reference_days"]
-    conversion_multiplier = length_ratio ** x["guarantee.conversion_elasticity"]
-    rho_ref = x["guarantee.return_rate_at_reference"]
-    return_rate = np.minimum(1.0, rho_ref * length_ratio ** x["guarantee.return_elasticity"])
-    late_months = np.ceil((x["guarantee.days"] - x["guarantee.reference_days"]) / 30.0)
-    has_late = (late_months >= 1) & (return_rate > rho_ref)
-    return_now = np.where(has_late, np.minimum(return_rate, rho_ref), return_rate)
-    return_late = np.where(has_late, return_rate - return_now, 0.0)
+def _rates(x: Inputs) -> _Rates:
+    """Rates of the whole run (docs/model.md#orders-and-returns, #customer-value)."""
+    g = x.guarantee
+    rho_ref = g.return_rate_at_reference
+    rho = funnel.return_rate(g.days, g.reference_days, rho_ref, g.return_elasticity)
+    late_months = funnel.late_return_months(g.days, g.reference_days)
+    # Returns above the reference rate come from the added days, after the month of the order.
+    has_late = (late_months >= 1) & (rho > rho_ref)
+    return_now = np.where(has_late, np.minimum(rho, rho_ref), rho)
+    return_late = np.where(has_late, rho - return_now, 0.0)
     late_months = np.where(has_late, late_months, 1.0).astype(np.int64)
     max_late = int(late_months.max()) if has_late.any() else 0
     late_spread = (np.arange(max(max_late, 1))[None, :] < late_months[:, None]) / late_months[
         :, None]
-    late_refund_value = np.zeros((n, months + max_late + 1))
-    late_refund_count = np.zeros((n, months + max_late + 1))
+    churn = x.churn
+    return _Rates(
+        churn=churn, churn_by_cohort=churn.column(),
+        monthly_discount=funnel.monthly_discount_rate(x.finance.discount_rate_annual),
+        conversion_factor=funnel.guarantee_conversion_factor(
+            g.days, g.reference_days, g.conversion_elasticity),
+        return_rate=rho, return_now=return_now, return_late=return_late,
+        late_spread=late_spread, max_late=max_late)
 
-    # State.
-    prospects = x["market.prospects"].copy()
-    warm = x["market.warm_start"].copy()
+
+@dataclass
+class _EarlyRepeat:
+    """Repeat orders of each cohort in its first EARLY_REPEAT_MONTHS months, for the early
+    repeat rate; cohorts too young at the horizon count only when no cohort is old enough."""
+
+    months: int
+    pending: dict[int, np.ndarray]  # cohort -> alive and not yet repeated
+    repeated: np.ndarray
+    cohort_size: np.ndarray
+    all_repeated: np.ndarray
+    all_size: np.ndarray
+
+    def order(self, repeat_rate: np.ndarray) -> None:
+        """This month's first repeat orders of the young cohorts."""
+        for cohort, pending in list(self.pending.items()):
+            ordered = pending * repeat_rate
+            self.all_repeated += ordered
+            if cohort + EARLY_REPEAT_MONTHS < self.months:
+                self.repeated += ordered
+            self.pending[cohort] = pending - ordered
+
+    def age(self, t: int, new: np.ndarray, cohort_churn: Callable[[int], np.ndarray]) -> None:
+        """Churn the young cohorts, drop those past the window, add month t's new cohort."""
+        for cohort in list(self.pending):
+            if t - cohort >= EARLY_REPEAT_MONTHS:
+                del self.pending[cohort]
+            else:
+                self.pending[cohort] = self.pending[cohort] * (1.0 - cohort_churn(cohort + 1))
+        self.pending[t] = new * (1.0 - cohort_churn(t + 1))
+        self.all_size += new
+        if t + EARLY_REPEAT_MONTHS < self.months:
+            self.cohort_size += new
+
+    def rate(self) -> np.ndarray:
+        """Share of new customers who ordered again within EARLY_REPEAT_MONTHS."""
+        return np.where(self.cohort_size > 0, _safe_ratio(self.repeated, self.cohort_size),
+                        _safe_ratio(self.all_repeated, self.all_size))
+
+
+@dataclass
+class _FunnelState:
+    """Where every trial stands between months (counts of people, money owed)."""
+
+    prospects: np.ndarray
+    warm: np.ndarray  # warm leads
     # Column 0: starting customers; column j + 1: acquired in month j. Column-major so that
     # the slice of cohorts alive so far is one contiguous block.
+    cohorts: np.ndarray
+    active: np.ndarray
+    open_liability: np.ndarray  # refunds of past orders still to be paid
+    late_refund_value: np.ndarray  # (trials, month): refunds falling due in each month
+    late_refund_count: np.ndarray
+    early: _EarlyRepeat
+    # The last simulated month's retention rates: customer value holds them after the horizon.
+    last_retention: _Retention | None = None
+
+
+def _start_state(x: Inputs, rates: _Rates, months: int, whole: bool) -> _FunnelState:
+    """The state at month 0; `whole` (random flows) rounds people to whole numbers."""
+    n = len(x.budget.monthly)
+    prospects = x.market.prospects.copy()
+    warm = x.market.warm_start.copy()
     cohorts = np.zeros((n, months + 1), order="F")
-    cohorts[:, 0] = x["market.customers_start"]
-    if rng is not None:
+    cohorts[:, 0] = x.market.customers_start
+    if whole:
         prospects, warm = np.rint(prospects), np.rint(warm)
         cohorts[:, 0] = np.rint(cohorts[:, 0])
-    start_tenure = x["market.customers_start_tenure"]
-    active = cohorts[:, 0].copy()
-    open_liability = np.zeros(n)
-    early_pending: dict[int, np.ndarray] = {}  # cohort -> alive and not yet repeated
-    early_repeated = np.zeros(n)
-    early_cohort_size = np.zeros(n)
-    early_all_repeated = np.zeros(n)
-    early_all_size = np.zeros(n)
+    owed = months + rates.max_late + 1
+    return _FunnelState(
+        prospects=prospects, warm=warm, cohorts=cohorts, active=cohorts[:, 0].copy(),
+        open_liability=np.zeros(n), late_refund_value=np.zeros((n, owed)),
+        late_refund_count=np.zeros((n, owed)),
+        early=_EarlyRepeat(months, {}, np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)))
 
-    series = {name: np.empty((n, months)) for name in MONTHLY_NAMES}
-    discount = np.ones(n)
-    totals = {name: np.zeros(n) for name in (
-        "gross", "refunds", "profit", "npv", "new", "spend", "acq_spend", "churned",
-        "repeat_revenue")}
 
-    for t in range(months):
-        budget = x["budget.monthly"] * (1.0 + x["budget.growth_monthly"]) ** t
-        spend_cold = x["budget.split.cold"] * budget
-        spend_warm = x["budget.split.warm"] * budget
-        spend_hot = x["budget.split.hot"] * budget
+# --------------------------------------------------------------------------------------------
+# The month's steps, in order.
 
-        # 1. Reach.
-        impressions = spend_cold / x["cold.cost_per_thousand"] * 1000.0
-        reach_share = np.where(
-            prospects > 0,
-            -np.expm1(-x["cold.engagement_rate"] * impressions / np.maximum(prospects, 1e-12)),
-            0.0)
-        leads = _binomial(rng, prospects, reach_share) if rng else prospects * reach_share
 
-        # 2. Conversion.
-        spend_per_lead = spend_warm / np.maximum(warm, 1.0)
-        conversion = np.minimum(1.0, (p0 + (pmax - p0) * -np.expm1(
-            -spend_per_lead / x["warm.spend_scale"])) * conversion_multiplier)
-        new = _binomial(rng, warm, conversion) if rng else warm * conversion
+@dataclass(frozen=True)
+class _Retention:
+    """The retention spend step's rates: also what customer value is computed from."""
 
-        # 3. Retention spend.
-        spend_per_customer = spend_hot / np.maximum(active, 1.0)
-        saturation = np.exp(-spend_per_customer / x["hot.spend_scale"])
-        repeat_rate = q0 + (qmax - q0) * (1.0 - saturation)
-        repeats = _binomial(rng, active, repeat_rate) if rng else active * repeat_rate
+    spend_per_customer: np.ndarray
+    gap_left: np.ndarray
+    repeat_rate: np.ndarray
+    repeats: np.ndarray
 
-        # 4. Orders and returns.
-        gross = new * first_value + repeats * repeat_value
-        orders = new + repeats
-        if rng is not None:
-            returned_orders = _binomial(rng, orders, return_rate)
-            returned_share = _safe_ratio(returned_orders, orders * return_rate)
-            returned_share = np.nan_to_num(returned_share, nan=0.0)
-        else:
-            returned_share = np.ones(n)
-        refund_now = return_now * gross * returned_share
-        count_now = return_now * orders * returned_share
-        late_value = return_late * gross * returned_share
-        late_count = return_late * orders * returned_share
-        if max_late:
-            late_refund_value[:, t + 1: t + 1 + max_late] += late_value[:, None] * late_spread
-            late_refund_count[:, t + 1: t + 1 + max_late] += late_count[:, None] * late_spread
-        refunds = refund_now + late_refund_value[:, t]
-        returned = count_now + late_refund_count[:, t]
-        open_liability += late_value - late_refund_value[:, t]
-        cost_of_goods = (1.0 - margin) * gross
-        profit = (gross - refunds - cost_of_goods + resale * (1.0 - margin) * refunds
-                  - handling * returned - budget)
 
-        # Early repeat: cohorts in the first months after acquisition.
-        for cohort, pending in list(early_pending.items()):
-            ordered = pending * repeat_rate
-            early_repeated_now = ordered
-            early_all_repeated += early_repeated_now
-            if cohort + EARLY_REPEAT_MONTHS < months:
-                early_repeated += early_repeated_now
-            early_pending[cohort] = pending - ordered
+@dataclass(frozen=True)
+class _Month:
+    """One month's flows (per trial)."""
 
-        # 5. Move: new cohort joins, churn by tenure, leads decay.
-        cohorts[:, t + 1] = new
-        preventable = unpreventable + (1.0 - unpreventable) * saturation
-        living = cohorts[:, : t + 2]
-        if sbg or rng is not None:
-            # Column 0 holds the starting customers; column j + 1 has tenure t - j.
-            tenure = np.concatenate(([0.0], np.arange(t, -1, -1, dtype=float)))
-            churn_share = np.array(base_churn(tenure))
-            if sbg:
-                churn_share[:, 0] = alpha / (alpha + beta + start_tenure + t)
-            churn_share *= preventable[:, None]
-            if rng is not None:
-                churned = _binomial(rng, living, churn_share)
-            else:
-                churned = living * churn_share
-            living -= churned
-            churned_total = churned.sum(axis=1)
+    budget: np.ndarray
+    acquisition_spend: np.ndarray
+    leads: np.ndarray
+    new: np.ndarray
+    retention: _Retention
+    gross: np.ndarray
+    refunds: np.ndarray
+    profit: np.ndarray
+    churned: np.ndarray
 
-            def cohort_churn(column: int, churn_share: np.ndarray = churn_share) -> np.ndarray:
-                return churn_share[:, column]
-        else:
-            # Constant churn: one share for every cohort, no per-cohort matrix needed.
-            share = churn_monthly * preventable
-            living *= (1.0 - share)[:, None]
-            churned_total = (active + new) * share
 
-            def cohort_churn(column: int, share: np.ndarray = share) -> np.ndarray:
-                return share
-        active_after = active + new - churned_total
-        for cohort in list(early_pending):
-            if t - cohort >= EARLY_REPEAT_MONTHS:
-                del early_pending[cohort]
-            else:
-                early_pending[cohort] = early_pending[cohort] * (1.0 - cohort_churn(cohort + 1))
-        early_pending[t] = new * (1.0 - cohort_churn(t + 1))
-        early_all_size += new
-        if t + EARLY_REPEAT_MONTHS < months:
-            early_cohort_size += new
+def _reach(x: Inputs, state: _FunnelState, spend_cold: np.ndarray,
+           rng: np.random.Generator | None) -> np.ndarray:
+    """1. Reach: cold spend buys impressions that turn prospects into leads
+    (docs/model.md#reach). Returns the new warm leads of the month."""
+    impressions = funnel.impressions_bought(spend_cold, x.cold.cost_per_thousand)
+    share = funnel.reach_share(x.cold.engagement_rate, impressions, state.prospects)
+    return _binomial(rng, state.prospects, share) if rng else state.prospects * share
 
-        if rng is not None:
-            warm = _binomial(rng, warm - new, 1.0 - x["cold.lead_decay_monthly"]) + leads
-        else:
-            warm = (warm - new) * (1.0 - x["cold.lead_decay_monthly"]) + leads
-        prospects = prospects - leads
-        active = active_after
 
-        discount = discount / (1.0 + monthly_discount)
-        totals["gross"] += gross
-        totals["refunds"] += refunds
-        totals["profit"] += profit
-        totals["npv"] += profit * discount
-        totals["new"] += new
-        totals["spend"] += budget
-        totals["acq_spend"] += spend_cold + spend_warm
-        totals["churned"] += churned_total
-        totals["repeat_revenue"] += repeats * repeat_value
+def _conversion(x: Inputs, rates: _Rates, state: _FunnelState, spend_warm: np.ndarray,
+                rng: np.random.Generator | None) -> np.ndarray:
+    """2. Conversion: warm spend per lead lifts the share of leads who buy
+    (docs/model.md#conversion). Returns the new customers of the month."""
+    gap = funnel.spend_gap_left(spend_warm / np.maximum(state.warm, 1.0), x.warm.spend_scale)
+    rate = funnel.conversion_rate(gap, x.warm.conversion_no_spend, x.warm.conversion_max,
+                                  rates.conversion_factor)
+    return _binomial(rng, state.warm, rate) if rng else state.warm * rate
+
+
+def _retention_spend(x: Inputs, state: _FunnelState, spend_hot: np.ndarray,
+                     rng: np.random.Generator | None) -> _Retention:
+    """3. Retention spend: hot spend per customer lifts repeat orders (and, in the move,
+    lowers preventable churn) (docs/model.md#retention-spend)."""
+    spend_per_customer = spend_hot / np.maximum(state.active, 1.0)
+    gap = funnel.spend_gap_left(spend_per_customer, x.hot.spend_scale)
+    rate = funnel.repeat_rate(gap, x.hot.repeat_no_spend, x.hot.repeat_max)
+    repeats = _binomial(rng, state.active, rate) if rng else state.active * rate
+    return _Retention(spend_per_customer, gap, rate, repeats)
+
+
+def _orders_and_returns(
+    x: Inputs, rates: _Rates, state: _FunnelState, t: int, new: np.ndarray,
+    repeats: np.ndarray, budget: np.ndarray, rng: np.random.Generator | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """4. Orders and returns: refunds now, the extra refunds of a longer guarantee spread over
+    the following months (docs/model.md#orders-and-returns). Returns (gross revenue, refunds
+    paid, profit) of month t, in currency."""
+    gross = new * x.orders.first_value + repeats * x.orders.repeat_value
+    orders = new + repeats
+    if rng is not None:
+        returned_orders = _binomial(rng, orders, rates.return_rate)
+        returned_share = _safe_ratio(returned_orders, orders * rates.return_rate)
+        returned_share = np.nan_to_num(returned_share, nan=0.0)
+    else:
+        returned_share = np.ones(len(gross))
+    refund_now = rates.return_now * gross * returned_share
+    count_now = rates.return_now * orders * returned_share
+    late_value = rates.return_late * gross * returned_share
+    late_count = rates.return_late * orders * returned_share
+    if rates.max_late:
+        ahead = slice(t + 1, t + 1 + rates.max_late)
+        state.late_refund_value[:, ahead] += late_value[:, None] * rates.late_spread
+        state.late_refund_count[:, ahead] += late_count[:, None] * rates.late_spread
+    refunds = refund_now + state.late_refund_value[:, t]
+    returned = count_now + state.late_refund_count[:, t]
+    state.open_liability += late_value - state.late_refund_value[:, t]
+    margin = x.orders.gross_margin
+    cost_of_goods = (1.0 - margin) * gross
+    profit = (gross - refunds - cost_of_goods + x.guarantee.resale_share * (1.0 - margin) * refunds
+              - x.guarantee.handling_cost * returned - budget)
+    return gross, refunds, profit
+
+
+def _move(x: Inputs, rates: _Rates, state: _FunnelState, t: int, new: np.ndarray,
+          leads: np.ndarray, gap_left: np.ndarray, rng: np.random.Generator | None
+          ) -> np.ndarray:
+    """5. The move: the new cohort joins, customers churn by tenure, leads decay
+    (docs/model.md#the-move). Returns the customers churned in month t."""
+    state.cohorts[:, t + 1] = new
+    multiplier = funnel.churn_multiplier(gap_left, x.hot.churn_unpreventable)
+    living = state.cohorts[:, : t + 2]
+    if isinstance(rates.churn, SbgChurn) or rng is not None:
+        # Column 0 holds the starting customers; column j + 1 has tenure t - j.
+        tenure = np.concatenate(([0.0], np.arange(t, -1, -1, dtype=float)))
+        churn_share = np.array(rates.churn_by_cohort.base(tenure[None, :]))
+        if isinstance(rates.churn, SbgChurn):
+            churn_share[:, 0] = rates.churn.base(x.market.customers_start_tenure + t)
+        churn_share *= multiplier[:, None]
+        churned = _binomial(rng, living, churn_share) if rng is not None else living * churn_share
+        living -= churned
+        churned_total = churned.sum(axis=1)
+
+        def cohort_churn(column: int) -> np.ndarray:
+            return churn_share[:, column]
+    else:
+        # Constant churn: one share for every cohort, no per-cohort matrix needed.
+        share = rates.churn.base(0) * multiplier
+        living *= (1.0 - share)[:, None]
+        churned_total = (state.active + new) * share
+
+        def cohort_churn(column: int) -> np.ndarray:
+            return share
+    state.early.age(t, new, cohort_churn)
+    decay = x.cold.lead_decay_monthly
+    if rng is not None:
+        state.warm = _binomial(rng, state.warm - new, 1.0 - decay) + leads
+    else:
+        state.warm = (state.warm - new) * (1.0 - decay) + leads
+    state.prospects = state.prospects - leads
+    state.active = state.active + new - churned_total
+    return churned_total
+
+
+def _month(x: Inputs, rates: _Rates, state: _FunnelState, t: int,
+           rng: np.random.Generator | None) -> _Month:
+    """Month t: reach, conversion, retention spend, orders and returns, the move."""
+    budget = funnel.budget_for_month(x.budget.monthly, x.budget.growth_monthly, t)
+    split = x.budget.split
+    spend_cold, spend_warm, spend_hot = split.cold * budget, split.warm * budget, split.hot * budget
+    leads = _reach(x, state, spend_cold, rng)
+    new = _conversion(x, rates, state, spend_warm, rng)
+    retention = _retention_spend(x, state, spend_hot, rng)
+    gross, refunds, profit = _orders_and_returns(x, rates, state, t, new, retention.repeats,
+                                                 budget, rng)
+    state.early.order(retention.repeat_rate)
+    churned = _move(x, rates, state, t, new, leads, retention.gap_left, rng)
+    state.last_retention = retention
+    return _Month(budget, spend_cold + spend_warm, leads, new, retention, gross, refunds, profit,
+                  churned)
+
+
+# --------------------------------------------------------------------------------------------
+# A chunk of trials: the month loop, then the per-trial metrics.
+
+
+@dataclass
+class _Totals:
+    """Sums over the horizon (per trial); `discount` is the current month's discount factor."""
+
+    gross: np.ndarray
+    refunds: np.ndarray
+    profit: np.ndarray
+    npv: np.ndarray
+    new: np.ndarray
+    spend: np.ndarray
+    acquisition_spend: np.ndarray
+    churned: np.ndarray
+    repeat_revenue: np.ndarray
+    discount: np.ndarray
+
+    @classmethod
+    def zeros(cls, n: int) -> _Totals:
+        return cls(*(np.zeros(n) for _ in range(9)), discount=np.ones(n))
+
+    def add(self, month: _Month, monthly_discount: np.ndarray, repeat_value: np.ndarray) -> None:
+        self.discount = self.discount / (1.0 + monthly_discount)
+        self.gross += month.gross
+        self.refunds += month.refunds
+        self.profit += month.profit
+        self.npv += month.profit * self.discount
+        self.new += month.new
+        self.spend += month.budget
+        self.acquisition_spend += month.acquisition_spend
+        self.churned += month.churned
+        self.repeat_revenue += month.retention.repeats * repeat_value
+
+
+def _run_chunk(
+    x: Inputs,
+    horizon: int,
+    rng: np.random.Generator | None,
+    progress: Callable[[float], None],
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Simulate one chunk of trials month by month; return (metrics, monthly series)."""
+    n = len(x.budget.monthly)
+    rates = _rates(x)
+    state = _start_state(x, rates, horizon, whole=rng is not None)
+    totals = _Totals.zeros(n)
+    series = {name: np.empty((n, horizon)) for name in MONTHLY_NAMES}
+    for t in range(horizon):
+        month = _month(x, rates, state, t, rng)
+        totals.add(month, rates.monthly_discount, x.orders.repeat_value)
         for name, value in (
-            ("gross_revenue", gross), ("refunds", refunds), ("net_revenue", gross - refunds),
-            ("profit", profit), ("new_customers", new),
-            ("active_customers", active_after), ("churned", churned_total),
-            ("repeat_orders", repeats), ("spend", budget), ("leads", leads),
-            ("open_liability", open_liability.copy()),
+            ("gross_revenue", month.gross), ("refunds", month.refunds),
+            ("net_revenue", month.gross - month.refunds), ("profit", month.profit),
+            ("new_customers", month.new), ("active_customers", state.active),
+            ("churned", month.churned), ("repeat_orders", month.retention.repeats),
+            ("spend", month.budget), ("leads", month.leads),
+            ("open_liability", state.open_liability),
         ):
             series[name][:, t] = value
-        progress((t + 1) / months)
+        progress((t + 1) / horizon)
+    if state.last_retention is None:
+        raise ValueError(f"the horizon must be at least 1 month, got {horizon}")
+    return _metrics(x, rates, state, totals, state.last_retention, horizon), series
 
-    # Customer value from the last simulated month's rates (DESIGN.md, per-trial metrics).
-    keep_rate = unpreventable + (1.0 - unpreventable) * saturation
+
+def _metrics(x: Inputs, rates: _Rates, state: _FunnelState, totals: _Totals,
+             last: _Retention, months: int) -> dict[str, np.ndarray]:
+    """Per-trial metrics; customer value from the last simulated month's retention rates
+    (`last`), held from then on (docs/model.md#customer-value, #metrics)."""
+    keep_rate = funnel.churn_multiplier(last.gap_left, x.hot.churn_unpreventable)
 
     def per_order(value: np.ndarray) -> np.ndarray:
-        # Contribution of one order after refunds, goods cost, resale and handling.
-        return (value * ((1.0 - return_rate) - (1.0 - margin)
-                         + return_rate * resale * (1.0 - margin)) - return_rate * handling)
+        return funnel.order_contribution(value, rates.return_rate, x.orders.gross_margin,
+                                         x.guarantee.resale_share, x.guarantee.handling_cost)
 
-    first_contribution = per_order(first_value)
-    month_contribution = repeat_rate * per_order(repeat_value) - spend_per_customer
-    values_at, retained_first = _customer_values(
-        base_churn_fn=base_churn, sbg=sbg, alpha=alpha if sbg else None,
-        beta=beta if sbg else None, keep_rate=keep_rate,
-        month_contribution=month_contribution, monthly_discount=monthly_discount,
-        start_tenure_end=start_tenure + months, cohort_tenures=np.arange(months, 0, -1), n=n)
+    first_contribution = per_order(x.orders.first_value)
+    month_contribution = last.repeat_rate * per_order(x.orders.repeat_value) - (
+        last.spend_per_customer)
+    values_at, retained_first = customer_values(
+        churn=rates.churn, keep_rate=keep_rate, month_contribution=month_contribution,
+        monthly_discount=rates.monthly_discount,
+        start_tenure_end=x.market.customers_start_tenure + months,
+        cohort_tenures=np.arange(months, 0, -1))
     clv = first_contribution + retained_first * values_at["one"]
+    cohorts = state.cohorts
     equity = cohorts[:, 0] * values_at["start"] + (cohorts[:, 1:] * values_at["cohorts"]).sum(
         axis=1)
-    cac = _safe_ratio(totals["acq_spend"], totals["new"])
-    payback = _payback_month(base_churn, sbg, alpha if sbg else None, beta if sbg else None,
-                             keep_rate, first_contribution, month_contribution, cac)
-
-    metrics = {
-        "net_revenue": totals["gross"] - totals["refunds"],
-        "gross_revenue": totals["gross"],
-        "profit": totals["profit"],
-        "npv": totals["npv"],
-        "new_customers": totals["new"],
+    cac = _safe_ratio(totals.acquisition_spend, totals.new)
+    payback = payback_month(rates.churn, keep_rate, first_contribution, month_contribution, cac)
+    return {
+        "net_revenue": totals.gross - totals.refunds,
+        "gross_revenue": totals.gross,
+        "profit": totals.profit,
+        "npv": totals.npv,
+        "new_customers": totals.new,
         "cac": cac,
-        "active_customers_end": active_after,
-        "repeat_revenue_share": _safe_ratio(totals["repeat_revenue"], totals["gross"]),
-        "leaky_bucket_ratio": _safe_ratio(totals["churned"], totals["new"]),
-        "early_repeat_rate": np.where(
-            early_cohort_size > 0, _safe_ratio(early_repeated, early_cohort_size),
-            _safe_ratio(early_all_repeated, early_all_size)),
+        "active_customers_end": state.active,
+        "repeat_revenue_share": _safe_ratio(totals.repeat_revenue, totals.gross),
+        "leaky_bucket_ratio": _safe_ratio(totals.churned, totals.new),
+        "early_repeat_rate": state.early.rate(),
         "clv_new_customer": clv,
         "customer_equity_end": equity,
         "ltv_to_cac": _safe_ratio(clv, cac),
         "payback_month": payback,
-        "open_guarantee_liability": open_liability,
-        "marketing_spend": totals["spend"],
-        "churned_customers": totals["churned"],
-        "refunds": totals["refunds"],
+        "open_guarantee_liability": state.open_liability,
+        "marketing_spend": totals.spend,
+        "churned_customers": totals.churned,
+        "refunds": totals.refunds,
     }
-    return metrics, series
-
-
-def _customer_values(
-    *, base_churn_fn: Callable[[np.ndarray], np.ndarray], sbg: bool,
-    alpha: np.ndarray | None, beta: np.ndarray | None, keep_rate: np.ndarray,
-    month_contribution: np.ndarray, monthly_discount: np.ndarray,
-    start_tenure_end: np.ndarray, cohort_tenures: np.ndarray, n: int,
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Value of a customer alive at the start of a month with tenure k (that month's
-    contribution counted, discounted to the end of the month), for the tenures needed.
-
-    Returns ({"one": V(1), "start": V(start customers' tenure), "cohorts": V(each cohort's
-    tenure) of shape (n, months)}, retention at tenure 0).
-    """
-    growth = 1.0 / (1.0 + monthly_discount)
-    if not sbg:
-        retention = 1.0 - base_churn_fn(np.zeros(1))[:, 0] * keep_rate
-        # Geometric sum of CLV_MONTHS terms: contribution * sum_j (retention * growth)^j * growth
-        ratio = retention * growth
-        terms = np.where(np.abs(1.0 - ratio) < 1e-12, float(CLV_MONTHS),
-                         (1.0 - ratio ** CLV_MONTHS) / np.where(ratio == 1.0, 0.5, 1.0 - ratio))
-        value = month_contribution * growth * terms
-        cohorts = np.broadcast_to(value[:, None], (n, len(cohort_tenures)))
-        return {"one": value, "start": value, "cohorts": cohorts}, retention
-    if alpha is None or beta is None:
-        raise ValueError("sBG churn needs alpha and beta")
-    top = int(max(start_tenure_end.max(), cohort_tenures.max(initial=1))) + CLV_MONTHS
-    value = np.zeros(n)
-    wanted_cohorts = np.zeros((n, len(cohort_tenures)))
-    start_value = np.zeros(n)
-    position = {int(k): i for i, k in enumerate(cohort_tenures)}
-    start_whole = np.rint(start_tenure_end).astype(np.int64)
-    for k in range(top, 0, -1):
-        retention_k = 1.0 - alpha / (alpha + beta + k) * keep_rate
-        value = growth * (month_contribution + retention_k * value)
-        if k in position:
-            wanted_cohorts[:, position[k]] = value
-        hit = start_whole == k
-        start_value = np.where(hit, value, start_value)
-    # A new customer's value sums CLV_MONTHS months after acquisition (DESIGN.md), however long
-    # the horizon or the starting customers' tenure that set `top` above.
-    value_one = np.zeros(n)
-    for k in range(CLV_MONTHS, 0, -1):
-        retention_k = 1.0 - alpha / (alpha + beta + k) * keep_rate
-        value_one = growth * (month_contribution + retention_k * value_one)
-    retention_zero = 1.0 - alpha / (alpha + beta) * keep_rate
-    return {"one": value_one, "start": start_value, "cohorts": wanted_cohorts}, retention_zero
-
-
-def _payback_month(
-    base_churn: Callable[[np.ndarray], np.ndarray], sbg: bool, alpha: np.ndarray | None,
-    beta: np.ndarray | None, keep_rate: np.ndarray, first_contribution: np.ndarray,
-    month_contribution: np.ndarray, cac: np.ndarray,
-) -> np.ndarray:
-    """Months after acquisition until a new customer's undiscounted contribution repays CAC
-    (0 = the first order does); NaN when it never does within CLV_MONTHS or CAC is undefined."""
-    n = len(first_contribution)
-    cumulative = first_contribution.copy()
-    survival = np.ones(n)
-    payback = np.where(cumulative >= cac, 0.0, np.nan)
-    tenures = np.arange(CLV_MONTHS, dtype=float)
-    churn = base_churn(tenures) if not sbg else None
-    for month in range(1, CLV_MONTHS + 1):
-        k = month - 1
-        base = churn[:, k] if churn is not None else alpha / (alpha + beta + k)
-        survival = survival * (1.0 - base * keep_rate)
-        cumulative = cumulative + survival * month_contribution
-        payback = np.where(np.isnan(payback) & (cumulative >= cac), float(month), payback)
-    return np.where(np.isnan(cac), np.nan, payback)
 
 
 def monthly_discount_factor(annual_rate: float, month: int) -> float:
     """Return the discount factor of month `month`'s cash: (1 + i)^-(month + 1)."""
-    rate = (1.0 + annual_rate) ** (1.0 / 12.0) - 1.0
+    rate = funnel.monthly_discount_rate(annual_rate)
     return math.pow(1.0 + rate, -(month + 1))
 
 

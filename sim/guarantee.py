@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim import funnel
 from sim.analytics import (
     ab_sample_size_per_arm,
     ab_weeks_needed,
@@ -38,9 +39,11 @@ from sim.analytics import (
 )
 from sim.des import DesResult, run_des
 from sim.distributions import constant_inputs, point_inputs, sample_inputs
-from sim.engine import MONTHLY_TRIALS_KEPT, simulate
+from sim.engine import simulate
+from sim.inputs import as_inputs
 from sim.metrics import monthly_bands
 from sim.scenario import Scenario
+from sim.stacked import StackedPart, run_stacked
 
 #: Guarantee lengths of the sweep, in days: one week to five years.
 SWEEP_DAYS: tuple[int, ...] = (7, 14, 30, 60, 90, 180, 365, 730, 1095, 1460, 1825)
@@ -72,7 +75,7 @@ def orders_placed(metrics: Mapping[str, np.ndarray], inputs: Mapping[str, np.nda
     order value; every new customer places one first order.
     """
     repeat_revenue = np.nan_to_num(metrics["repeat_revenue_share"]) * metrics["gross_revenue"]
-    return metrics["new_customers"] + repeat_revenue / inputs["orders.repeat_value"]
+    return metrics["new_customers"] + repeat_revenue / as_inputs(inputs).orders.repeat_value
 
 
 def after_open_liability(metrics: Mapping[str, np.ndarray], inputs: Mapping[str, np.ndarray]
@@ -89,22 +92,25 @@ def after_open_liability(metrics: Mapping[str, np.ndarray], inputs: Mapping[str,
     gross = metrics["gross_revenue"]
     open_returns = np.divide(liability * orders, gross, out=np.zeros_like(liability),
                              where=gross > 0)
-    resale_kept = inputs["guarantee.resale_share"] * (1.0 - inputs["orders.gross_margin"])
-    cost = liability * (1.0 - resale_kept) + inputs["guarantee.handling_cost"] * open_returns
+    x = as_inputs(inputs)
+    resale_kept = x.guarantee.resale_share * (1.0 - x.orders.gross_margin)
+    cost = liability * (1.0 - resale_kept) + x.guarantee.handling_cost * open_returns
     return metrics["net_revenue"] - liability, metrics["profit"] - cost
 
 
 def _return_rate(inputs: Mapping[str, np.ndarray], days: np.ndarray | float) -> np.ndarray:
-    """Return rate per trial at a guarantee length (the engine's formula, capped at 1)."""
-    ratio = np.asarray(days, dtype=float) / inputs["guarantee.reference_days"]
-    return np.minimum(1.0, inputs["guarantee.return_rate_at_reference"]
-                      * ratio ** inputs["guarantee.return_elasticity"])
+    """Return rate per trial at a guarantee length (sim/funnel.py `return_rate`)."""
+    g = as_inputs(inputs).guarantee
+    return funnel.return_rate(np.asarray(days, dtype=float), g.reference_days,
+                              g.return_rate_at_reference, g.return_elasticity)
 
 
 def _conversion_factor(inputs: Mapping[str, np.ndarray], days: np.ndarray | float) -> np.ndarray:
-    """Conversion multiplier per trial at a guarantee length, relative to the reference length."""
-    ratio = np.asarray(days, dtype=float) / inputs["guarantee.reference_days"]
-    return ratio ** inputs["guarantee.conversion_elasticity"]
+    """Conversion multiplier per trial at a guarantee length, relative to the reference length
+    (sim/funnel.py `guarantee_conversion_factor`)."""
+    g = as_inputs(inputs).guarantee
+    return funnel.guarantee_conversion_factor(np.asarray(days, dtype=float), g.reference_days,
+                                              g.conversion_elasticity)
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,6 +152,16 @@ class LengthRuns:
         return self.metrics[name][self.row(days)]
 
 
+@dataclass(frozen=True)
+class _LengthRow:
+    """One length's share of `evaluate_lengths`: per-trial metrics, refund timing bands, and
+    (current length only) the lead funnel."""
+
+    metrics: dict[str, np.ndarray]
+    timing: dict[str, dict[str, np.ndarray]]
+    lead_funnel: dict[str, np.ndarray] | None
+
+
 def evaluate_lengths(
     scenario: Scenario,
     days: Sequence[int],
@@ -166,62 +182,51 @@ def evaluate_lengths(
     lengths = tuple(sorted({int(d) for d in days} | {current}))
     horizon = scenario.simulation.horizon_months if horizon is None else int(horizon)
     inputs = sample_inputs(scenario, trials, seed)
-    stack = 1 if scenario.simulation.flows == "random" else max(1, MONTHLY_TRIALS_KEPT // trials)
-    groups = [lengths[i: i + stack] for i in range(0, len(lengths), stack)]
-    metrics = {name: np.empty((len(lengths), trials)) for name in LENGTH_METRICS}
-    timing: dict[str, dict[int, dict[str, np.ndarray]]] = {name: {} for name in TIMING_SERIES}
     rho_current = _return_rate(inputs, current)
     conversion_current = _conversion_factor(inputs, current)
-    funnel: dict[str, np.ndarray] = {}
-    done = 0
-    for group in groups:
-        stacked = {path: np.tile(values, len(group)) for path, values in inputs.items()}
-        stacked["guarantee.days"] = np.repeat(np.asarray(group, dtype=float), trials)
 
-        def group_progress(fraction: float, done: int = done, size: int = len(group)) -> None:
-            if progress is not None:
-                progress((done + fraction * size) / len(lengths))
+    def summarise(part: StackedPart) -> _LengthRow:
+        length = lengths[part.index]
+        revenue_after, profit_after = after_open_liability(part.metrics, part.inputs)
+        rho = _return_rate(inputs, length)
+        metrics = {name: part.metrics[name] for name in (
+            "gross_revenue", "net_revenue", "profit", "refunds", "open_guarantee_liability")}
+        metrics |= {
+            "net_revenue_after_liability": revenue_after,
+            "profit_after_liability": profit_after,
+            "return_rate": rho,
+            "return_multiplier": np.divide(rho, rho_current, out=np.ones(trials),
+                                           where=rho_current > 0),
+            "conversion_multiplier": _conversion_factor(inputs, length) / conversion_current,
+        }
+        timing = {series: monthly_bands(part.monthly[series]) for series in TIMING_SERIES}
+        lead_funnel = _lead_funnel(part.monthly, inputs) if length == current else None
+        return _LengthRow(metrics, timing, lead_funnel)
 
-        result = simulate(scenario, inputs=stacked, seed=seed, horizon=horizon,
-                          progress=group_progress)
-        revenue_after, profit_after = after_open_liability(result.metrics, stacked)
-        for position, length in enumerate(group):
-            rows = slice(position * trials, (position + 1) * trials)
-            out = lengths.index(length)
-            for name in ("gross_revenue", "net_revenue", "profit", "refunds",
-                         "open_guarantee_liability"):
-                metrics[name][out] = result.metrics[name][rows]
-            metrics["net_revenue_after_liability"][out] = revenue_after[rows]
-            metrics["profit_after_liability"][out] = profit_after[rows]
-            rho = _return_rate(inputs, length)
-            metrics["return_rate"][out] = rho
-            metrics["return_multiplier"][out] = np.divide(
-                rho, rho_current, out=np.ones(trials), where=rho_current > 0)
-            metrics["conversion_multiplier"][out] = (
-                _conversion_factor(inputs, length) / conversion_current)
-            # Monthly series: the engine keeps the first MONTHLY_TRIALS_KEPT rows of a call.
-            kept = result.monthly["refunds"].shape[0]
-            start, stop = position * trials, min((position + 1) * trials, kept)
-            for series in TIMING_SERIES:
-                timing[series][length] = monthly_bands(result.monthly[series][start:stop])
-            if length == current:
-                funnel = _lead_funnel(result.monthly, inputs, start, stop)
-        done += len(group)
+    sets = [inputs.replaced({"guarantee.days": np.full(trials, float(length))})
+            for length in lengths]
+    rows = run_stacked(scenario, sets, summarise, seed=seed, horizon=horizon, keep_monthly=True,
+                       progress=progress)
+    metrics = {name: np.stack([row.metrics[name] for row in rows]) for name in LENGTH_METRICS}
+    timing = {series: {length: row.timing[series]
+                       for length, row in zip(lengths, rows, strict=True)}
+              for series in TIMING_SERIES}
+    lead_funnel = rows[lengths.index(current)].lead_funnel or {}
     return LengthRuns(lengths, current, trials, seed, horizon, metrics, timing,
-                      funnel["lead_conversion"], funnel["leads_per_month"])
+                      lead_funnel["lead_conversion"], lead_funnel["leads_per_month"])
 
 
-def _lead_funnel(monthly: Mapping[str, np.ndarray], inputs: Mapping[str, np.ndarray],
-                 start: int, stop: int) -> dict[str, np.ndarray]:
+def _lead_funnel(monthly: Mapping[str, np.ndarray], inputs: Mapping[str, np.ndarray]
+                 ) -> dict[str, np.ndarray]:
     """Share of leads who become customers and new leads per month, per kept trial.
 
     The share counts every lead the horizon had (the starting warm leads plus the new ones) and
     every new customer they gave: the conversion an A/B test of leads would measure if it
     followed each lead until it buys or drops out.
     """
-    new = monthly["new_customers"][start:stop].sum(axis=1)
-    leads = monthly["leads"][start:stop]
-    pool = inputs["market.warm_start"][: stop - start] + leads.sum(axis=1)
+    new = monthly["new_customers"].sum(axis=1)
+    leads = monthly["leads"]
+    pool = as_inputs(inputs).market.warm_start[: len(new)] + leads.sum(axis=1)
     conversion = np.divide(new, pool, out=np.zeros_like(new), where=pool > 0)
     return {"lead_conversion": conversion, "leads_per_month": leads.mean(axis=1)}
 
@@ -243,22 +248,24 @@ def _lift_rows(point: Mapping[str, float], candidate_days: int, lifts: np.ndarra
     are moved through the reference rate, which keeps each length's split between early and
     late refunds.
     """
-    current = float(point["guarantee.days"])
+    x = as_inputs(point)
+    g = x.guarantee
+    current = float(g.days)
     size = len(lifts) + 1
     rows = constant_inputs(point, size)
     factor_current = float(_conversion_factor(point, current))
     scale = factor_current * np.concatenate(([1.0], 1.0 + np.asarray(lifts, dtype=float)))
-    rows["warm.conversion_no_spend"] = point["warm.conversion_no_spend"] * scale
-    rows["warm.conversion_max"] = point["warm.conversion_max"] * scale
+    rows["warm.conversion_no_spend"] = x.warm.conversion_no_spend * scale
+    rows["warm.conversion_max"] = x.warm.conversion_max * scale
     rows["guarantee.conversion_elasticity"] = np.zeros(size)
     rows["guarantee.days"] = np.concatenate(([current], np.full(size - 1, float(candidate_days))))
     if multipliers is not None:
         rho_current = float(_return_rate(point, current))
-        ratio = candidate_days / point["guarantee.reference_days"]
-        growth = ratio ** point["guarantee.return_elasticity"]
+        growth = funnel.guarantee_length_factor(candidate_days, g.reference_days,
+                                                g.return_elasticity)
         wanted = np.minimum(1.0, rho_current * np.asarray(multipliers, dtype=float))
         rows["guarantee.return_rate_at_reference"] = np.concatenate(
-            ([point["guarantee.return_rate_at_reference"]], np.minimum(1.0, wanted / growth)))
+            ([g.return_rate_at_reference], np.minimum(1.0, wanted / growth)))
     return rows
 
 
@@ -342,16 +349,16 @@ def break_even(scenario: Scenario, candidate_days: int, horizon: int | None = No
     horizon = scenario.simulation.horizon_months if horizon is None else int(horizon)
     point = point_inputs(scenario)
     current = int(scenario.guarantee.days)
-    reference = point["guarantee.reference_days"]
-    rho_ref = point["guarantee.return_rate_at_reference"]
-    elasticity = point["guarantee.return_elasticity"]
-    rho_current = return_rate_for_days(rho_ref, current, reference, elasticity)
-    rho_candidate = return_rate_for_days(rho_ref, candidate_days, reference, elasticity)
+    g = point.guarantee
+    rho_current = return_rate_for_days(g.return_rate_at_reference, current, g.reference_days,
+                                       g.return_elasticity)
+    rho_candidate = return_rate_for_days(g.return_rate_at_reference, candidate_days,
+                                         g.reference_days, g.return_elasticity)
     _, _, order_value = _after_liability_rows(
         scenario, _lift_rows(point, current, np.zeros(0)), horizon)
     profit_closed = break_even_lift_profit(
-        float(order_value[0]), rho_current, rho_candidate, point["orders.gross_margin"],
-        point["guarantee.resale_share"], point["guarantee.handling_cost"])
+        float(order_value[0]), rho_current, rho_candidate, point.orders.gross_margin,
+        g.resale_share, g.handling_cost)
     if int(candidate_days) == current:
         revenue_engine = profit_engine = 0.0
     else:
@@ -401,11 +408,11 @@ def lift_return_map(
     rows = _lift_rows(point, candidate_days, lift_grid.ravel(), multiplier_grid.ravel())
     _, profit, order_value = _after_liability_rows(scenario, rows, horizon)
     difference = (profit[1:] - profit[0]).reshape(lift_grid.shape)
-    rho_current = float(_return_rate(point, point["guarantee.days"]))
+    rho_current = float(_return_rate(point, point.guarantee.days))
     closed = np.array([
         break_even_lift_profit(float(order_value[0]), rho_current,
-                               min(1.0, rho_current * float(m)), point["orders.gross_margin"],
-                               point["guarantee.resale_share"], point["guarantee.handling_cost"])
+                               min(1.0, rho_current * float(m)), point.orders.gross_margin,
+                               point.guarantee.resale_share, point.guarantee.handling_cost)
         for m in multipliers])
     engine_line = np.full(len(multipliers), np.nan)
     for index, gaps in enumerate(difference):

@@ -4,27 +4,28 @@ Every question on the Retention page is answered on the same simulated futures (
 `sample_inputs`), by replacing a few input arrays and running the engine again:
 
 - the sweep moves the retention (hot) share from 0% to 80% of the budget, cold and warm keeping
-  the scenario's own ratio; all shares are stacked along the trial axis and run in one engine
-  call, so share s in trial i saw exactly the future of share s' in trial i;
+  the scenario's own ratio; all shares are stacked along the trial axis (`sim.stacked`), so
+  share s in trial i saw exactly the future of share s' in trial i;
 - "the next $10,000 a month" adds it to acquisition (cold and warm in their ratio) or to
   retention (hot) and compares the two paired;
 - "5 points more retention" lowers the monthly churn by 0.05 and reports the profit change
   beside the 25-95% that marketers usually quote;
 - the Blattberg-Deighton textbook optimum is computed from the scenario's median inputs;
-- cohort survival curves are rebuilt from the engine's monthly series with DESIGN.md's churn
-  rule, and cohort tables (CSV) are parsed and fitted with the shifted-beta-geometric model.
+- cohort survival curves are rebuilt from the engine's monthly series with the model's churn
+  rule (docs/model.md#the-move), and cohort tables (CSV) are parsed and fitted with the
+  shifted-beta-geometric model.
 
 Pure NumPy; no streamlit, no printing.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from sim import funnel
 from sim.analytics import (
     BDOptimum,
     monthly_discount_rate,
@@ -35,8 +36,10 @@ from sim.analytics import (
 )
 from sim.distributions import point_inputs, sample_inputs
 from sim.engine import METRIC_NAMES, SimResult, simulate
+from sim.inputs import Inputs, as_inputs
 from sim.metrics import CLEAR_WIN, Comparison, compare_paired
 from sim.scenario import Scenario
+from sim.stacked import StackedPart, run_stacked
 
 #: The sweep covers hot shares from 0 to TOP_HOT_SHARE in steps of SHARE_STEP.
 TOP_HOT_SHARE = 0.8
@@ -95,10 +98,10 @@ def sweep_shares(scenario: Scenario) -> np.ndarray:
 
 def _with_split(inputs: Mapping[str, np.ndarray], cold: np.ndarray | float,
                 warm: np.ndarray | float, hot: np.ndarray | float,
-                monthly: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                monthly: np.ndarray | None = None) -> Inputs:
     """Return a copy of the inputs with the split (and optionally the budget) replaced."""
-    trials = len(inputs["budget.monthly"])
-    out = dict(inputs)
+    out = Inputs(inputs)
+    trials = len(out.budget.monthly)
     out["budget.split.cold"] = np.broadcast_to(np.asarray(cold, dtype=float), (trials,)).copy()
     out["budget.split.warm"] = np.broadcast_to(np.asarray(warm, dtype=float), (trials,)).copy()
     out["budget.split.hot"] = np.broadcast_to(np.asarray(hot, dtype=float), (trials,)).copy()
@@ -114,26 +117,24 @@ def _run_stacked(
     seed: int,
     progress: Callable[[float], None] | None = None,
 ) -> list[dict[str, np.ndarray]]:
-    """Run several input sets (same trials each) in one engine call, stacked along the trial
-    axis; return each one's per-trial metrics plus "long_run_value"."""
-    trials = len(variants[0]["budget.monthly"])
-    stacked = {path: np.concatenate([np.asarray(v[path], dtype=float) for v in variants])
-               for path in variants[0]}
-    result = simulate(scenario, seed=seed, horizon=horizon, inputs=stacked, progress=progress)
-    out = []
-    for index in range(len(variants)):
-        part = slice(index * trials, (index + 1) * trials)
-        metrics = {name: result.metrics[name][part] for name in METRIC_NAMES}
-        metrics["long_run_value"] = _long_run_value(metrics, stacked, part, result.horizon)
-        out.append(metrics)
-    return out
+    """Run several input sets (same trials each) on the same futures (`sim.stacked`); return
+    each one's per-trial metrics plus "long_run_value"."""
+    horizon = scenario.simulation.horizon_months if horizon is None else int(horizon)
+
+    def summarise(part: StackedPart) -> dict[str, np.ndarray]:
+        metrics = {name: part.metrics[name] for name in METRIC_NAMES}
+        metrics["long_run_value"] = _long_run_value(metrics, part.inputs, horizon)
+        return metrics
+
+    return run_stacked(scenario, variants, summarise, seed=seed, horizon=horizon,
+                       progress=progress)
 
 
-def _long_run_value(metrics: Mapping[str, np.ndarray], inputs: Mapping[str, np.ndarray],
-                    part: slice, horizon: int) -> np.ndarray:
+def _long_run_value(metrics: Mapping[str, np.ndarray], inputs: Inputs,
+                    horizon: int) -> np.ndarray:
     """NPV of the horizon's profit plus the customers still active at the end, valued by the
     engine's customer equity and discounted back over the horizon ($ per trial)."""
-    annual = inputs["finance.discount_rate_annual"][part]
+    annual = inputs.finance.discount_rate_annual
     return metrics["npv"] + metrics["customer_equity_end"] * (1.0 + annual) ** (-horizon / 12.0)
 
 
@@ -243,7 +244,7 @@ def next_dollar(scenario: Scenario, *, trials: int, seed: int, horizon: int | No
     horizon = scenario.simulation.horizon_months if horizon is None else int(horizon)
     inputs = sample_inputs(scenario, trials, seed)
     split = scenario.budget.split
-    budget = inputs["budget.monthly"]
+    budget = inputs.budget.monthly
     bigger = budget + extra
     ratio = cold_ratio(scenario)
     acquisition = _with_split(
@@ -255,8 +256,8 @@ def next_dollar(scenario: Scenario, *, trials: int, seed: int, horizon: int | No
         (split.hot * budget + extra) / bigger, monthly=bigger)
     current = _with_split(inputs, split.cold, split.warm, split.hot)
     now, acq, ret = _run_stacked(scenario, [current, acquisition, retention], horizon, seed)
-    growth = inputs["budget.growth_monthly"]
-    spend_total = extra * ((1.0 + growth[:, None]) ** np.arange(horizon)[None, :]).sum(axis=1)
+    spend_total = funnel.budget_for_month(
+        extra, inputs.budget.growth_monthly[:, None], np.arange(horizon)[None, :]).sum(axis=1)
     return NextDollar(extra, goal, now, acq, ret, compare_paired(ret[goal], acq[goal]),
                       spend_total)
 
@@ -280,22 +281,19 @@ class RetentionCheck:
 
 
 def improved_retention_inputs(scenario: Scenario, inputs: Mapping[str, np.ndarray],
-                              points: float = RETENTION_POINTS) -> dict[str, np.ndarray]:
+                              points: float = RETENTION_POINTS) -> Inputs:
     """Return the inputs with monthly churn lowered by `points` (never below 0).
 
     Constant churn: hot.churn.monthly - points. sBG churn (falling with tenure): beta is raised
     so that a new customer's first-month churn alpha / (alpha + beta) is `points` lower (at
     least 0.001); later months' churn falls by less, keeping the curve's shape.
     """
-    out = dict(inputs)
-    if "hot.churn.sbg.alpha" in inputs:
-        alpha = inputs["hot.churn.sbg.alpha"]
-        first = alpha / (alpha + inputs["hot.churn.sbg.beta"])
-        lowered = np.maximum(first - points, 1e-3)
-        out["hot.churn.sbg.beta"] = alpha * (1.0 - lowered) / lowered
-    else:
-        out["hot.churn.monthly"] = np.maximum(inputs["hot.churn.monthly"] - points, 0.0)
-    return out
+    x = as_inputs(inputs)
+    churn = x.churn
+    if isinstance(churn, funnel.SbgChurn):
+        lowered = np.maximum(churn.base(0) - points, 1e-3)
+        return x.replaced({"hot.churn.sbg.beta": churn.alpha * (1.0 - lowered) / lowered})
+    return x.replaced({"hot.churn.monthly": np.maximum(churn.churn_monthly - points, 0.0)})
 
 
 def retention_definition(scenario: Scenario, points: float = RETENTION_POINTS) -> str:
@@ -392,15 +390,16 @@ class BDTextbook:
                 self.optimum.acquisition_spend * self.inputs.warm_leads_start / budget)
 
 
-def _base_churn_monthly(scenario: Scenario, x: Mapping[str, float]) -> tuple[float, str]:
+def _base_churn_monthly(x: Inputs) -> tuple[float, str]:
     """Return a constant monthly churn for the textbook (sBG: the one that keeps the same
     share of a cohort after 12 months) and how it was found."""
-    if scenario.hot.churn.sbg is not None:
-        survival = float(sbg_survival(x["hot.churn.sbg.alpha"], x["hot.churn.sbg.beta"], 12)[-1])
-        churn = 1.0 - survival ** (1.0 / 12.0)
-        return churn, (f"constant churn {churn:.1%} a month keeps the same {survival:.0%} of a "
-                       "cohort after 12 months as the sBG curve")
-    return x["hot.churn.monthly"], "the scenario's median monthly churn"
+    churn = x.churn
+    if isinstance(churn, funnel.SbgChurn):
+        survival = float(sbg_survival(churn.alpha, churn.beta, 12)[-1])
+        constant = 1.0 - survival ** (1.0 / 12.0)
+        return constant, (f"constant churn {constant:.1%} a month keeps the same {survival:.0%} "
+                          "of a cohort after 12 months as the sBG curve")
+    return churn.churn_monthly, "the scenario's median monthly churn"
 
 
 def bd_textbook(scenario: Scenario) -> BDTextbook:
@@ -415,31 +414,39 @@ def bd_textbook(scenario: Scenario) -> BDTextbook:
     """
     x = point_inputs(scenario)
     split = scenario.budget.split
-    conversion_multiplier = (x["guarantee.days"] / x["guarantee.reference_days"]) ** x[
-        "guarantee.conversion_elasticity"]
-    p0, pmax = x["warm.conversion_no_spend"], x["warm.conversion_max"]
-    a_ceiling = min(1.0, pmax * conversion_multiplier)
-    warm_scale, hot_scale = x["warm.spend_scale"], x["hot.spend_scale"]
-    a_at_scale = min(1.0, (p0 + (pmax - p0) * (1 - math.exp(-1))) * conversion_multiplier)
-    churn, churn_note = _base_churn_monthly(scenario, x)
-    unpreventable = x["hot.churn_unpreventable"]
-    r_ceiling = 1.0 - churn * unpreventable
-    r_at_scale = 1.0 - churn * (unpreventable + (1 - unpreventable) * math.exp(-1))
-    budget = x["budget.monthly"]
-    acquisition_now = split.warm * budget / max(x["market.warm_start"], 1.0)
-    retention_now = split.hot * budget / max(x["market.customers_start"], 1.0)
-    saturation_now = math.exp(-retention_now / hot_scale)
-    q_now = x["hot.repeat_no_spend"] + (x["hot.repeat_max"] - x["hot.repeat_no_spend"]) * (
-        1 - saturation_now)
-    rho = min(1.0, x["guarantee.return_rate_at_reference"] * (
-        x["guarantee.days"] / x["guarantee.reference_days"]) ** x["guarantee.return_elasticity"])
-    per_order = order_contribution(x["orders.repeat_value"], rho, x["orders.gross_margin"],
-                                   x["guarantee.resale_share"], x["guarantee.handling_cost"])
+    g = x.guarantee
+    conversion_multiplier = funnel.guarantee_conversion_factor(
+        g.days, g.reference_days, g.conversion_elasticity)
+    p0, pmax = x.warm.conversion_no_spend, x.warm.conversion_max
+    warm_scale, hot_scale = x.warm.spend_scale, x.hot.spend_scale
+
+    def conversion(gap_left: float) -> float:
+        return float(funnel.conversion_rate(gap_left, p0, pmax, conversion_multiplier))
+
+    # The response curves' ceilings (no gap left) and their points at spend = spend scale.
+    a_ceiling = conversion(0.0)
+    a_at_scale = conversion(funnel.spend_gap_left(warm_scale, warm_scale))
+    churn, churn_note = _base_churn_monthly(x)
+    unpreventable = x.hot.churn_unpreventable
+
+    def retention(gap_left: float) -> float:
+        return 1.0 - churn * funnel.churn_multiplier(gap_left, unpreventable)
+
+    r_ceiling = retention(0.0)
+    r_at_scale = retention(funnel.spend_gap_left(hot_scale, hot_scale))
+    budget = x.budget.monthly
+    acquisition_now = split.warm * budget / max(x.market.warm_start, 1.0)
+    retention_now = split.hot * budget / max(x.market.customers_start, 1.0)
+    gap_now = funnel.spend_gap_left(retention_now, hot_scale)
+    q_now = funnel.repeat_rate(gap_now, x.hot.repeat_no_spend, x.hot.repeat_max)
+    rho = float(funnel.return_rate(g.days, g.reference_days, g.return_rate_at_reference,
+                                   g.return_elasticity))
+    per_order = order_contribution(x.orders.repeat_value, rho, x.orders.gross_margin,
+                                   g.resale_share, g.handling_cost)
     margin = q_now * per_order
-    discount = monthly_discount_rate(x["finance.discount_rate_annual"])
-    rate_now = min(1.0, (p0 + (pmax - p0) * (1 - math.exp(-acquisition_now / warm_scale)))
-                   * conversion_multiplier)
-    retention_rate_now = 1.0 - churn * (unpreventable + (1 - unpreventable) * saturation_now)
+    discount = monthly_discount_rate(x.finance.discount_rate_annual)
+    rate_now = conversion(funnel.spend_gap_left(acquisition_now, warm_scale))
+    retention_rate_now = retention(gap_now)
     notes = (
         ("Prospect", "a warm lead, each month",
          "cold spend that creates leads has no place in the textbook model"),
@@ -475,7 +482,7 @@ def bd_textbook(scenario: Scenario) -> BDTextbook:
         margin=margin, discount=discount,
         current_acquisition_spend=acquisition_now, current_retention_spend=retention_now,
         current_acquisition_rate=rate_now, current_retention_rate=retention_rate_now,
-        customers_start=x["market.customers_start"], warm_leads_start=x["market.warm_start"],
+        customers_start=x.market.customers_start, warm_leads_start=x.market.warm_start,
         budget_monthly=budget, notes=notes)
     optimum = optimal_spend_bd(inputs.a_ceiling, inputs.k_a, inputs.r_ceiling, inputs.k_r,
                                inputs.margin, inputs.discount)
@@ -490,28 +497,24 @@ def cohort_survival(result: SimResult, acquired_month: int) -> np.ndarray:
     """Return the share of the cohort acquired in `acquired_month` (0-based) still active
     k months later, k = 0..horizon - acquired_month - 1, per kept trial (trials, months).
 
-    Rebuilt from the monthly series with DESIGN.md's rule: at tenure k the cohort loses
-    c_k x (u + (1 - u) x e_t), e_t = exp(-hot spend per customer / hot.spend_scale) of month t.
-    With random flows this is the expected survival.
+    Rebuilt from the monthly series with the model's rule (docs/model.md#the-move): at tenure k
+    the cohort loses c_k x (u + (1 - u) x e_t), e_t = exp(-hot spend per customer /
+    hot.spend_scale) of month t. With random flows this is the expected survival.
     """
     active = result.monthly["active_customers"]
     kept, horizon = active.shape
-    x = {path: np.asarray(values[:kept], dtype=float) for path, values in result.inputs.items()}
+    x = as_inputs(result.inputs).rows(slice(0, kept))
     if not 0 <= acquired_month < horizon:
         raise ValueError(f"acquired_month must be 0..{horizon - 1}, got {acquired_month}")
-    start = np.concatenate([x["market.customers_start"][:, None], active[:, :-1]], axis=1)
-    spend_hot = x["budget.split.hot"][:, None] * result.monthly["spend"]
-    saturation = np.exp(-spend_hot / np.maximum(start, 1.0) / x["hot.spend_scale"][:, None])
-    u = x["hot.churn_unpreventable"][:, None]
-    keep_factor = u + (1.0 - u) * saturation
+    start = np.concatenate([x.market.customers_start[:, None], active[:, :-1]], axis=1)
+    spend_hot = x.budget.split.hot[:, None] * result.monthly["spend"]
+    gap_left = funnel.spend_gap_left(spend_hot / np.maximum(start, 1.0),
+                                     x.hot.spend_scale[:, None])
+    multiplier = funnel.churn_multiplier(gap_left, x.hot.churn_unpreventable[:, None])
     months = horizon - acquired_month
     tenure = np.arange(months, dtype=float)
-    if "hot.churn.sbg.alpha" in x:
-        alpha, beta = x["hot.churn.sbg.alpha"][:, None], x["hot.churn.sbg.beta"][:, None]
-        base = alpha / (alpha + beta + tenure[None, :])
-    else:
-        base = np.broadcast_to(x["hot.churn.monthly"][:, None], (kept, months))
-    staying = 1.0 - base * keep_factor[:, acquired_month:]
+    base = x.churn.column().base(tenure[None, :])
+    staying = 1.0 - base * multiplier[:, acquired_month:]
     # Survival after k months: product of the first k months' staying shares (S(0) = 1).
     survival = np.ones((kept, months))
     survival[:, 1:] = np.cumprod(staying[:, :-1], axis=1)

@@ -26,14 +26,16 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim import funnel
 from sim.distributions import stream
-from sim.engine import MONTHLY_TRIALS_KEPT, simulate
+from sim.engine import MONTHLY_TRIALS_KEPT
+from sim.inputs import Inputs
 from sim.scenario import Scenario, ScenarioError, apply_overrides, build_scenario, without_variants
+from sim.stacked import StackedPart, run_stacked, stack_inputs
 
 BUCKETS: tuple[str, ...] = ("cold", "warm", "hot")
 SPLIT_PATHS: tuple[str, ...] = tuple(f"budget.split.{bucket}" for bucket in BUCKETS)
@@ -181,18 +183,20 @@ def objective_values(values: np.ndarray, objective: Objective) -> np.ndarray:
 # Evaluation on shared draws.
 
 
-def stacked_inputs(inputs: Mapping[str, np.ndarray],
-                   splits: Sequence[BudgetSplit]) -> dict[str, np.ndarray]:
+def split_inputs(inputs: Mapping[str, np.ndarray], split: BudgetSplit) -> Inputs:
+    """The inputs with the three split arrays set to `split`'s shares (the other arrays are
+    shared, not copied)."""
+    trials = len(inputs[SPLIT_PATHS[0]])
+    return Inputs({**inputs, **{path: np.full(trials, split.share(bucket))
+                                for bucket, path in zip(BUCKETS, SPLIT_PATHS, strict=True)}})
+
+
+def stacked_inputs(inputs: Mapping[str, np.ndarray], splits: Sequence[BudgetSplit]) -> Inputs:
     """Return the inputs repeated once per split (k*n trials), the split arrays replaced.
 
     Trials k*n .. (k+1)*n - 1 are split k's copy of the n futures.
     """
-    trials = len(inputs[SPLIT_PATHS[0]])
-    stacked = {path: np.tile(np.asarray(values, dtype=float), len(splits))
-               for path, values in inputs.items() if path not in SPLIT_PATHS}
-    for bucket, path in zip(BUCKETS, SPLIT_PATHS, strict=True):
-        stacked[path] = np.repeat([split.share(bucket) for split in splits], trials)
-    return stacked
+    return stack_inputs([split_inputs(inputs, split) for split in splits])
 
 
 def _totals_at(monthly: Mapping[str, np.ndarray], discount_rate_annual: np.ndarray,
@@ -203,7 +207,7 @@ def _totals_at(monthly: Mapping[str, np.ndarray], discount_rate_annual: np.ndarr
     engine's way), so they equal an h-month run's totals to the last bit.
     """
     profit = monthly["profit"][:, :horizon]
-    monthly_discount = (1.0 + discount_rate_annual) ** (1.0 / 12.0) - 1.0
+    monthly_discount = funnel.monthly_discount_rate(discount_rate_annual)
     discount = np.ones(len(discount_rate_annual))
     npv = np.zeros(len(discount_rate_annual))
     total_profit = np.zeros(len(discount_rate_annual))
@@ -234,11 +238,12 @@ def evaluate_splits(
 
     Returns horizon -> metric -> per-trial totals of shape (len(splits), trials), in the
     metric's units. The engine runs to the longest horizon; shorter ones are totalled from its
-    monthly series (OBJECTIVE_METRICS only). `progress` is called with the share done, always
-    from the calling thread; `workers` > 1 runs batches in threads (NumPy releases the GIL).
-    With `flows: random` each split gets its own engine call, so that every split sees the
-    same random flows as a single run of it would; pass the `seed` the inputs were sampled
-    with (default: the scenario's own), since the flows are drawn from it.
+    monthly series (OBJECTIVE_METRICS only). Splits are stacked `batch_trials` trials to an
+    engine call (`sim.stacked.run_stacked`: with `flows: random` each split gets its own call,
+    so that every split sees the same random flows as a single run of it would); pass the `seed`
+    the inputs were sampled with (default: the scenario's own), since the flows are drawn from
+    it. `progress` is called with the share done, always from the calling thread; `workers` > 1
+    runs calls in threads (NumPy releases the GIL).
     """
     horizons = sorted({int(h) for h in horizons})
     run_horizon = horizons[-1]
@@ -251,42 +256,19 @@ def evaluate_splits(
     if short and trials > MONTHLY_TRIALS_KEPT:
         raise ValueError(f"totals at shorter horizons need at most {MONTHLY_TRIALS_KEPT:,} "
                          f"trials, got {trials:,}")
-    per_call = 1 if scenario.simulation.flows == "random" else max(1, batch_trials // trials)
-    batches = [list(range(start, min(start + per_call, len(splits))))
-               for start in range(0, len(splits), per_call)]
-    out = {h: {m: np.empty((len(splits), trials)) for m in metrics} for h in horizons}
-    base = without_variants(scenario)
 
-    def run(batch: list[int]) -> dict[int, dict[str, np.ndarray]]:
-        chunk = stacked_inputs(inputs, [splits[i] for i in batch])
-        result = simulate(base, inputs=chunk, horizon=run_horizon, seed=seed)
-        totals = {run_horizon: {m: result.metrics[m] for m in metrics}}
+    def totals(part: StackedPart) -> dict[int, dict[str, np.ndarray]]:
+        out = {run_horizon: {m: part.metrics[m] for m in metrics}}
         for h in short:
-            totals[h] = _totals_at(result.monthly, chunk["finance.discount_rate_annual"], h)
-        return {h: {m: totals[h][m].reshape(len(batch), trials) for m in metrics}
-                for h in horizons}
+            out[h] = _totals_at(part.monthly, part.inputs.finance.discount_rate_annual, h)
+        return out
 
-    def store(batch: list[int], totals: dict[int, dict[str, np.ndarray]]) -> None:
-        for h in horizons:
-            for m in metrics:
-                out[h][m][batch] = totals[h][m]
-
-    done = 0
-    if workers > 1 and len(batches) > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(run, batch): batch for batch in batches}
-            for future in as_completed(futures):
-                store(futures[future], future.result())
-                done += 1
-                if progress is not None:
-                    progress(done / len(batches))
-    else:
-        for batch in batches:
-            store(batch, run(batch))
-            done += 1
-            if progress is not None:
-                progress(done / len(batches))
-    return out
+    per_split = run_stacked(
+        without_variants(scenario), [split_inputs(inputs, split) for split in splits], totals,
+        seed=seed, horizon=run_horizon, keep_monthly=bool(short), max_trials_per_call=batch_trials,
+        workers=workers, progress=progress)
+    return {h: {m: np.stack([run[h][m] for run in per_split]) if per_split
+                else np.empty((0, trials)) for m in metrics} for h in horizons}
 
 
 def best_index(splits: Sequence[BudgetSplit], values: np.ndarray, objective: Objective,

@@ -620,3 +620,29 @@ def _render_png(spec_json: str, scale: float) -> bytes:
     import vl_convert  # imported here: it takes seconds and only reports need it
 
     return bytes(vl_convert.vegalite_to_png(spec_json, scale=scale))
+
+
+#: Axis, legend and label text (px) on a presenter slide: readable from the back of a room.
+SLIDE_FONT_SIZE = 20
+
+
+def for_slide(chart: alt.TopLevelMixin, height: int) -> dict:
+    """Return the chart's Vega-Lite spec as a presenter slide shows it (st.vega_lite_chart):
+    axis, legend and title text at SLIDE_FONT_SIZE, and (single or layered charts) `height`
+    px tall in all, axes and legend included, and as wide as the slide. The one place presenter
+    charts are configured."""
+    spec = chart.to_dict()
+    config = spec.setdefault("config", {})
+    for part in ("axis", "legend"):
+        config.setdefault(part, {}).update(labelFontSize=SLIDE_FONT_SIZE,
+                                           titleFontSize=SLIDE_FONT_SIZE)
+    config["axis"].update(labelOverlap=True, labelSeparation=8)
+    config["legend"].update(labelLimit=600, symbolSize=200)
+    config.setdefault("title", {})["fontSize"] = SLIDE_FONT_SIZE + 2
+    config.setdefault("text", {})["fontSize"] = SLIDE_FONT_SIZE - 2
+    single = not any(key in spec for key in ("hconcat", "vconcat", "concat", "facet", "repeat"))
+    if single:
+        spec["height"] = int(height)
+        spec["width"] = "container"
+        spec["autosize"] = {"type": "fit", "contains": "padding"}
+    return spec

@@ -71,6 +71,7 @@ from ui.library import (
     scenario_path,
     slugify,
 )
+from ui.pictures import distribution_picture
 from ui.state import PageContext, open_scenario, set_overrides
 
 DRAFT_KEY = "_editor_draft"
@@ -173,7 +174,13 @@ def _field_row(info: FieldInfo, loaded_value: Any, key: str) -> tuple[Any, Any, 
                 problem = problem or f"{where}: {error}"
                 typed[param] = text
         slot = st.container()
-    return form_value(form, typed), slot, problem
+    value = form_value(form, typed)
+    if form != "number" and problem is None:
+        spec = distribution_picture(info.path, repr(sorted(typed.items())))
+        if spec is not None:
+            with value_col:
+                st.vega_lite_chart(spec=spec, width="stretch")
+    return value, slot, problem
 
 
 def _choice_row(info: FieldInfo, loaded_value: Any, key: str) -> tuple[Any, Any]:

@@ -7,40 +7,101 @@ scenario, seed and trials so the audience can reproduce the numbers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import streamlit as st
+import streamlit.components.v1 as components
 
 from sim.scenario import dump_scenario
 from ui.format import plain
+from ui.report import PageAnswer
 from ui.state import MAX_LINK_CHARS, PageContext, page_params, share_query
 
+# Presenter mode: the page is one slide of the viewport's height (no scrolling); the chart
+# container takes what the title, decision, figures and footer leave (clamped for short
+# screens), and the Altair chart fills it (ui.charts.for_slide).
 _PRESENTER_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
-[data-testid="stExpandSidebarButton"], .st-key-controls, .st-key-share { display: none; }
-.stMainBlockContainer { max-width: 1400px; }
-html, body, [data-testid="stAppViewContainer"] { font-size: 22px; }
-.st-key-answer p { font-size: 2.0rem !important; line-height: 1.3; }
-[data-testid="stMetricValue"] { font-size: 2.6rem; }
+[data-testid="stExpandSidebarButton"], [data-testid="stHeader"], .st-key-controls,
+.st-key-share, .st-key-page_header, [data-testid="stToolbar"] { display: none; }
+.stMainBlockContainer { max-width: 100%; padding: 1.2vh 3vw 0 3vw !important; }
+html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
+.slide-title { font-size: 1.1rem; color: #555; font-weight: 600; }
+.st-key-slide .st-key-answer p { font-size: clamp(24px, 2.15vw, 42px) !important;
+  line-height: 1.22; font-weight: 650; margin: 0; }
+.st-key-slide [data-testid="stMetricValue"] { font-size: clamp(26px, 2.4vw, 46px); }
+.st-key-slide [data-testid="stMetricLabel"] p { font-size: clamp(16px, 1.1vw, 22px); }
+.st-key-slide [data-testid="stMetricLabel"] p, .st-key-slide [data-testid="stMetricLabel"] div,
+.st-key-slide [data-testid="stMetricValue"] > div {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+.st-key-slide_chart_short { display: none; }
+@media (max-height: 900px) {
+  .st-key-slide_chart_tall { display: none; }
+  .st-key-slide_chart_short { display: flex; }
+  .st-key-slide .st-key-answer p { font-size: clamp(20px, 1.75vw, 30px) !important; }
+  .st-key-slide [data-testid="stMetricValue"] { font-size: 28px; }
+}
+.st-key-slide [data-testid="stVerticalBlock"] { gap: 0.4rem; }
+.st-key-slide_footer { font-size: 18px; }
+.st-key-slide_footer p { font-size: 18px !important; color: #444; margin: 0; }
+.slide-number { font-weight: 700; color: #111; padding-left: 0.5em; }
+.st-key-slide_footer [data-testid="stMarkdown"] { flex: 1 1 auto; text-align: center; }
 </style>
 """
 _BASE_CSS = """
 <style>
 .st-key-answer p { font-size: 1.45rem; font-weight: 600; line-height: 1.35; }
+.st-key-answer_detail p { color: #444; font-size: 1.0rem; }
 .st-key-footer p { color: #555; font-size: 0.9rem; }
+/* Narrow screens: metric values and labels wrap instead of ending in "...", buttons keep
+   their whole text, and the downloads wrap onto more lines. */
+[data-testid="stMetricValue"] > div, [data-testid="stMetricLabel"] p,
+[data-testid="stMetricLabel"] div { white-space: normal !important; overflow: visible !important;
+  text-overflow: clip !important; overflow-wrap: anywhere; }
+@media (max-width: 1000px) {
+  [data-testid="stMetricValue"] { font-size: 1.6rem; }
+  .stButton button p, .stDownloadButton button p { white-space: normal; overflow: visible;
+    text-overflow: clip; }
+}
 </style>
+"""
+# Below 1000 px the sidebar collapses once per tab (Streamlit collapses it only on phones):
+# a click on its own collapse button, so the user can open it again.
+_COLLAPSE_JS = """
+<script>
+const win = window.parent, doc = win.document;
+if (win.innerWidth < 1000 && !doc.funnelCollapsed) {
+  const close = () => {
+    const side = doc.querySelector('[data-testid="stSidebar"][aria-expanded="true"]');
+    const button = doc.querySelector('[data-testid="stSidebarCollapseButton"] button');
+    if (side && button) { button.click(); doc.funnelCollapsed = true; return true; }
+    return false;
+  };
+  if (!close()) { let tries = 0; const timer = setInterval(() => {
+    if (close() || ++tries > 40) clearInterval(timer); }, 100); }
+}
+</script>
 """
 
 
 def page_header(context: PageContext, title: str) -> None:
     """Draw the page title, the scenario's description and any link problems."""
     st.markdown(_PRESENTER_CSS if context.present else _BASE_CSS, unsafe_allow_html=True)
+    if not context.present:
+        components.html(_COLLAPSE_JS, height=0)
+    if context.link_problems and context.present:
+        st.warning("Some of this link could not be used: " + "; ".join(
+            plain(p) for p in context.link_problems))
+    if context.present:
+        return  # the slide names the page and the scenario itself
     st.title(title)
     caption = context.scenario.name
     if context.overrides:
-        changed = ", ".join(f"{path} = {value}" for path, value in context.overrides.items())
+        # Notes on where calibrated ranges came from are saved with the file, not listed here.
+        changed = ", ".join(f"{path} = {value}" for path, value in context.overrides.items()
+                            if path != "sources") or "notes on sources"
         caption += f" — changed from the saved file: {changed}"
     st.caption(caption)
     if context.scenario.description and not context.present:
@@ -48,6 +109,31 @@ def page_header(context: PageContext, title: str) -> None:
     if context.link_problems:
         lines = "\n".join(f"- {plain(p)}" for p in context.link_problems)
         st.warning(f"Some of this link or file could not be used:\n{lines}")
+
+
+def show_answer(context: PageContext, page_answer: PageAnswer, *, metrics: bool = True,
+                body: Callable[[], None] | None = None) -> None:
+    """Show the page's answer (see ui.answers): the one way a page states its decision.
+
+    Normal mode: the decision large, the detail smaller, the key figures as st.metric columns
+    (`metrics=False` when the page draws its own tiles) and the report downloads; the page
+    then continues. Presenter mode (``?present=1``): the page is drawn as one slide (decision,
+    figures, the chart or `body`, footer, slide number, Previous/Next and arrow keys) and the
+    script stops there.
+    """
+    from ui import deck  # deck imports ui.answers, which imports the pages' ui modules
+
+    if context.present:
+        deck.draw_slide(context, page_answer, body)
+    answer(page_answer.decision)
+    if page_answer.detail:
+        with st.container(key="answer_detail"):
+            st.markdown(page_answer.detail)
+    if metrics and page_answer.figures:
+        for column, figure in zip(st.columns(len(page_answer.figures)), page_answer.figures,
+                                  strict=True):
+            column.metric(figure.label, figure.value_text)
+    deck.download_row(context, page_answer, share_link(context, page_answer.page))
 
 
 def answer(sentence: str) -> None:

@@ -46,6 +46,7 @@ _OVERRIDES_KEY = "_funnel_overrides"
 _LINK_PROBLEMS_KEY = "_funnel_link_problems"
 _INITIALISED_KEY = "_funnel_initialised"
 _PENDING_STEM_KEY = "_funnel_pending_stem"
+_CARRY_KEY = "_funnel_carry"
 #: Words a link may use for the presenter flag.
 _PRESENT_WORDS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
@@ -160,6 +161,10 @@ def resolve() -> PageContext | None:
     stems = list_stems()
     if not stems:
         return None
+    carried = state.pop(_CARRY_KEY, None)
+    if carried:
+        # Set before the sidebar's widgets exist in this run (see keep_for_page_switch).
+        state.update(carried)
     pending = state.pop(_PENDING_STEM_KEY, None)
     if pending in stems and state.get(_INITIALISED_KEY):
         # Set before the sidebar's selectbox exists in this run, so Streamlit accepts it.
@@ -222,7 +227,7 @@ def _write_url(context: PageContext) -> None:
               "trials": str(context.trials)}
     if context.present:
         wanted["present"] = "1"
-    wanted.update({path: format_param(value) for path, value in context.overrides.items()})
+    wanted.update(link_fields(context.overrides))
     params = st.query_params
     for key in list(params.keys()):
         if (key in RESERVED_PARAMS or "." in key) and key not in wanted:
@@ -269,6 +274,15 @@ def open_scenario(stem: str) -> None:
     st.session_state[_PENDING_STEM_KEY] = stem
 
 
+def keep_for_page_switch(context: PageContext) -> None:
+    """Keep the sidebar's values (file, seed, trials, presenter flag) across `st.switch_page`:
+    Streamlit drops widget values on a page switch made by the script, and the next run
+    restores them from here before the sidebar is drawn."""
+    st.session_state[_CARRY_KEY] = {"scenario_file": context.stem, "seed": context.seed,
+                                    "trials": context.trials, "present": context.present,
+                                    "_funnel_last_stem": context.stem}
+
+
 def page_params() -> dict[str, list[str]]:
     """Return the page's own URL-bound widget values (keys without dots, not reserved)."""
     params = st.query_params
@@ -289,8 +303,14 @@ def share_query(context: PageContext,
     for key, value in (extra or {}).items():
         if key not in RESERVED_PARAMS and "." not in key:
             params[key] = value
-    params.update({path: format_param(value) for path, value in context.overrides.items()})
+    params.update(link_fields(context.overrides))
     return urlencode(params, doseq=True, safe="{}:,")
+
+
+def link_fields(overrides: Mapping[str, Any]) -> dict[str, str]:
+    """Return the field changes a link carries: dotted fields only. Notes on where values came
+    from (`sources`) travel in the saved file, not in links (they would make links long)."""
+    return {path: format_param(value) for path, value in overrides.items() if "." in path}
 
 
 def is_finite_number(value: Any) -> bool:

@@ -198,6 +198,12 @@ def _plain_number(x: float) -> int | float:
     return int(x) if x.is_integer() and abs(x) < 1e15 else x
 
 
+def parse_value(raw: Any, kind: Kind) -> Value:
+    """Return a file value (number or mapping such as {low: 6, high: 14}) as a `Value` in the
+    field's units; raises ValueError (pydantic's error type) when it does not fit the kind."""
+    return _parse_value(raw, kind)
+
+
 def _value_to_file(value: Value) -> Any:
     plain = to_plain(value)
     if isinstance(plain, dict):

@@ -7,10 +7,11 @@ for editors and charts; the field types come from `sim.scenario.kinds`.
 from __future__ import annotations
 
 import copy
+import difflib
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.scenario.kinds import (
     Amount,
@@ -175,8 +176,14 @@ class Guarantee(_Section):
                             "Part of a returned item's cost recovered by reselling it.")
 
 
+#: Notes on where a field's value came from (`sources`): characters per note, notes per file.
+MAX_SOURCE_CHARS = 300
+MAX_SOURCES = 100
+
+
 class Scenario(BaseModel):
-    """One business and its plan (see DESIGN.md, "Scenario file")."""
+    """One business and its plan (the file format: README "Scenario files"; the model it
+    feeds: docs/model.md)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -192,11 +199,41 @@ class Scenario(BaseModel):
     hot: Hot = Field(default_factory=Hot)
     orders: Orders = Field(default_factory=Orders)
     guarantee: Guarantee = Field(default_factory=Guarantee)
+    # Where a field's value came from (dotted path -> note), e.g. a calibration from data;
+    # written only when there is a note, so files without notes keep their bytes.
+    sources: dict[str, str] = Field(default_factory=dict)
     variants: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _check_sources(cls, raw: Any) -> Any:
+        # Imported here: the catalog is built from this model.
+        from sim.scenario.catalog import _catalog
+
+        if not isinstance(raw, Mapping):
+            raise _problem("expected a mapping of field path: note (where the value came from)")
+        if len(raw) > MAX_SOURCES:
+            raise _problem(f"at most {MAX_SOURCES} notes, got {len(raw)}")
+        fields = {info.path for info in _catalog() if info.kind != "choice"}
+        for path, note in raw.items():
+            if path not in fields:
+                hint = difflib.get_close_matches(str(path), sorted(fields), n=1, cutoff=0.6)
+                did = f" (did you mean {hint[0]!r}?)" if hint else ""
+                raise _problem(f"{path!r} names no numeric field{did}; a note's key is a "
+                               "field's dotted path such as orders.first_value")
+            if not isinstance(note, str) or not note.strip():
+                raise _problem(f"{path}: the note must be text saying where the value came "
+                               "from")
+            if len(note) > MAX_SOURCE_CHARS:
+                raise _problem(f"{path}: the note has {len(note)} characters; at most "
+                               f"{MAX_SOURCE_CHARS}")
+        return dict(raw)
 
     def to_file_dict(self) -> dict[str, Any]:
         """Return the scenario as plain data in schema order, as it is written to a file."""
         data = self.model_dump(by_alias=True, mode="python", exclude_none=True)
+        if not data["sources"]:
+            del data["sources"]
         data["variants"] = copy.deepcopy(self.variants)
         return data
 

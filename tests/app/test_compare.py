@@ -194,5 +194,7 @@ def test_cac_sentence_says_lower(lib: Path) -> None:
 def test_presenter_mode_keeps_the_answer_and_charts(lib: Path) -> None:
     app = _open({"present": "1"})
     assert "simulated futures" in _answer(app)
+    # A slide: one chart (drawn at a tall and a short size, CSS shows one), the deck's buttons.
     assert len(app.get("vega_lite_chart")) == 2
-    assert "Leave presenter mode" in [b.label for b in app.button]
+    assert [b.label for b in app.button] == ["Previous", "Next", "Leave"]
+    assert not app.dataframe  # the page's table is not on the slide

@@ -79,6 +79,11 @@ def test_a_link_with_a_length_and_zero_elasticities(app: AppTest) -> None:
 def test_baseline_in_presenter_mode_and_a_typed_ab_lift(app: AppTest) -> None:
     _open(app, scenario="baseline", trials="300", present="1", guarantee_ab_lift="15")
     assert _answer(app).startswith("A 5-year guarantee instead of 30 days")
+    assert [b.label for b in app.button] == ["Previous", "Next", "Leave"]  # a slide
+    assert not app.dataframe
+    app.query_params.pop("present")
+    app.session_state["present"] = False
+    app.run()
     plan = app.dataframe[1].value
     assert list(plan["Lift to detect"])[-1] == "Your lift"
     assert list(plan["Lift"])[-1] == "15.0%"

@@ -178,7 +178,9 @@ def report_filename(meta: ReportMeta, extension: str) -> str:
 # Assumptions in words.
 
 
-def _chart_unit(kind: str, unit: str) -> str:
+def chart_unit_of(kind: str, unit: str) -> str:
+    """Return how ui.charts formats a field's numbers: 'share', 'money', 'count' or
+    'ratio' (from its kind name and unit)."""
     if kind in ("rate", "discount", "growth"):
         return "share"
     if unit.startswith("$"):
@@ -224,7 +226,7 @@ def describe_assumption(value: Value, kind: Kind, unit: str) -> tuple[str, float
     range: '0.00 to 0.04, every value equally likely (90% range 0.00 to 0.04)'.
     """
     low, high = (float(x) for x in quantile(value, kind, np.array([0.05, 0.95])))
-    chart_unit = _chart_unit(kind.name, unit)
+    chart_unit = chart_unit_of(kind.name, unit)
     units = _unit_words(unit, chart_unit)
 
     def say(x: float) -> str:
@@ -264,7 +266,7 @@ def assumptions_from_scenario(scenario: Scenario,
             continue
         info = field_info(path)
         text, low, high = describe_assumption(value, kind, info.unit)
-        unit = _chart_unit(kind.name, info.unit)
+        unit = chart_unit_of(kind.name, info.unit)
         chart = None
         if draws is not None and path in wanted and path in draws:
             unit_words = info.unit if info.unit and not info.unit.startswith("share") else ""

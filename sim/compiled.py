@@ -1,0 +1,590 @@
+"""The monthly funnel compiled with Numba: one trial's whole history per loop, trials in parallel.
+
+Same model as `sim.engine` (docs/model.md, "The engine"), which stays the reference this module
+is tested against (tests/unit/test_compiled.py): same inputs (the dict of arrays from
+`sim.distributions.sample_inputs`, keyed by dotted path), same metrics and monthly series, same
+chunks of `CHUNK_TRIALS` trials and the same kept series (`MONTHLY_TRIALS_KEPT`).
+
+Why it is faster: the NumPy engine walks the months in Python and touches every array of the
+chunk in every step; here each trial runs its 60 months with its state in a few local numbers
+(the cohorts in one small array), compiled to machine code, and `prange` spreads the trials
+over the cores. sBG churn by tenure is tabulated once per trial instead of once per month.
+
+Expected flows give the NumPy engine's numbers: the same equations in the same order, so the
+results agree to rounding (1e-12 relative; only sums over cohorts may round differently).
+
+Random flows are identical in distribution, not draw for draw. The NumPy engine draws its
+binomials from ``stream(seed, f"flows/{start}")`` for a whole chunk at once; a parallel loop
+cannot reproduce that Generator's sequence. Here that same named stream gives one 32-bit seed
+per trial, and each trial draws its binomials (same flows, same order, same whole-customer
+counts) from Numba's generator seeded with it. So a run is reproducible from (seed, trials)
+whatever the number of threads, and the first n trials of a chunk do not depend on the rest.
+
+The compiled code is cached on disk (`cache=True`), next to this file, or in a temporary
+folder when the checkout is read-only (or in NUMBA_CACHE_DIR when that is set). Without Numba,
+`simulate_compiled` runs the NumPy engine.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from sim.distributions import sample_inputs, stream
+from sim.engine import (
+    CHUNK_TRIALS,
+    CLV_MONTHS,
+    EARLY_REPEAT_MONTHS,
+    MONTHLY_TRIALS_KEPT,
+    SimResult,
+    simulate,
+)
+from sim.scenario import Scenario
+
+
+def _use_writable_cache() -> None:
+    """Point Numba's disk cache at a temporary folder when the source tree is read-only."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return
+    pycache = Path(__file__).resolve().parent / "__pycache__"
+    try:
+        pycache.mkdir(exist_ok=True)
+        writable = os.access(pycache, os.W_OK)
+    except OSError:
+        writable = False
+    if not writable:
+        os.environ["NUMBA_CACHE_DIR"] = str(Path(tempfile.gettempdir()) / "funnel-lab-numba")
+
+
+_use_writable_cache()
+try:
+    import numba
+except ImportError:  # the NumPy engine still runs
+    numba = None
+else:
+    # Numba reads NUMBA_CACHE_DIR when it is first imported; it may have been imported earlier.
+    numba.config.CACHE_DIR = os.environ.get("NUMBA_CACHE_DIR", numba.config.CACHE_DIR)
+
+#: True when the compiled engine can run (Numba is importable).
+AVAILABLE = numba is not None
+
+# Column of each input in the packed (trials, inputs) matrix; churn is (alpha, beta) for sBG
+# and (monthly, unused) for constant churn.
+INPUT_PATHS: tuple[str, ...] = (
+    "finance.discount_rate_annual", "market.prospects", "market.warm_start",
+    "market.customers_start", "market.customers_start_tenure", "budget.monthly",
+    "budget.growth_monthly", "budget.split.cold", "budget.split.warm", "budget.split.hot",
+    "cold.cost_per_thousand", "cold.engagement_rate", "cold.lead_decay_monthly",
+    "warm.conversion_no_spend", "warm.conversion_max", "warm.spend_scale",
+    "hot.churn_unpreventable", "hot.repeat_no_spend", "hot.repeat_max", "hot.spend_scale",
+    "orders.first_value", "orders.repeat_value", "orders.gross_margin", "guarantee.days",
+    "guarantee.reference_days", "guarantee.return_rate_at_reference",
+    "guarantee.return_elasticity", "guarantee.conversion_elasticity",
+    "guarantee.handling_cost", "guarantee.resale_share",
+)
+# Columns of the packed inputs (Numba compiles these module integers in as constants).
+(DISCOUNT_RATE, PROSPECTS, WARM_START, CUSTOMERS_START, START_TENURE, BUDGET, GROWTH, SPLIT_COLD,
+ SPLIT_WARM, SPLIT_HOT, COST_PER_THOUSAND, ENGAGEMENT, LEAD_DECAY, CONVERSION_NO_SPEND,
+ CONVERSION_MAX, WARM_SCALE, UNPREVENTABLE, REPEAT_NO_SPEND, REPEAT_MAX, HOT_SCALE, FIRST_VALUE,
+ REPEAT_VALUE, MARGIN, DAYS, REFERENCE_DAYS, RETURN_AT_REFERENCE, RETURN_ELASTICITY,
+ CONVERSION_ELASTICITY, HANDLING, RESALE) = range(len(INPUT_PATHS))
+CHURN_A, CHURN_B = len(INPUT_PATHS), len(INPUT_PATHS) + 1  # sBG alpha, beta; or churn
+SBG_PATHS = ("hot.churn.sbg.alpha", "hot.churn.sbg.beta")
+CONSTANT_PATH = "hot.churn.monthly"
+
+#: Rows of the kernel's metric output, in this order (the names of sim.engine.METRIC_NAMES).
+METRIC_ORDER: tuple[str, ...] = (
+    "net_revenue", "gross_revenue", "profit", "npv", "new_customers", "cac",
+    "active_customers_end", "repeat_revenue_share", "leaky_bucket_ratio", "early_repeat_rate",
+    "clv_new_customer", "customer_equity_end", "ltv_to_cac", "payback_month",
+    "open_guarantee_liability", "marketing_spend", "churned_customers", "refunds",
+)
+#: Rows of the kernel's monthly output, in this order (sim.engine.MONTHLY_NAMES).
+MONTHLY_ORDER: tuple[str, ...] = (
+    "gross_revenue", "refunds", "net_revenue", "profit", "new_customers", "active_customers",
+    "churned", "repeat_orders", "spend", "leads", "open_liability",
+)
+
+#: Trials run interleaved in one block (expected flows); small enough for the core's caches.
+BLOCK_TRIALS = 16
+
+# Numba's parallel backend may be the work queue, which must not be entered by two threads at
+# once (Streamlit runs each session in its own thread); the kernel already uses every core.
+_KERNEL_LOCK = threading.Lock()
+
+
+def _whole_binomial(count: float, probability: float) -> float:
+    """A binomial draw on whole customers: count rounded, probability clipped to [0, 1]."""
+    whole = max(np.rint(count), 0.0)
+    # Numba's generator is per thread and seeded per trial; it has no Generator to build here.
+    return float(np.random.binomial(np.int64(whole),  # noqa: NPY002
+                                    min(max(probability, 0.0), 1.0)))
+
+
+def _pairwise_block(values: np.ndarray, start: int, count: int) -> float:
+    """Sum values[start:start + count], count <= 128, in NumPy's order: one running sum below 8
+    values, else 8 running sums combined as a tree, then the remainder."""
+    if count < 8:
+        total = 0.0
+        for k in range(start, start + count):
+            total += values[k]
+        return total
+    r0, r1, r2, r3 = values[start], values[start + 1], values[start + 2], values[start + 3]
+    r4, r5, r6, r7 = values[start + 4], values[start + 5], values[start + 6], values[start + 7]
+    k = start + 8
+    end_blocks = start + count - count % 8
+    while k < end_blocks:
+        r0 += values[k]
+        r1 += values[k + 1]
+        r2 += values[k + 2]
+        r3 += values[k + 3]
+        r4 += values[k + 4]
+        r5 += values[k + 5]
+        r6 += values[k + 6]
+        r7 += values[k + 7]
+        k += 8
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while k < start + count:
+        total += values[k]
+        k += 1
+    return total
+
+
+def _pairwise_sum(values: np.ndarray, start: int, count: int) -> float:
+    """Sum values[start:start + count] in NumPy's pairwise order (`np.sum` along a contiguous
+    axis), so that sums over cohorts round exactly as the engine's do. Above 128 values NumPy
+    halves recursively; that tree is walked with a stack (Numba's disk cache and recursion do
+    not mix)."""
+    if count <= 128:
+        return _pairwise_block(values, start, count)
+    nodes = [(start, count, False)]
+    partial = [0.0]
+    partial.pop()
+    while nodes:
+        first, size, children_done = nodes.pop()
+        if size <= 128:
+            partial.append(_pairwise_block(values, first, size))
+        elif children_done:
+            right = partial.pop()
+            partial.append(partial.pop() + right)
+        else:
+            half = size // 2
+            half -= half % 8
+            nodes.append((first, size, True))
+            nodes.append((first + half, size - half, False))
+            nodes.append((first, half, False))
+    return partial[0]
+
+
+def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool, top: int,
+           months: int, metrics: np.ndarray, series: np.ndarray, kept: int) -> None:
+    """Run trials first .. first + count - 1 (rows of `packed`, inputs in INPUT_PATHS order)
+    and write their metrics to metrics[:, i] and, for i < kept, their series to series[:, i, :].
+
+    Month by month with the block's trials interleaved, so the processor overlaps the
+    independent trials instead of waiting on one trial's chain of divisions and exponentials.
+    The lines follow sim.engine._run_chunk one for one (same operations, same order).
+    """
+    # Per-trial constants. Guarantee: return rate and conversion multiplier from its length.
+    monthly_discount = np.empty(count)
+    conversion_multiplier = np.empty(count)
+    return_rate = np.empty(count)
+    return_now = np.empty(count)
+    return_late = np.empty(count)
+    late_months = np.ones(count, dtype=np.int64)
+    late_spread = np.ones(count)
+    base_churn = np.empty((count, months + 1))  # by tenure: sBG, or constant
+    prospects = np.empty(count)
+    warm = np.empty(count)
+    active = np.empty(count)
+    cohorts = np.zeros((count, months + 1))  # 0: starting customers; j + 1: acquired in j
+    longest_late = 1
+    for b in range(count):
+        i = first + b
+        monthly_discount[b] = (1.0 + packed[i, DISCOUNT_RATE]) ** (1.0 / 12.0) - 1.0
+        length_ratio = packed[i, DAYS] / packed[i, REFERENCE_DAYS]
+        conversion_multiplier[b] = length_ratio ** packed[i, CONVERSION_ELASTICITY]
+        rate = min(1.0, packed[i, RETURN_AT_REFERENCE]
+                   * length_ratio ** packed[i, RETURN_ELASTICITY])
+        late = math.ceil((packed[i, DAYS] - packed[i, REFERENCE_DAYS]) / 30.0)
+        has_late = late >= 1 and rate > packed[i, RETURN_AT_REFERENCE]
+        return_rate[b] = rate
+        return_now[b] = min(rate, packed[i, RETURN_AT_REFERENCE]) if has_late else rate
+        return_late[b] = rate - return_now[b] if has_late else 0.0
+        if has_late:
+            late_months[b] = late
+            late_spread[b] = 1.0 / late
+            longest_late = max(longest_late, late)
+        for k in range(months + 1):
+            base_churn[b, k] = (packed[i, CHURN_A] / (packed[i, CHURN_A] + packed[i, CHURN_B] + k)
+                                if sbg else packed[i, CHURN_A])
+        prospects[b], warm[b] = packed[i, PROSPECTS], packed[i, WARM_START]
+        cohorts[b, 0] = packed[i, CUSTOMERS_START]
+        if draws:
+            prospects[b], warm[b] = np.rint(prospects[b]), np.rint(warm[b])
+            cohorts[b, 0] = np.rint(cohorts[b, 0])
+        active[b] = cohorts[b, 0]
+    late_refund_value = np.zeros((count, months + longest_late + 1))
+    late_refund_count = np.zeros((count, months + longest_late + 1))
+    pending = np.zeros((count, months))  # alive and not yet repeated, per cohort
+    churned_now = np.zeros(months + 1)  # each cohort's churn this month (sBG, random flows)
+    # Running state and totals, one per trial: early repeat (repeated, cohort size; all
+    # cohorts' repeated, size), discount, open liability, then the last month's rates.
+    early = np.zeros((count, 4))
+    discount = np.ones(count)
+    open_liability = np.zeros(count)
+    totals = np.zeros((count, 9))
+    last = np.zeros((count, 4))  # saturation, repeat rate, spend per customer, active
+
+    for t in range(months):
+        for b in range(count):
+            i = first + b
+            growth = packed[i, GROWTH]
+            # pow(1, t) is exactly 1: skip the costly call when the budget does not grow.
+            budget = packed[i, BUDGET] * ((1.0 + growth) ** float(t) if growth != 0.0 else 1.0)
+            spend_cold = packed[i, SPLIT_COLD] * budget
+            spend_warm = packed[i, SPLIT_WARM] * budget
+            spend_hot = packed[i, SPLIT_HOT] * budget
+
+            # 1. Reach.
+            impressions = spend_cold / packed[i, COST_PER_THOUSAND] * 1000.0
+            prospects_now = prospects[b]
+            reach_share = (-math.expm1(-packed[i, ENGAGEMENT] * impressions
+                                       / max(prospects_now, 1e-12))
+                           if prospects_now > 0 else 0.0)
+            leads = (_whole_binomial(prospects_now, reach_share) if draws
+                     else prospects_now * reach_share)
+
+            # 2. Conversion.
+            warm_now = warm[b]
+            spend_per_lead = spend_warm / max(warm_now, 1.0)
+            p0, pmax = packed[i, CONVERSION_NO_SPEND], packed[i, CONVERSION_MAX]
+            conversion = min(1.0, (p0 + (pmax - p0) * -math.expm1(
+                -spend_per_lead / packed[i, WARM_SCALE])) * conversion_multiplier[b])
+            new = _whole_binomial(warm_now, conversion) if draws else warm_now * conversion
+
+            # 3. Retention spend.
+            active_now = active[b]
+            spend_per_customer = spend_hot / max(active_now, 1.0)
+            saturation = math.exp(-spend_per_customer / packed[i, HOT_SCALE])
+            q0, qmax = packed[i, REPEAT_NO_SPEND], packed[i, REPEAT_MAX]
+            repeat_rate = q0 + (qmax - q0) * (1.0 - saturation)
+            repeats = (_whole_binomial(active_now, repeat_rate) if draws
+                       else active_now * repeat_rate)
+
+            # 4. Orders and returns.
+            gross = new * packed[i, FIRST_VALUE] + repeats * packed[i, REPEAT_VALUE]
+            orders = new + repeats
+            returned_share = 1.0
+            if draws:
+                returned_orders = _whole_binomial(orders, return_rate[b])
+                expected_returns = orders * return_rate[b]
+                returned_share = (returned_orders / expected_returns if expected_returns > 0
+                                  else 0.0)
+            refund_now = return_now[b] * gross * returned_share
+            count_now = return_now[b] * orders * returned_share
+            late_value = return_late[b] * gross * returned_share
+            late_count = return_late[b] * orders * returned_share
+            if return_late[b] > 0:
+                for k in range(late_months[b]):
+                    late_refund_value[b, t + 1 + k] += late_value * late_spread[b]
+                    late_refund_count[b, t + 1 + k] += late_count * late_spread[b]
+            refunds = refund_now + late_refund_value[b, t]
+            returned = count_now + late_refund_count[b, t]
+            open_liability[b] += late_value - late_refund_value[b, t]
+            margin = packed[i, MARGIN]
+            cost_of_goods = (1.0 - margin) * gross
+            profit = (gross - refunds - cost_of_goods + packed[i, RESALE] * (1.0 - margin) * refunds
+                      - packed[i, HANDLING] * returned - budget)
+
+            # Early repeat: cohorts in the first months after acquisition (oldest first).
+            for cohort in range(max(0, t - EARLY_REPEAT_MONTHS), t):
+                ordered = pending[b, cohort] * repeat_rate
+                early[b, 2] += ordered
+                if cohort + EARLY_REPEAT_MONTHS < months:
+                    early[b, 0] += ordered
+                pending[b, cohort] = pending[b, cohort] - ordered
+
+            # 5. Move: new cohort joins, churn by tenure, leads decay.
+            cohorts[b, t + 1] = new
+            unpreventable = packed[i, UNPREVENTABLE]
+            preventable = unpreventable + (1.0 - unpreventable) * saturation
+            if sbg or draws:
+                start_churn = (packed[i, CHURN_A] / (packed[i, CHURN_A] + packed[i, CHURN_B]
+                                                     + packed[i, START_TENURE] + t)
+                               if sbg else packed[i, CHURN_A])
+                if draws:
+                    for column in range(t + 2):
+                        base = start_churn if column == 0 else base_churn[b, t + 1 - column]
+                        churned = _whole_binomial(cohorts[b, column], base * preventable)
+                        cohorts[b, column] -= churned
+                        churned_now[column] = churned
+                else:
+                    churned = cohorts[b, 0] * (start_churn * preventable)
+                    cohorts[b, 0] -= churned
+                    churned_now[0] = churned
+                    for column in range(1, t + 2):  # no branch: the compiler vectorises it
+                        churned = cohorts[b, column] * (base_churn[b, t + 1 - column]
+                                                        * preventable)
+                        cohorts[b, column] -= churned
+                        churned_now[column] = churned
+                churned_total = _pairwise_sum(churned_now, 0, t + 2)
+            else:
+                # Constant churn: one share for every cohort.
+                share = packed[i, CHURN_A] * preventable
+                for column in range(t + 2):
+                    cohorts[b, column] *= 1.0 - share
+                churned_total = (active_now + new) * share
+            active_after = active_now + new - churned_total
+            for cohort in range(max(0, t - EARLY_REPEAT_MONTHS), t):
+                if t - cohort < EARLY_REPEAT_MONTHS:
+                    pending[b, cohort] = pending[b, cohort] * (
+                        1.0 - base_churn[b, t - cohort] * preventable)
+            pending[b, t] = new * (1.0 - base_churn[b, 0] * preventable)
+            early[b, 3] += new
+            if t + EARLY_REPEAT_MONTHS < months:
+                early[b, 1] += new
+
+            if draws:
+                warm[b] = _whole_binomial(warm_now - new, 1.0 - packed[i, LEAD_DECAY]) + leads
+            else:
+                warm[b] = (warm_now - new) * (1.0 - packed[i, LEAD_DECAY]) + leads
+            prospects[b] = prospects_now - leads
+            active[b] = active_after
+
+            discount[b] = discount[b] / (1.0 + monthly_discount[b])
+            totals[b, 0] += gross
+            totals[b, 1] += refunds
+            totals[b, 2] += profit
+            totals[b, 3] += profit * discount[b]
+            totals[b, 4] += new
+            totals[b, 5] += budget
+            totals[b, 6] += spend_cold + spend_warm
+            totals[b, 7] += churned_total
+            totals[b, 8] += repeats * packed[i, REPEAT_VALUE]
+            last[b, 0], last[b, 1] = saturation, repeat_rate
+            last[b, 2], last[b, 3] = spend_per_customer, active_after
+            if i < kept:
+                series[0, i, t] = gross
+                series[1, i, t] = refunds
+                series[2, i, t] = gross - refunds
+                series[3, i, t] = profit
+                series[4, i, t] = new
+                series[5, i, t] = active_after
+                series[6, i, t] = churned_total
+                series[7, i, t] = repeats
+                series[8, i, t] = budget
+                series[9, i, t] = leads
+                series[10, i, t] = open_liability[b]
+
+    # Customer value from the last simulated month's rates (docs/model.md, per-trial metrics).
+    rates = np.empty((count, 4))  # keep rate, first-order and monthly contribution, growth
+    for b in range(count):
+        i = first + b
+        unpreventable, margin = packed[i, UNPREVENTABLE], packed[i, MARGIN]
+        resale, handling, rate = packed[i, RESALE], packed[i, HANDLING], return_rate[b]
+        # Contribution of one order after refunds, goods cost, resale and handling.
+        per_order_share = (1.0 - rate) - (1.0 - margin) + rate * resale * (1.0 - margin)
+        rates[b, 0] = unpreventable + (1.0 - unpreventable) * last[b, 0]
+        rates[b, 1] = packed[i, FIRST_VALUE] * per_order_share - rate * handling
+        rates[b, 2] = (last[b, 1] * (packed[i, REPEAT_VALUE] * per_order_share - rate * handling)
+                       - last[b, 2])
+        rates[b, 3] = 1.0 / (1.0 + monthly_discount[b])
+    # sBG: value of a customer alive at tenure k, summed backwards from `top` as the engine
+    # does (and from CLV_MONTHS for a new customer), for the whole block at once: each sum is a
+    # chain of dependent steps, and the block's chains side by side overlap.
+    values = np.zeros((count, 3))  # from top; from CLV_MONTHS (new customer); at start tenure
+    cohort_values = np.zeros((count, months))
+    if sbg:
+        for k in range(top, 0, -1):
+            for b in range(count):
+                i = first + b
+                churn_a, churn_b = packed[i, CHURN_A], packed[i, CHURN_B]
+                retention_k = 1.0 - churn_a / (churn_a + churn_b + k) * rates[b, 0]
+                values[b, 0] = rates[b, 3] * (rates[b, 2] + retention_k * values[b, 0])
+                if k <= CLV_MONTHS:
+                    values[b, 1] = rates[b, 3] * (rates[b, 2] + retention_k * values[b, 1])
+                if k <= months:
+                    cohort_values[b, months - k] = values[b, 0]
+                if k == np.rint(packed[i, START_TENURE] + months):
+                    values[b, 2] = values[b, 0]
+    products = np.empty(months)
+    for b in range(count):
+        _finish(packed, first + b, sbg, months, rates, values, cohort_values, products, cohorts,
+                last, early, totals, open_liability[b], b, metrics)
+
+
+def _finish(packed: np.ndarray, i: int, sbg: bool, months: int, rates: np.ndarray,
+            values: np.ndarray, cohort_values: np.ndarray, products: np.ndarray,
+            cohorts: np.ndarray, last: np.ndarray, early: np.ndarray, totals: np.ndarray,
+            open_liability: float, b: int, metrics: np.ndarray) -> None:
+    """Write trial i's metrics (row b of the block's state): totals, CLV, customer equity and
+    payback. Rows are indexed rather than sliced: views of shared arrays would count
+    references atomically from both threads."""
+    churn_a, churn_b = packed[i, CHURN_A], packed[i, CHURN_B]
+    keep_rate, first_contribution = rates[b, 0], rates[b, 1]
+    month_contribution, growth_factor = rates[b, 2], rates[b, 3]
+    if sbg:
+        retention_zero = 1.0 - churn_a / (churn_a + churn_b) * keep_rate
+        clv = first_contribution + retention_zero * values[b, 1]
+        for j in range(months):
+            products[j] = cohorts[b, j + 1] * cohort_values[b, j]
+        equity = cohorts[b, 0] * values[b, 2] + _pairwise_sum(products, 0, months)
+    else:
+        retention = 1.0 - churn_a * keep_rate
+        ratio = retention * growth_factor
+        if abs(1.0 - ratio) < 1e-12:
+            terms = float(CLV_MONTHS)
+        else:
+            terms = (1.0 - ratio ** float(CLV_MONTHS)) / (1.0 - ratio)
+        value = month_contribution * growth_factor * terms
+        clv = first_contribution + retention * value
+        cohort_sum = 0.0
+        for j in range(months):
+            cohort_sum += cohorts[b, j + 1] * value
+        equity = cohorts[b, 0] * value + cohort_sum
+
+    total_gross, total_refunds, total_new = totals[b, 0], totals[b, 1], totals[b, 4]
+    cac = totals[b, 6] / total_new if total_new > 0 else np.nan
+    # Payback: months after acquisition until the undiscounted contribution repays CAC.
+    cumulative = first_contribution
+    survival = 1.0
+    payback = 0.0 if cumulative >= cac else np.nan
+    month = 1
+    while np.isnan(payback) and month <= CLV_MONTHS:
+        base = churn_a / (churn_a + churn_b + (month - 1)) if sbg else churn_a
+        survival = survival * (1.0 - base * keep_rate)
+        cumulative = cumulative + survival * month_contribution
+        if cumulative >= cac:
+            payback = float(month)
+        month += 1
+    if np.isnan(cac):
+        payback = np.nan
+
+    if early[b, 1] > 0:
+        early_rate = early[b, 0] / early[b, 1]
+    elif early[b, 3] > 0:
+        early_rate = early[b, 2] / early[b, 3]
+    else:
+        early_rate = np.nan
+    metrics[0, i] = total_gross - total_refunds
+    metrics[1, i] = total_gross
+    metrics[2, i] = totals[b, 2]
+    metrics[3, i] = totals[b, 3]
+    metrics[4, i] = total_new
+    metrics[5, i] = cac
+    metrics[6, i] = last[b, 3]
+    metrics[7, i] = totals[b, 8] / total_gross if total_gross > 0 else np.nan
+    metrics[8, i] = totals[b, 7] / total_new if total_new > 0 else np.nan
+    metrics[9, i] = early_rate
+    metrics[10, i] = clv
+    metrics[11, i] = equity
+    metrics[12, i] = clv / cac if cac > 0 else np.nan
+    metrics[13, i] = payback
+    metrics[14, i] = open_liability
+    metrics[15, i] = totals[b, 5]
+    metrics[16, i] = totals[b, 7]
+    metrics[17, i] = total_refunds
+
+
+def _run_trials(packed: np.ndarray, sbg: bool, draws: bool, seeds: np.ndarray, top: int,
+                months: int, metrics: np.ndarray, series: np.ndarray) -> None:
+    """Run every row of `packed` in parallel blocks of BLOCK_TRIALS (one trial per block with
+    random flows, drawn from its own seed); trial i < series.shape[1] keeps its series."""
+    trials = packed.shape[0]
+    block = 1 if draws else BLOCK_TRIALS
+    for index in numba.prange((trials + block - 1) // block):
+        first = index * block
+        if draws:
+            # This trial's own generator state, on whatever thread runs it.
+            np.random.seed(seeds[first])  # noqa: NPY002
+        _block(packed, first, min(block, trials - first), sbg, draws, top, months, metrics,
+               series, series.shape[1])
+
+
+if AVAILABLE:
+    _pairwise_block = numba.njit(cache=True, nogil=True)(_pairwise_block)
+    _pairwise_sum = numba.njit(cache=True, nogil=True)(_pairwise_sum)
+    _whole_binomial = numba.njit(cache=True, nogil=True)(_whole_binomial)
+    _finish = numba.njit(cache=True, nogil=True)(_finish)
+    _block = numba.njit(cache=True, nogil=True)(_block)
+    _run_trials = numba.njit(cache=True, nogil=True, parallel=True)(_run_trials)
+
+
+def pack_inputs(inputs: Mapping[str, np.ndarray]) -> tuple[np.ndarray, bool]:
+    """Return the inputs as one (trials, len(INPUT_PATHS) + 2) matrix and whether churn is sBG.
+
+    Raises KeyError naming the first input the engine needs that is missing.
+    """
+    sbg = SBG_PATHS[0] in inputs
+    churn = SBG_PATHS if sbg else (CONSTANT_PATH,)
+    paths = [*INPUT_PATHS, *churn]
+    missing = [path for path in paths if path not in inputs]
+    if missing:
+        raise KeyError(f"the engine needs the input {missing[0]!r}")
+    trials = len(inputs[paths[0]])
+    packed = np.zeros((trials, len(INPUT_PATHS) + 2))
+    for column, path in enumerate(paths):
+        packed[:, column] = inputs[path]
+    return packed, sbg
+
+
+def simulate_compiled(
+    scenario: Scenario,
+    *,
+    trials: int | None = None,
+    seed: int | None = None,
+    horizon: int | None = None,
+    inputs: Mapping[str, np.ndarray] | None = None,
+    progress: Callable[[float], None] | None = None,
+    keep_monthly: int = MONTHLY_TRIALS_KEPT,
+) -> SimResult:
+    """Run the monthly funnel compiled; same arguments and result as `sim.engine.simulate`.
+
+    `keep_monthly` bounds the trials whose monthly series are kept (the first ones). Without
+    Numba this runs `sim.engine.simulate` (which keeps MONTHLY_TRIALS_KEPT).
+    """
+    if not AVAILABLE:
+        return simulate(scenario, trials=trials, seed=seed, horizon=horizon, inputs=inputs,
+                        progress=progress)
+    seed = scenario.simulation.seed if seed is None else int(seed)
+    horizon = scenario.simulation.horizon_months if horizon is None else int(horizon)
+    if inputs is None:
+        trials = scenario.simulation.trials if trials is None else int(trials)
+        inputs = sample_inputs(scenario, trials, seed)
+    else:
+        trials = len(next(iter(inputs.values())))
+    if horizon < 1:
+        raise ValueError(f"the horizon must be at least one month, got {horizon}")
+    draws = scenario.simulation.flows == "random"
+    packed, sbg = pack_inputs(inputs)
+    kept = min(trials, keep_monthly)
+    metrics = np.empty((len(METRIC_ORDER), trials))
+    monthly = np.empty((len(MONTHLY_ORDER), kept, horizon))
+    no_seeds = np.zeros(0, dtype=np.uint32)
+    for start in range(0, trials, CHUNK_TRIALS):
+        stop = min(trials, start + CHUNK_TRIALS)
+        seeds = (stream(seed, f"flows/{start}").integers(0, 2**32, size=stop - start,
+                                                         dtype=np.uint32)
+                 if draws else no_seeds)
+        # The engine sums sBG customer values from the chunk's longest tenure (same chunks).
+        longest_tenure = float(np.max(packed[start:stop, START_TENURE])) + horizon
+        top = CLV_MONTHS + int(max(longest_tenure, horizon))
+        chunk_metrics = np.empty((len(METRIC_ORDER), stop - start))
+        chunk_monthly = np.empty((len(MONTHLY_ORDER), max(0, min(stop, kept) - start), horizon))
+        with _KERNEL_LOCK:
+            _run_trials(packed[start:stop], sbg, draws, seeds, top, horizon, chunk_metrics,
+                        chunk_monthly)
+        metrics[:, start:stop] = chunk_metrics
+        monthly[:, start:start + chunk_monthly.shape[1]] = chunk_monthly
+        if progress is not None:
+            progress(stop / trials)
+    return SimResult(dict(zip(METRIC_ORDER, metrics, strict=True)),
+                     dict(zip(MONTHLY_ORDER, monthly, strict=True)), trials, seed, horizon,
+                     inputs)

@@ -1,0 +1,187 @@
+"""The model's month, each equation written once (docs/model.md).
+
+Every function broadcasts over NumPy arrays (one value per trial) and plain floats alike, so the
+vectorised engine (sim/engine.py), the customer-level SimPy model (sim/des.py) and the analyses
+(sim/guarantee.py, sim/retention.py, sim/splits.py, sim/analytics.py) share one definition of
+each equation. Rates are shares per month; money is in the scenario's currency.
+
+The arithmetic is written in one fixed order on purpose: the engine's numbers are compared to
+stored outputs to 1e-12 (tests/unit/test_golden.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+Number = Any  # float or np.ndarray: every function here broadcasts
+
+#: Days per month of guarantee time: late returns spread over ceil(extra days / 30) months.
+DAYS_PER_MONTH = 30.0
+
+
+# --- reach (docs/model.md#reach) -------------------------------------------------------------
+
+
+def budget_for_month(budget_monthly: Number, growth_monthly: Number, month: int) -> Number:
+    """Marketing budget of month t: B (1 + g)^t, in currency per month (docs/model.md#reach)."""
+    return budget_monthly * (1.0 + growth_monthly) ** month
+
+
+def impressions_bought(spend_cold: Number, cost_per_thousand: Number) -> Number:
+    """Impressions bought by cold spend: 1000 S_cold / CPM, in impressions per month
+    (docs/model.md#reach)."""
+    return spend_cold / cost_per_thousand * 1000.0
+
+
+def reach_share(engagement_rate: Number, impressions: Number, prospects: Number) -> Number:
+    """Share of prospects who become warm leads this month: 1 - exp(-e I / P), 0 when no
+    prospects are left (P = 0). Dimensionless share (docs/model.md#reach)."""
+    prospects = np.asarray(prospects, dtype=float)
+    share = np.where(
+        prospects > 0,
+        -np.expm1(-engagement_rate * impressions / np.maximum(prospects, 1e-12)),
+        0.0)
+    return share if share.ndim else float(share)
+
+
+# --- conversion and retention spend (docs/model.md#conversion, #retention-spend) -------------
+
+
+def spend_gap_left(spend_per_head: Number, spend_scale: Number) -> Number:
+    """Share of a spend response not yet reached: exp(-s / k), with s the spend per lead or per
+    customer and k the spend scale in the same currency (docs/model.md#conversion).
+
+    1 with no spend, towards 0 as spend grows; conversion, repeat rate and the churn multiplier
+    all move by (1 - gap) of their range.
+    """
+    return np.exp(-spend_per_head / spend_scale)
+
+
+def guarantee_length_factor(days: Number, reference_days: Number, elasticity: Number) -> Number:
+    """How a quantity scales with the guarantee's length: (d / d_ref)^e, dimensionless. The one
+    power law behind the conversion factor and the return rate (docs/model.md#conversion)."""
+    return (days / reference_days) ** elasticity
+
+
+def guarantee_conversion_factor(days: Number, reference_days: Number,
+                                conversion_elasticity: Number) -> Number:
+    """Factor on conversion of a guarantee of `days` days: (d / d_ref)^ec, dimensionless
+    (docs/model.md#conversion)."""
+    return guarantee_length_factor(days, reference_days, conversion_elasticity)
+
+
+def conversion_rate(gap_left: Number, conversion_no_spend: Number, conversion_max: Number,
+                    guarantee_factor: Number) -> Number:
+    """Share of warm leads who buy this month: min(1, (p0 + (pmax - p0)(1 - gap)) G), per month
+    (docs/model.md#conversion)."""
+    return np.minimum(1.0, (conversion_no_spend + (conversion_max - conversion_no_spend)
+                            * (1.0 - gap_left)) * guarantee_factor)
+
+
+def repeat_rate(gap_left: Number, repeat_no_spend: Number, repeat_max: Number) -> Number:
+    """Share of active customers who order again this month: q0 + (qmax - q0)(1 - gap), per month
+    (docs/model.md#retention-spend)."""
+    return repeat_no_spend + (repeat_max - repeat_no_spend) * (1.0 - gap_left)
+
+
+def churn_multiplier(gap_left: Number, churn_unpreventable: Number) -> Number:
+    """Factor on base churn left after retention spend: u + (1 - u) gap, dimensionless; u is the
+    share of churn no spend can stop (docs/model.md#retention-spend)."""
+    return churn_unpreventable + (1.0 - churn_unpreventable) * gap_left
+
+
+# --- orders and returns (docs/model.md#orders-and-returns) -----------------------------------
+
+
+def return_rate(days: Number, reference_days: Number, return_rate_at_reference: Number,
+                return_elasticity: Number) -> Number:
+    """Share of orders returned under a guarantee of `days` days:
+    min(1, rho_ref (d / d_ref)^er) (docs/model.md#orders-and-returns)."""
+    return np.minimum(1.0, return_rate_at_reference
+                      * guarantee_length_factor(days, reference_days, return_elasticity))
+
+
+def late_return_months(days: Number, reference_days: Number) -> Number:
+    """Months over which the extra returns of a guarantee longer than the reference arrive:
+    ceil((d - d_ref) / 30), in months (docs/model.md#orders-and-returns)."""
+    return np.ceil((days - reference_days) / DAYS_PER_MONTH)
+
+
+def order_contribution(order_value: Number, return_rate: Number, gross_margin: Number,
+                       resale_share: Number, handling_cost: Number) -> Number:
+    """Expected contribution of one order before marketing spend, in currency:
+    v((1 - rho) - (1 - m) + rho r (1 - m)) - rho h: kept revenue, minus the cost of goods, plus the
+    resold part of returned goods' cost, minus handling per return
+    (docs/model.md#customer-value)."""
+    cost_share = 1.0 - gross_margin
+    return (order_value * ((1.0 - return_rate) - cost_share
+                           + return_rate * resale_share * cost_share)
+            - return_rate * handling_cost)
+
+
+# --- customer value (docs/model.md#customer-value) -------------------------------------------
+
+
+def monthly_discount_rate(discount_rate_annual: Number) -> Number:
+    """Monthly discount rate equivalent to an annual one: (1 + i)^(1/12) - 1, per month
+    (docs/model.md#customer-value)."""
+    return (1.0 + discount_rate_annual) ** (1.0 / 12.0) - 1.0
+
+
+# --- the move: base churn by tenure (docs/model.md#the-move) ---------------------------------
+
+
+@dataclass(frozen=True)
+class ConstantChurn:
+    """Base churn (before retention spend) the same at every tenure: c per month."""
+
+    churn_monthly: Number
+
+    def base(self, tenure: Number) -> Number:
+        """Base churn at tenure k months: c, broadcast against `tenure`
+        (docs/model.md#the-move)."""
+        churn = self.churn_monthly
+        if np.ndim(tenure) == 0:
+            return churn  # one tenure: the per-trial churn itself (the engine asks 300 times a run)
+        churn = np.asarray(churn, dtype=float)
+        return np.broadcast_to(churn, np.broadcast_shapes(churn.shape, np.shape(tenure)))
+
+    def column(self) -> ConstantChurn:
+        """The same model with per-trial parameters as a column, to broadcast over tenures."""
+        return ConstantChurn(np.asarray(self.churn_monthly)[:, None])
+
+
+@dataclass(frozen=True)
+class SbgChurn:
+    """Shifted-beta-geometric base churn: falls with tenure as the likely leavers leave."""
+
+    alpha: Number
+    beta: Number
+
+    def base(self, tenure: Number) -> Number:
+        """Base churn at tenure k months: alpha / (alpha + beta + k), per month
+        (docs/model.md#the-move)."""
+        return self.alpha / (self.alpha + self.beta + tenure)
+
+    def column(self) -> SbgChurn:
+        """The same model with per-trial parameters as a column, to broadcast over tenures."""
+        return SbgChurn(np.asarray(self.alpha)[:, None], np.asarray(self.beta)[:, None])
+
+
+ChurnModel = ConstantChurn | SbgChurn
+
+
+def churn_model(churn_monthly: Number | None = None, sbg_alpha: Number | None = None,
+                sbg_beta: Number | None = None) -> ChurnModel:
+    """The base churn model of a scenario's inputs: sBG when alpha and beta are given, constant
+    otherwise (docs/model.md#the-move). Exactly one form must be given."""
+    if sbg_alpha is not None and sbg_beta is not None:
+        if churn_monthly is not None:
+            raise ValueError("churn is either constant (monthly) or sBG (alpha, beta), not both")
+        return SbgChurn(sbg_alpha, sbg_beta)
+    if churn_monthly is None:
+        raise ValueError("churn needs hot.churn.monthly or both hot.churn.sbg.alpha and .beta")
+    return ConstantChurn(churn_monthly)

@@ -1,0 +1,249 @@
+"""Page benchmark (`make bench-pages`; prints a table, asserts nothing).
+
+For each page of the app, and for a blank Streamlit page (a title, one line and one number
+input: the floor Streamlit itself sets), in headless Chromium at 1400x1000, one session at a
+time, on servers this script starts on loopback and stops:
+
+- cold: first open after its own server started (imports, simulation, charts);
+- warm: the same address opened again in a new session (the simulation is cached);
+- change: one control changed on the warm page (a typed split, a slider step, a pick).
+
+"Finished" is the browser tests' settled state (tests/browser/helpers.py: script not running,
+no skeletons or running icon) with the page's main answer on screen, timed from navigation (or
+from the control change) to the first moment of a settled state that then holds for 400 ms.
+Ratios are to the blank page's same measure, measured in the same run. The runs column
+counts the script runs the browser saw while a page opened (query-parameter writes rerun it).
+Page names as arguments measure only those pages (the blank page is always measured).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.browser.helpers import (
+    _SETTLED_JS,
+    CHROMIUM_ARGS,
+    CHROMIUM_PATH,
+    REPO_ROOT,
+    VIEWPORT,
+    streamlit_server,
+)
+
+#: Longest wait for one page to finish, in seconds (a failure is reported, not hung on).
+PAGE_TIMEOUT_S = 120.0
+#: Goals from issue 16, as ratios to the blank page.
+GOALS = {"cold": 2.5, "warm": 1.5, "change": 0.7}
+
+BLANK_APP = """import streamlit as st
+
+st.title("Blank page")
+with st.container(key="answer"):
+    st.write("One line of text.")
+st.number_input("A number", value=1, key="number")
+"""
+
+
+def _type(label: str, text: str) -> Callable[[Page], None]:
+    def act(page: Page) -> None:
+        box = page.get_by_label(label, exact=True)
+        box.fill(text)
+        box.press("Enter")
+    return act
+
+
+def _slider_step(name: str | None, key: str = "ArrowRight") -> Callable[[Page], None]:
+    """Move a slider (the first one when `name` is None) by one step with the keyboard."""
+    def act(page: Page) -> None:
+        thumb = (page.get_by_role("slider", name=name) if name
+                 else page.get_by_role("slider")).first
+        thumb.focus()
+        thumb.press(key)
+    return act
+
+
+def _pick(box_selector: str, option: str) -> Callable[[Page], None]:
+    def act(page: Page) -> None:
+        page.locator(box_selector).first.click()
+        page.get_by_role("option", name=option).click()
+    return act
+
+
+@dataclass(frozen=True)
+class Target:
+    """A page: its address, the selector of its main answer and one control change."""
+
+    name: str
+    path: str
+    answer: str
+    change: Callable[[Page], None]
+    change_words: str
+
+
+PAGES: tuple[Target, ...] = (
+    # The overview has no control of its own: the sidebar's seed (a new simulation).
+    Target("overview", "/overview", ".st-key-answer", _type("Seed", "20261123"),
+           "sidebar seed +1 (new simulation)"),
+    Target("budget-split", "/budget-split", ".st-key-answer",
+           _type("Add splits (cold-warm-hot, in %)", "40-30-30"), "typed split 40-30-30"),
+    Target("guarantee", "/guarantee", ".st-key-answer",
+           _slider_step(None, "ArrowLeft"),
+           "length slider one step"),
+    Target("retention", "/retention", ".st-key-answer",
+           _slider_step("Look at a share for existing buyers (hot)"), "hot-share slider step"),
+    Target("compare", "/compare", ".st-key-answer",
+           _pick(".st-key-compare_metric", "NPV of profit"), "judge by NPV of profit"),
+    Target("sensitivity", "/sensitivity", ".st-key-answer",
+           _pick("[data-testid='stSelectbox']:has-text('Metric')", "NPV of profit"),
+           "metric NPV of profit"),
+    Target("scenario", "/scenario", "input[aria-label='Scenario name']",
+           _type("Scenario name", "Bench shop"), "scenario name typed"),
+)
+BLANK = Target("blank Streamlit page", "/", ".st-key-answer", _type("A number", "2"),
+               "number 1 -> 2")
+
+# Counts the script runs of a page from its first paint (query-parameter writes rerun it).
+_COUNT_RUNS_JS = """
+window.__benchRuns = 0;
+new MutationObserver((changes) => {
+  for (const change of changes) {
+    if (change.attributeName === 'data-test-script-state'
+        && change.target.getAttribute('data-test-script-state') === 'running') {
+      window.__benchRuns += 1;
+    }
+  }
+}).observe(document, {attributes: true, subtree: true,
+                      attributeFilter: ['data-test-script-state']});
+"""
+
+_WATCH_RUNS_JS = """() => {
+  window.__benchSawRun = false;
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(() => {
+    if (app.getAttribute('data-test-script-state') === 'running') window.__benchSawRun = true;
+  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+def _finished(page: Page, answer: str, start: float, need_run: bool) -> float:
+    """Seconds from `start` until the page is settled with `answer` present, the settled state
+    then holding for 400 ms; with `need_run`, a run must have started after `start`."""
+    done = (f"() => ({_SETTLED_JS})() && !!document.querySelector({answer!r})"
+            + (" && window.__benchSawRun" if need_run else ""))
+    deadline = start + PAGE_TIMEOUT_S
+    while True:
+        remaining_ms = max(1.0, (deadline - time.perf_counter()) * 1000)
+        page.wait_for_function(done, timeout=remaining_ms, polling=50)
+        settled_at = time.perf_counter()
+        page.wait_for_timeout(400)
+        if page.evaluate(done):
+            return settled_at - start
+
+
+CHANGE_TIMEOUT_MS = 30_000
+
+
+def _open(browser: Browser, url: str, target: Target) -> tuple[Page, float]:
+    context = browser.new_context(viewport=VIEWPORT)
+    context.add_init_script(_COUNT_RUNS_JS)
+    context.set_default_timeout(PAGE_TIMEOUT_S * 1000)
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(url)
+    return page, _finished(page, target.answer, start, need_run=False)
+
+
+def measure(browser: Browser, app: Path, target: Target, env: dict[str, str]) -> dict[str, float]:
+    """Cold, warm and control-change seconds of one page on a server started for it."""
+    with streamlit_server(app, cwd=app.parent, env=env) as base_url:
+        url = base_url + target.path
+        page, cold = _open(browser, url, target)
+        cold_runs = page.evaluate("() => window.__benchRuns")
+        page.context.close()
+        page, warm = _open(browser, url, target)
+        warm_runs = page.evaluate("() => window.__benchRuns")
+        page.set_default_timeout(CHANGE_TIMEOUT_MS)
+        page.evaluate(_WATCH_RUNS_JS)
+        start = time.perf_counter()
+        try:
+            target.change(page)
+        except PlaywrightTimeout as error:  # cold and warm still count; the change is missing
+            print(f"  {target.name}: the control could not be used: {str(error).splitlines()[0]}")
+            page.context.close()
+            return {"cold": cold, "warm": warm, "change": math.nan, "runs_cold": cold_runs,
+                    "runs_warm": warm_runs}
+        # A change that starts no run within 5 s is timed to the settled page.
+        try:
+            page.wait_for_function("() => window.__benchSawRun", timeout=5000, polling=20)
+            change = _finished(page, target.answer, start, need_run=True)
+        except PlaywrightTimeout:  # no run started
+            change = _finished(page, target.answer, start, need_run=False)
+        page.context.close()
+    return {"cold": cold, "warm": warm, "change": change, "runs_cold": cold_runs,
+            "runs_warm": warm_runs}
+
+
+def main(names: list[str]) -> None:
+    """Measure the blank page and the named pages (all by default); print the table."""
+    chosen = [page for page in PAGES if not names or page.name in names]
+    if not Path(CHROMIUM_PATH).exists():
+        print(f"{CHROMIUM_PATH} is missing: no browser to measure with")
+        return
+    rows: dict[str, dict[str, float] | str] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-pages-") as folder:
+        blank_app = Path(folder) / "blank.py"
+        blank_app.write_text(BLANK_APP)
+        library = Path(folder) / "scenarios"
+        shutil.copytree(REPO_ROOT / "scenarios", library)
+        env = {"FUNNEL_LAB_SCENARIOS": str(library)}
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, headless=True,
+                                                 args=CHROMIUM_ARGS)
+            try:
+                for app, target in ((blank_app, BLANK),
+                                    *((REPO_ROOT / "app.py", page) for page in chosen)):
+                    try:
+                        rows[target.name] = measure(browser, app, target, env)
+                    except Exception as error:  # reported in the table, not raised
+                        lines = str(error).splitlines()
+                        rows[target.name] = (f"failed: {type(error).__name__}: {lines[0]} "
+                                             f"{lines[-1] if len(lines) > 1 else ''}")[:240]
+                    print(f"  measured {target.name}: {rows[target.name]}", flush=True)
+            finally:
+                browser.close()
+    floor = rows[BLANK.name]
+    if not isinstance(floor, dict):
+        print(f"the blank page could not be measured: {floor}")
+        return
+    print(f"\nSeconds to the finished page (ratio to the blank page); machine: "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    print(f"{'page':<22}{'cold':>15}{'warm':>15}{'change':>15}  runs (cold/warm)  change made")
+    print(f"{'goal (ratio)':<22}" + "".join(f"{'<= ' + str(g) + 'x':>15}" for g in
+                                             GOALS.values()))
+    for target in (BLANK, *chosen):
+        row = rows[target.name]
+        if not isinstance(row, dict):
+            print(f"{target.name:<22}{row}")
+            continue
+        cells = "".join(f"{row[k]:>7.2f} ({row[k] / floor[k]:4.1f}x)" for k in GOALS)
+        runs = f"{row['runs_cold']:.0f}/{row['runs_warm']:.0f}"
+        print(f"{target.name:<22}{cells}  {runs:>16}  {target.change_words}")
+    met = {k: sum(isinstance(rows[t.name], dict) and rows[t.name][k] / floor[k] <= goal
+                  for t in chosen) for k, goal in GOALS.items()}
+    print("pages meeting the goal: " + ", ".join(f"{k} {met[k]}/{len(chosen)}" for k in GOALS))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

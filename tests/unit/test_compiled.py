@@ -1,0 +1,171 @@
+"""The compiled engine against the NumPy engine, its reference (sim/compiled.py).
+
+Expected flows: every metric and monthly series equal to 1e-12 (relative) on every shipped
+scenario and variant and on random valid scenarios. Random flows: identical in distribution
+(means within Monte Carlo error, two-sample KS tests), reproducible from the seed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from scipy import stats
+
+from sim import compiled
+from sim.compiled import simulate_compiled
+from sim.distributions import sample_inputs
+from sim.engine import METRIC_NAMES, MONTHLY_NAMES, SimResult, plan_scenarios, simulate
+from sim.scenario import Scenario, apply_overrides, build_scenario, load_scenario_file
+from tests.unit.test_properties import scenario_data
+
+pytestmark = pytest.mark.skipif(not compiled.AVAILABLE, reason="Numba is not installed")
+
+TOLERANCE = 1e-12
+SBG = {"hot.churn": {"sbg": {"alpha": 0.7, "beta": 1.2}}}
+
+
+def assert_same(fast: SimResult, reference: SimResult, label: str) -> None:
+    """Every metric and series equal to TOLERANCE relative (NaN where the reference has NaN)."""
+    assert set(fast.metrics) == set(METRIC_NAMES)
+    assert set(fast.monthly) == set(MONTHLY_NAMES)
+    pairs = [(f"metric {name}", fast.metrics[name], reference.metrics[name])
+             for name in METRIC_NAMES]
+    pairs += [(f"monthly {name}", fast.monthly[name], reference.monthly[name])
+              for name in MONTHLY_NAMES]
+    for name, got, want in pairs:
+        assert got.shape == want.shape, (label, name)
+        assert np.array_equal(np.isnan(got), np.isnan(want)), (label, name)
+        known = ~np.isnan(want)
+        gap = np.abs(got[known] - want[known])
+        assert np.all(gap <= TOLERANCE * np.abs(want[known])), (
+            label, name, float(np.max(gap / np.maximum(np.abs(want[known]), 1e-300))))
+
+
+SHIPPED = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_scenarios_and_variants_match_the_numpy_engine(path: Path) -> None:
+    for label, plan in plan_scenarios(load_scenario_file(path)).items():
+        fast = simulate_compiled(plan, trials=1000)
+        assert_same(fast, simulate(plan, trials=1000), f"{path.stem}: {label}")
+
+
+@pytest.mark.parametrize("churn", [{}, SBG], ids=["constant", "sbg"])
+def test_sixty_months_across_two_chunks_match(churn: dict[str, Any]) -> None:
+    # 20,010 trials: two chunks (CHUNK_TRIALS), series kept for the first 10,000 only; a long
+    # guarantee spreads late refunds and leaves an open liability; the budget grows.
+    plan = apply_overrides(Scenario(), {
+        **churn, "guarantee.days": 365, "budget.growth_monthly": 0.02,
+        "market.customers_start_tenure": 30, "hot.churn_unpreventable": {"low": 0.2, "high": 0.5},
+    })
+    fast = simulate_compiled(plan, trials=20_010, horizon=60)
+    reference = simulate(plan, trials=20_010, horizon=60)
+    assert_same(fast, reference, "two chunks")
+    assert fast.monthly["profit"].shape == (10_000, 60)
+    assert np.all(fast.metrics["open_guarantee_liability"] > 0)
+
+
+def test_long_horizon_sums_cohorts_like_numpy() -> None:
+    # Above 128 cohorts NumPy's pairwise sum splits in halves; the compiled sum must too.
+    plan = apply_overrides(Scenario(), SBG)
+    assert_same(simulate_compiled(plan, trials=50, horizon=150),
+                simulate(plan, trials=50, horizon=150), "150 months")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=scenario_data(flows="expected"))
+def test_random_scenarios_match_the_numpy_engine(data: dict[str, Any]) -> None:
+    plan = build_scenario(data)
+    assert_same(simulate_compiled(plan), simulate(plan), "random scenario")
+
+
+def test_given_inputs_and_progress_are_used() -> None:
+    plan = Scenario()
+    inputs = sample_inputs(plan, 300, 7)
+    inputs["budget.split.cold"] = np.full(300, 0.2)
+    inputs["budget.split.hot"] = np.full(300, 0.5)
+    seen: list[float] = []
+    fast = simulate_compiled(plan, inputs=inputs, horizon=12, progress=seen.append)
+    assert_same(fast, simulate(plan, inputs=inputs, horizon=12), "given inputs")
+    assert seen[-1] == 1.0
+    assert fast.trials == 300
+
+
+def test_without_numba_it_runs_the_numpy_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compiled, "AVAILABLE", False)
+    plan = apply_overrides(Scenario(), SBG)
+    fallback = simulate_compiled(plan, trials=200)
+    reference = simulate(plan, trials=200)
+    for name in METRIC_NAMES:
+        assert np.array_equal(fallback.metrics[name], reference.metrics[name], equal_nan=True)
+
+
+def test_missing_input_is_named() -> None:
+    inputs = sample_inputs(Scenario(), 10, 1)
+    del inputs["orders.repeat_value"]
+    with pytest.raises(KeyError, match=r"orders\.repeat_value"):
+        simulate_compiled(Scenario(), inputs=inputs)
+
+
+# ------------------------------------------------------------------------------ random flows
+
+# A small business, every input fixed: the spread of each metric is the flows' own noise,
+# with counts small enough (tens of customers a month) for the binomials to matter.
+SMALL = {
+    "simulation.flows": "random", "market.prospects": 20_000, "market.warm_start": 300,
+    "market.customers_start": 80, "budget.monthly": 3000, "guarantee.days": 120,
+}
+RANDOM_METRICS = ("net_revenue", "profit", "new_customers", "active_customers_end",
+                  "churned_customers", "refunds", "open_guarantee_liability",
+                  "early_repeat_rate", "customer_equity_end")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("churn", [{}, SBG], ids=["constant", "sbg"])
+def test_random_flows_are_identical_in_distribution(churn: dict[str, Any]) -> None:
+    plan = apply_overrides(Scenario(), {**SMALL, **churn})
+    trials = 4000
+    fast = simulate_compiled(plan, trials=trials, horizon=24)
+    reference = simulate(plan, trials=trials, horizon=24)
+    for name in RANDOM_METRICS:
+        a, b = fast.metrics[name], reference.metrics[name]
+        assert np.std(b) > 0, name  # the flows are random: the test can see a difference
+        error = np.sqrt(np.var(a) / trials + np.var(b) / trials)
+        assert abs(np.mean(a) - np.mean(b)) <= 4.5 * error, name
+        assert stats.ks_2samp(a, b).pvalue > 1e-4, name
+    # Month by month too: active customers at 6, 12 and 24 months.
+    for month in (5, 11, 23):
+        a = fast.monthly["active_customers"][:, month]
+        b = reference.monthly["active_customers"][:, month]
+        assert stats.ks_2samp(a, b).pvalue > 1e-4, month
+
+
+def test_random_flows_are_reproducible_and_whole() -> None:
+    plan = apply_overrides(Scenario(), {**SMALL, **SBG})
+    first = simulate_compiled(plan, trials=500, horizon=12)
+    again = simulate_compiled(plan, trials=500, horizon=12)
+    fewer = simulate_compiled(plan, trials=200, horizon=12)
+    other_seed = simulate_compiled(plan, trials=500, horizon=12, seed=1)
+    for name in METRIC_NAMES:
+        assert np.array_equal(first.metrics[name], again.metrics[name], equal_nan=True)
+        # The first trials of a run do not depend on how many follow.
+        assert np.array_equal(first.metrics[name][:200], fewer.metrics[name], equal_nan=True)
+    assert not np.array_equal(first.metrics["profit"], other_seed.metrics["profit"])
+    for name in ("new_customers", "churned", "repeat_orders", "leads", "active_customers"):
+        counts = first.monthly[name]
+        assert np.array_equal(counts, np.rint(counts)), name  # whole customers and leads
+
+
+def test_random_flows_with_no_flow_probability_draw_nothing() -> None:
+    # Conversion 0 and no repeat orders: no binomial may ever return a customer or an order.
+    plan = apply_overrides(Scenario(), {
+        **SMALL, "warm.conversion_no_spend": 0, "warm.conversion_max": 0,
+        "hot.repeat_no_spend": 0, "hot.repeat_max": 0})
+    result = simulate_compiled(plan, trials=300, horizon=12)
+    assert np.all(result.metrics["new_customers"] == 0)
+    assert np.all(result.metrics["gross_revenue"] == 0)
