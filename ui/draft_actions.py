@@ -83,5 +83,5 @@ def unsaved_notice(context: PageContext) -> None:
         st.warning(f"Unsaved changes in the Scenario editor ({what}): they are kept while this "
                    "browser tab is open. Save them there, or revert to the saved file.",
                    icon=":material/edit_note:")
-        st.page_link("app_pages/scenario_editor.py", label="Back to the Scenario editor",
+        st.page_link("pages/scenario.py", label="Back to the Scenario editor",
                      icon=":material/edit_document:")

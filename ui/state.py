@@ -34,6 +34,7 @@ from sim.scenario import (
 from ui.bound_params import shown_value, widget_accepts
 from ui.format import format_param
 from ui.library import list_stems, read_entry
+from ui.navigation import ensure_app_navigation
 
 #: Trials the app allows (a link asking for more is capped).
 MIN_TRIALS, MAX_TRIALS = 100, 20_000
@@ -260,7 +261,12 @@ def _write_url(context: PageContext) -> None:
 
 
 def current() -> PageContext:
-    """Return the context app.py resolved for this run (pages call this first)."""
+    """Return the context app.py resolved for this run (pages call this first).
+
+    A page script Streamlit started without app.py is run through app.py first (see
+    ui/navigation.py), so the context is always this run's.
+    """
+    ensure_app_navigation()
     context = st.session_state.get(_CTX_KEY)
     if context is None:
         context = resolve()

@@ -30,7 +30,7 @@ from ui import format as fmt
 from ui.splits import RULE_LABEL, label, p_beats_text
 from ui.words import base_plan_label
 
-PAGE = "app_pages/budget_split.py"
+PAGE = "pages/budget-split.py"
 #: Futures for the page and its map (the map uses min(its own choice, trials) of them): the
 #: app's minimum, to keep the tests fast.
 TRIALS = 100

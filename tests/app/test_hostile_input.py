@@ -21,7 +21,7 @@ def _headline(at: AppTest) -> list[str]:
 def test_a_nul_file_in_the_library_takes_down_nothing(app: AppTest,
                                                       fresh_scenario_library: Path) -> None:
     (fresh_scenario_library / "nul.yaml").write_bytes(b"a: \x00\n")
-    open_page(app, "app_pages/overview.py", trials="500")
+    open_page(app, "pages/overview.py", trials="500")
     assert _headline(app), "the baseline still answers"
     picker = next(s for s in app.selectbox if s.label == "Scenario")
     assert "nul.yaml (invalid)" in picker.options
@@ -35,8 +35,8 @@ def test_a_nul_file_in_the_library_takes_down_nothing(app: AppTest,
 def test_a_broken_library_file_is_refused_on_every_simulating_page(
         app: AppTest, fresh_scenario_library: Path) -> None:
     (fresh_scenario_library / "broken.yaml").write_text("name: Broken\nbudget: {monthly: -5}\n")
-    for page in ("app_pages/overview.py", "app_pages/budget_split.py",
-                 "app_pages/guarantee.py", "app_pages/compare.py"):
+    for page in ("pages/overview.py", "pages/budget-split.py",
+                 "pages/guarantee.py", "pages/compare.py"):
         at = AppTest.from_file(app._script_path, default_timeout=240)
         open_page(at, page, scenario="broken", trials="500")
         assert not _headline(at), page
@@ -49,12 +49,12 @@ def test_a_broken_library_file_is_refused_on_every_simulating_page(
 def test_the_editor_still_opens_a_broken_file(app: AppTest,
                                               fresh_scenario_library: Path) -> None:
     (fresh_scenario_library / "broken.yaml").write_text("name: [\n")
-    open_page(app, "app_pages/scenario_editor.py", scenario="broken")
+    open_page(app, "pages/scenario.py", scenario="broken")
     assert "broken.yaml" in _texts(app)
 
 
 def test_unknown_link_parameters_are_dropped_with_a_note(app: AppTest) -> None:
-    open_page(app, "app_pages/overview.py", trials="500", foo="bar")
+    open_page(app, "pages/overview.py", trials="500", foo="bar")
     assert "foo=bar is not a setting of this page" in _texts(app)
     assert "foo" not in app.query_params
     code = " ".join(c.value for c in app.code)
@@ -64,7 +64,7 @@ def test_unknown_link_parameters_are_dropped_with_a_note(app: AppTest) -> None:
 def test_a_bad_page_parameter_is_named(app: AppTest) -> None:
     # Opened directly, as the link opens it (guarantee.py's url_path equals its file name).
     app.query_params.update(trials="500", guarantee_days="banana")
-    app.switch_page("app_pages/guarantee.py").run()
+    app.switch_page("pages/guarantee.py").run()
     assert not app.exception
     warnings = " ".join(w.value for w in app.warning)
     assert "guarantee\\_days: 'banana' is not one of this control's choices" in warnings
@@ -73,12 +73,12 @@ def test_a_bad_page_parameter_is_named(app: AppTest) -> None:
 
 
 def test_a_refused_long_link_leaves_nothing_in_the_address(app: AppTest) -> None:
-    open_page(app, "app_pages/overview.py", junk="x" * 10_000, trials="500")
+    open_page(app, "pages/overview.py", junk="x" * 10_000, trials="500")
     assert "10,0" in " ".join(w.value for w in app.warning)
     assert "junk" not in app.query_params
     assert app.query_params.get("trials") != ["500"]
 
 
 def test_the_trials_message_states_the_apps_limit(app: AppTest) -> None:
-    open_page(app, "app_pages/overview.py", trials="5")
+    open_page(app, "pages/overview.py", trials="5")
     assert "from 100 to 20,000" in " ".join(w.value for w in app.warning)

@@ -15,7 +15,7 @@ from sim.scenario import dump_scenario, load_scenario_file, load_scenario_text
 from tests.app.conftest import new_app, open_page
 from tests.conftest import REPO_ROOT
 
-PAGE = "app_pages/scenario_editor.py"
+PAGE = "pages/scenario.py"
 
 
 @pytest.fixture
@@ -289,7 +289,7 @@ def test_variants_and_renames_survive_another_page_and_are_saved(at: AppTest,
     old_name = first.value
     first.set_value("Acquisition first (renamed)").run()
     assert not at.exception and _errors(at) == ""
-    at.switch_page("app_pages/guarantee.py").run()
+    at.switch_page("pages/guarantee.py").run()
     assert not at.exception
     # The other page says the editor holds unsaved changes, with a link back.
     assert any(w.value.startswith("Unsaved changes in the Scenario editor (baseline.yaml)")
@@ -311,7 +311,7 @@ def test_variants_and_renames_survive_another_page_and_are_saved(at: AppTest,
     assert "Acquisition first (renamed)" in saved.variants and old_name not in saved.variants
     assert "Saved baseline.yaml." in " ".join(s.value for s in at.success)
     # Saved: the other pages no longer warn.
-    at.switch_page("app_pages/guarantee.py").run()
+    at.switch_page("pages/guarantee.py").run()
     assert not [w for w in at.warning if w.value.startswith("Unsaved changes")]
 
 
@@ -319,11 +319,11 @@ def test_a_field_typed_just_before_leaving_is_kept(at: AppTest) -> None:
     """The last change can arrive with the run that draws another page: its callback keeps it."""
     box = _field(at, "guarantee.days")
     box.set_value("120")
-    at.switch_page("app_pages/guarantee.py").run()
+    at.switch_page("pages/guarantee.py").run()
     at.switch_page(PAGE).run()
     assert _field(at, "guarantee.days").value == "120"
     _field(at, "orders.gross_margin").set_value("abc").run()
-    at.switch_page("app_pages/overview.py").run()
+    at.switch_page("pages/overview.py").run()
     at.switch_page(PAGE).run()
     assert _field(at, "orders.gross_margin").value == "abc"
     assert any(e.startswith("orders.gross_margin: 'abc' is not a number")
@@ -349,7 +349,7 @@ def test_revert_to_saved_asks_then_drops_the_draft(at: AppTest, lib: Path) -> No
     # Nothing unsaved: revert needs no confirmation, and other pages show no notice.
     at.button(key="editor_revert").click().run()
     assert not [w for w in at.warning if "Discard" in w.value]
-    at.switch_page("app_pages/guarantee.py").run()
+    at.switch_page("pages/guarantee.py").run()
     assert not [w for w in at.warning if w.value.startswith("Unsaved changes")]
 
 
