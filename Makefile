@@ -17,7 +17,6 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || ! command -v sudo >/dev/null || echo su
 # Playwright drives the Debian Chromium; it must never fetch a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-XX clean distclean deps deps-dev chromium
 .PHONY: help run test test-fast bench bench-pages load lint clean distclean deps deps-dev chromium
 
 help:
