@@ -82,6 +82,26 @@ class MetricInfo:
         return self.label.split(" (")[0]
 
     @property
+    def owed_note(self) -> str:
+        """How refunds still owed at the horizon enter a money total, in words, or "" where
+        they need no note: 'refunds still owed deducted' for the decision metrics."""
+        if self.unit == "money" and self.is_total and self.owed_refunds_counted:
+            return OWED_DEDUCTED
+        return ""
+
+    @property
+    def heading(self) -> str:
+        """The label as a table heading or caption shows it, with the owed-refunds note:
+        'Profit (refunds still owed deducted)'. The plain label stays what links store."""
+        return f"{self.label} ({self.owed_note})" if self.owed_note else self.label
+
+    @property
+    def column_title(self) -> str:
+        """The title as a download's column heading shows it, with the owed-refunds note:
+        'Profit (refunds still owed deducted)', 'CAC'."""
+        return f"{self.title} ({self.owed_note})" if self.owed_note else self.title
+
+    @property
     def higher_is_better(self) -> bool:
         """True unless lower is better (the flag `sim.metrics.compare_paired` takes)."""
         return self.better != "lower"
@@ -97,25 +117,25 @@ def _entries(*infos: MetricInfo) -> dict[str, MetricInfo]:
 
 
 _AFTER = "refunds still owed after the horizon on orders placed within it"
-#: The note in brackets of every label whose number deducts the refunds still owed (the
-#: decision metrics): said once, shown wherever the label is (docs/model.md#metrics).
+#: The note every table heading and caption adds to a money total that deducts the refunds
+#: still owed (the decision metrics, `MetricInfo.heading`; docs/model.md#metrics).
 OWED_DEDUCTED = "refunds still owed deducted"
 #: The note of the cash-within-the-horizon versions kept beside them.
-OWED_LEFT_OUT = "cash within the horizon, refunds still owed left out"
+OWED_LEFT_OUT = "cash; refunds still owed left out"
 
 #: Per-trial metrics: the engine's, in the engine's order, then the analyses' derived ones.
 METRICS: dict[str, MetricInfo] = _entries(
-    MetricInfo("net_revenue", f"Net revenue ({OWED_DEDUCTED})", "Net revenue", "money",
+    MetricInfo("net_revenue", "Net revenue", "Net revenue", "money",
                "higher", True, OVER_HORIZON,
                f"Order value minus every refund of the horizon's orders: those paid within "
                f"it and the {_AFTER}."),
     MetricInfo("gross_revenue", "Gross revenue", "Gross revenue", "money", "higher", False,
                OVER_HORIZON, "Order value before any refund."),
-    MetricInfo("profit", f"Profit ({OWED_DEDUCTED})", "Profit", "money", "higher", True,
+    MetricInfo("profit", "Profit", "Profit", "money", "higher", True,
                OVER_HORIZON,
                "Net revenue minus goods cost, returns handling (less resale of returned goods) "
                f"and marketing spend, and minus the cost of the {_AFTER}."),
-    MetricInfo("npv", f"NPV of profit ({OWED_DEDUCTED})", "NPV", "money", "higher", True,
+    MetricInfo("npv", "NPV of profit", "NPV", "money", "higher", True,
                OVER_HORIZON,
                "Monthly profit discounted at the scenario's discount rate and summed, minus "
                f"the cost of the {_AFTER} discounted at the horizon's end."),
@@ -161,10 +181,11 @@ METRICS: dict[str, MetricInfo] = _entries(
     MetricInfo("open_guarantee_returns", "Returns still owed a refund", "Owed returns",
                "count", "lower", True, AT_HORIZON,
                "Returned orders of the horizon whose refunds fall due after it."),
-    MetricInfo("net_revenue_in_horizon", f"Net revenue ({OWED_LEFT_OUT})",
+    MetricInfo("net_revenue_in_horizon", f"Net revenue within the horizon ({OWED_LEFT_OUT})",
                "Net rev. in horizon", "money", "higher", False, OVER_HORIZON,
                "Order value minus the refunds paid within the horizon."),
-    MetricInfo("profit_in_horizon", f"Profit ({OWED_LEFT_OUT})", "Profit in horizon",
+    MetricInfo("profit_in_horizon", f"Profit within the horizon ({OWED_LEFT_OUT})",
+               "Profit in horizon",
                "money", "higher", False, OVER_HORIZON,
                "Profit of the horizon's cash: refunds, resale and handling only when paid "
                "within it."),
