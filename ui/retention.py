@@ -17,7 +17,7 @@ import streamlit as st
 from sim import registry
 from sim.analytics import SbgFit
 from sim.cohorts import CohortFit, CohortTableError, read_and_fit
-from sim.distributions import point_inputs, sample_inputs, uncertain_fields
+from sim.distributions import point_inputs, quantile_inputs, sample_inputs, uncertain_fields
 from sim.metrics import CLEAR_WIN, summarize
 from sim.retention import (
     EXTRA_MONTHLY,
@@ -137,9 +137,9 @@ class ShareWorth:
     """What knowing one input is worth before moving to the best share (the Sensitivity
     page's expected value of partial perfect information, on the sweep's futures).
 
-    path: the input worth most; low/high: its 90% range (P5, P95) in its units; worth: its
-    EVPPI in $ of the goal; evpi: knowing every input; noise: what an input that tells
-    nothing scores at this trial count.
+    path: the input worth most; low/high: its 90% range (P5, P95) as entered, in its units;
+    worth: its EVPPI in $ of the goal; evpi: knowing every input; noise: what an input that
+    tells nothing scores at this trial count.
     """
 
     path: str
@@ -165,7 +165,7 @@ def share_worth(scenario: Scenario, seed: int, trials: int, goal: str) -> ShareW
     worth = value_of_knowing({"best": values[best.index], "today": values[sweep.current]},
                              inputs, fields)
     path = max(fields, key=lambda field: worth.per_input[field])
-    low, high = np.percentile(inputs[path], [5, 95])
+    low, high = quantile_inputs(scenario, path, (0.05, 0.95))  # its 90% range as entered
     return ShareWorth(path, float(low), float(high), float(worth.per_input[path]),
                       float(worth.evpi), float(worth.noise))
 

@@ -349,7 +349,7 @@ def split_table(rows: Sequence[NamedSplit], results: Mapping[str, SimResult],
         values = results[row.key].metrics[metric]
         summary = summarize(values)
         entry = {"Plan": row.name + (f" — {row.note}" if row.note else ""),
-                 "Split (cold:warm:hot)": label(row.split)}
+                 "Split (cold/warm/hot, %)": label(row.split)}
         if row.key == "rule":
             entry.update({"P(beats 6:3:1)": "—", "Mean gain over 6:3:1": "—",
                           "90% range of the gain": "—"})
