@@ -324,7 +324,7 @@ def test_parser_reads_a_list_of_splits() -> None:
     ("33.333-33.333-33.333", "adds up to 99.999%, not 100%"),
     ("120--10-10", "120--10-10: a share cannot be negative"),
     ("40-60", "'40-60' is not a split: write three percentages for cold, warm and hot, such "
-              "as 40-30-30"),
+              "as 40/30/30"),
     ("forty-thirty-thirty", "is not a split"),
 ])
 def test_splits_that_do_not_split_the_budget_get_a_clear_message(text: str,
