@@ -107,7 +107,7 @@ for tab, metric in zip(tabs, shown_metrics, strict=True):
             f"{SWEEP_LABELS[metric]} ($)", marks=marks, zone=(best.tie_low, best.tie_high),
             zone_label="Not clearly beaten: the best wins in fewer than 80% of futures",
             x_title="Share of the budget for existing buyers (rest: cold and warm "
-                    f"{ratio * 100:.0f}:{(1 - ratio) * 100:.0f})"), width="stretch")
+                    f"{ratio * 100:.0f}/{(1 - ratio) * 100:.0f})"), width="stretch")
 st.caption(
     f"Line: median; band: P10-P90 over {trials:,} simulated futures (the first {trials:,} of "
     f"the sidebar's {context.trials:,}; every share runs on the same draws); green span: "

@@ -268,7 +268,7 @@ def next_dollar_answer(nd: NextDollar, goal: str, horizon: int, ratio: float
                     f"**{fmt.share(p_acq)}** of futures ({changes}).")
     gains = []
     for label, values in ((f"+{extra_words}/month into acquisition (cold:warm "
-                           f"{ratio * 100:.0f}:{(1 - ratio) * 100:.0f})", gain_acq),
+                           f"{ratio * 100:.0f}/{(1 - ratio) * 100:.0f})", gain_acq),
                           (f"+{extra_words}/month into existing buyers", gain_ret)):
         summary = summarize(values)
         gains.append({"label": label, "p5": summary.p5, "p10": summary.p10, "p50": summary.p50,

@@ -216,7 +216,7 @@ def retention_answer(context: PageContext, *, goal: str = GOALS[0]) -> PageAnswe
         zone=(best.tie_low, best.tie_high),
         zone_label="Not clearly beaten: the best wins in fewer than 80% of futures",
         x_title=f"Share for existing buyers (rest: cold and warm "
-                f"{ratio * 100:.0f}:{(1 - ratio) * 100:.0f})")
+                f"{ratio * 100:.0f}/{(1 - ratio) * 100:.0f})")
     worth = share_worth(scenario, context.seed, trials, goal)
     if goal == GOALS[0]:
         _record_best(context, "retention", (
