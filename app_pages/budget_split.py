@@ -85,8 +85,10 @@ with controls():
                  "most 30%); the map shows cells outside them pale.")
     row = st.columns([2, 2, 1], vertical_alignment="bottom")
     choices = pick_options(scenario, custom)
-    if "split_pick" in st.query_params:  # an older link wrote custom:40-30-30
-        st.query_params["split_pick"] = canonical_pick_key(st.query_params["split_pick"])
+    linked = st.query_params.get("split_pick", "")
+    if canonical_pick_key(linked) != linked:  # an older link wrote custom:40-30-30
+        st.query_params["split_pick"] = canonical_pick_key(linked)
+        st.session_state["split_pick"] = canonical_pick_key(linked)
     pick_key = row[0].selectbox(
         "Split in the answer (against 6:3:1)", choices, format_func=pick_words,
         key="split_pick", bind="query-params")

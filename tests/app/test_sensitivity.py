@@ -84,7 +84,7 @@ def test_settings_change_the_answer(library: Path) -> None:
 
 
 def test_same_plan_twice_and_presenter_mode(library: Path) -> None:
-    at = _open("baseline", sens_a="Base plan (6:3:1)", present="1")
+    at = _open("baseline", sens_a="Base plan (60/30/10)", present="1")
     assert answer_text(at).startswith("Check ")
     assert any("6 / 7" in m.value for m in at.markdown)  # the Sensitivity slide
 
