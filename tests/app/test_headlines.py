@@ -21,8 +21,8 @@ from ui import format as fmt
 from ui.words import DECISION_VERBS, MAX_DECISION_WORDS, decision_problems
 
 STEMS = sorted(path.stem for path in (REPO_ROOT / "scenarios").glob("*.yaml"))
-PAGES = ["app_pages/overview.py", "app_pages/budget_split.py", "app_pages/guarantee.py",
-         "app_pages/retention.py", "app_pages/compare.py", "app_pages/sensitivity.py"]
+PAGES = ["pages/overview.py", "pages/budget-split.py", "pages/guarantee.py",
+         "pages/retention.py", "pages/compare.py", "pages/sensitivity.py"]
 #: The least futures the app allows: the words are checked, not the figures.
 TRIALS = 100
 #: A split in the old colon notation ("40:21:39", "66.7:33.3:0").
@@ -67,7 +67,7 @@ def test_every_headline_starts_with_a_decision_and_fits_two_lines(
 def test_retention_on_baseline_names_the_spend_scale_and_its_value_of_knowing(
         fresh_scenario_library) -> None:
     trials = 1000
-    at = open_page(new_app(timeout=300), "app_pages/retention.py", scenario="baseline",
+    at = open_page(new_app(timeout=300), "pages/retention.py", scenario="baseline",
                    trials=str(trials))
     decision = decision_text(at)
     # Re-derive from sim/: the best share wins in fewer than 80% of futures, and the input
