@@ -27,6 +27,7 @@ from ui.splits import (
     OBJECTIVE_LABELS,
     TABLE_METRICS,
     best_cell,
+    canonical_pick_key,
     cli_command,
     cumulative_bands,
     cumulative_difference,
@@ -67,8 +68,8 @@ with controls():
         help="The map runs all 231 splits, so it uses the first futures of the sidebar's "
              "trials; the table and the answer use all of them.")
     custom_text = row[2].text_input(
-        "Add splits (cold-warm-hot, in %)", key="split_custom", bind="query-params",
-        placeholder="40-30-30, 50-25-25",
+        "Add splits (cold/warm/hot, in %)", key="split_custom", bind="query-params",
+        placeholder="40/30/30, 50/25/25",
         help="Percent of the budget on cold traffic, warm leads and existing buyers; each "
              "split must add up to 100. Separate several with commas.")
     custom, custom_problems = parse_split_list(custom_text or "")
@@ -84,12 +85,16 @@ with controls():
                  "most 30%); the map shows cells outside them pale.")
     row = st.columns([2, 2, 1], vertical_alignment="bottom")
     choices = pick_options(scenario, custom)
+    linked = st.query_params.get("split_pick", "")
+    if canonical_pick_key(linked) != linked:  # an older link wrote custom:40-30-30
+        st.query_params["split_pick"] = canonical_pick_key(linked)
+        st.session_state["split_pick"] = canonical_pick_key(linked)
     pick_key = row[0].selectbox(
         "Split in the answer (against 6:3:1)", choices, format_func=pick_words,
         key="split_pick", bind="query-params")
     variant_name = row[1].text_input(
         "Name for the saved variant", key="split_variant_name", max_chars=80,
-        placeholder="leave empty for a name like '45:30:25 split'")
+        placeholder="leave empty for a name like '45/30/25 split'")
     save_clicked = row[2].button(
         f"Save to {context.stem}.yaml", key="split_save", icon=":material/save:",
         help="Adds the split in the answer to the scenario file as a variant (only the split; "

@@ -79,7 +79,7 @@ vs_today = best.vs_current
 cols = st.columns(4)
 cols[0].metric("Best share for existing buyers", plan_name(best.index),
                help=f"The share with the highest mean {goal_text} over {trials:,} futures.")
-cols[1].metric("As good within the uncertainty",
+cols[1].metric("Not clearly beaten by the best",
                f"{share_words(best.tie_low)} – {share_words(best.tie_high)}",
                help=f"Shares that the best one beats in fewer than {CLEAR_WIN:.0%} of futures.")
 cols[2].metric(f"Gain over today's {share_words(float(sweep.shares[today]))}",
@@ -105,9 +105,9 @@ for tab, metric in zip(tabs, shown_metrics, strict=True):
         st.altair_chart(share_sweep_chart(
             sweep.shares, sweep_bands(sweep, metric),
             f"{SWEEP_LABELS[metric]} ($)", marks=marks, zone=(best.tie_low, best.tie_high),
-            zone_label="As good as the best within the uncertainty",
+            zone_label="Not clearly beaten: the best wins in fewer than 80% of futures",
             x_title="Share of the budget for existing buyers (rest: cold and warm "
-                    f"{ratio * 100:.0f}:{(1 - ratio) * 100:.0f})"), width="stretch")
+                    f"{ratio * 100:.0f}/{(1 - ratio) * 100:.0f})"), width="stretch")
 st.caption(
     f"Line: median; band: P10-P90 over {trials:,} simulated futures (the first {trials:,} of "
     f"the sidebar's {context.trials:,}; every share runs on the same draws); green span: "

@@ -103,9 +103,17 @@ if has_choice:
     decision = choice_decision(draws.gap_mean, shown[plan_a], shown[plan_b])
 
 pair_plans = [plans[plan_a], plans[plan_b]]
-with answer_slot:
-    show_answer(context, sensitivity_answer(context, metric=metric, plan_a=plan_a,
-                                            plan_b=plan_b, target=target))
+
+
+def show_page_answer(chosen: str | None) -> None:
+    """Write the answer at the top of the page, about the input chosen to search."""
+    with answer_slot:
+        show_answer(context, sensitivity_answer(context, metric=metric, plan_a=plan_a,
+                                                plan_b=plan_b, target=target, chosen=chosen))
+
+
+if not (has_choice and fields):
+    show_page_answer(None)
 
 if not fields:
     st.info("Every input of this scenario is a fixed number, so nothing is uncertain: give an "
@@ -173,6 +181,7 @@ if has_choice and fields:
         "Input to search", ranked_fields, format_func=input_label, key="sens_input",
         bind="query-params",
         help="Any uncertain input: the value at which the choice between A and B flips.")
+    show_page_answer(chosen)  # the headline follows the input searched (issue 13)
     found = thresholds.get(chosen) or run_thresholds(
         scenario, plan_a, plan_b, (chosen,), metric, threshold_trials, context.seed,
         horizon)[chosen]

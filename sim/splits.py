@@ -75,8 +75,18 @@ class BudgetSplit:
         return max(abs(getattr(self, b) - getattr(other, b)) for b in BUCKETS)
 
     def code(self) -> str:
-        """Return the split as link text: 40-30-30 (decimals only where needed)."""
-        return "-".join(_plain(getattr(self, bucket)) for bucket in BUCKETS)
+        """Return the split as link text: 40/30/30 (decimals only where needed, so the link
+        keeps the exact split; `parse_split` also reads the older 40-30-30 and 40:30:30)."""
+        return "/".join(_plain(getattr(self, bucket)) for bucket in BUCKETS)
+
+    @property
+    def label(self) -> str:
+        """Return the split as people read it: whole percents with slashes, 40/21/39
+        (66.7/33.3/0 -> 67/33/0). Exact values stay in the fields."""
+        return "/".join(f"{getattr(self, bucket):.0f}" for bucket in BUCKETS)
+
+    def __str__(self) -> str:
+        return self.label
 
 
 def _plain(x: float) -> str:
@@ -391,18 +401,33 @@ def optimise_split(
     return OptimiserResult(best, float(best_value), coarse_best, coarse_step, evaluated)
 
 
+#: The pick counts as stable when it is still the best in at least this share of resamples.
+STABLE_SHARE = 0.8
+#: A split is on the plateau when the bootstrap's 90% interval of (pick - split) holds zero.
+PLATEAU_LEVEL = 0.90
+
+
 @dataclass(frozen=True)
 class Stability:
     """How stable a chosen split is over bootstrap resamples of the trials.
 
     win_share: share of resamples in which it has the best objective of the candidates;
     near_share: share in which the resample's winner is within NEAR_POINTS of it in every
-    bucket; resamples: how many resamples were drawn.
+    bucket; resamples: how many resamples were drawn; plateau: the candidates whose objective
+    is within Monte Carlo error of the chosen split's (the 90% bootstrap interval of the paired
+    difference chosen - candidate contains zero), the chosen split included.
     """
 
     win_share: float
     near_share: float
     resamples: int
+    plateau: tuple[BudgetSplit, ...] = ()
+
+    @property
+    def is_plateau(self) -> bool:
+        """True when the pick is stable in fewer than STABLE_SHARE of the resamples and other
+        splits are within Monte Carlo error of it: the answer is a region, not one split."""
+        return self.win_share < STABLE_SHARE and len(self.plateau) > 1
 
 
 def bootstrap_stability(
@@ -418,17 +443,32 @@ def bootstrap_stability(
 
     `values` holds per-trial totals of the objective's metric, one row per candidate (the
     chosen split among them). The resampling stream is named, so the answer is reproducible.
+    The same resamples give the plateau: the paired difference chosen - candidate of the
+    objective is not significant at 90% (percentile bootstrap, two-sided).
     """
     values = np.asarray(values, dtype=float)
     chosen_index = list(splits).index(chosen)
     trials = values.shape[1]
     rng = stream(seed, "splits/bootstrap")
     winners = np.empty(resamples, dtype=np.int64)
+    behind = np.zeros(len(splits), dtype=np.int64)  # resamples where chosen <= candidate
     for b in range(resamples):  # a loop over resamples; each one is vectorised over trials
         picked = rng.integers(0, trials, trials)
-        winners[b] = int(np.argmax(objective_values(values[:, picked], objective)))
+        scores = objective_values(values[:, picked], objective)
+        winners[b] = int(np.argmax(scores))
+        behind += scores[chosen_index] <= scores
     near = np.array([splits[w].distance(chosen) <= NEAR_POINTS + 1e-9 for w in winners])
-    return Stability(float(np.mean(winners == chosen_index)), float(np.mean(near)), resamples)
+    tail = (1.0 - PLATEAU_LEVEL) / 2.0
+    plateau = tuple(split for split, count in zip(splits, behind, strict=True)
+                    if count / resamples >= tail)
+    return Stability(float(np.mean(winners == chosen_index)), float(np.mean(near)), resamples,
+                     plateau)
+
+
+def plateau_ranges(plateau: Sequence[BudgetSplit]) -> dict[str, tuple[float, float]]:
+    """Return bucket -> (lowest, highest) percent over the plateau's splits."""
+    return {bucket: (min(getattr(s, bucket) for s in plateau),
+                     max(getattr(s, bucket) for s in plateau)) for bucket in BUCKETS}
 
 
 def best_splits_by_horizon(
@@ -492,7 +532,7 @@ _ITEM = re.compile(rf"^{_NUMBER}[-:/]{_NUMBER}[-:/]{_NUMBER}$")
 
 
 def parse_split(text: str) -> BudgetSplit:
-    """Read one split typed in percent ("40-30-30", "40:30:30" or "40/30/30").
+    """Read one split typed in percent ("40/30/30", "40-30-30" or "40:30:30").
 
     Raises ValueError with a message a person can act on.
     """
@@ -500,7 +540,7 @@ def parse_split(text: str) -> BudgetSplit:
     match = _ITEM.match(item)
     if not match:
         raise ValueError(f"{item!r} is not a split: write three percentages for cold, warm "
-                         "and hot, such as 40-30-30")
+                         "and hot, such as 40/30/30")
     cold, warm, hot = (float(group) for group in match.groups())
     if min(cold, warm, hot) < 0:
         raise ValueError(f"{item}: a share cannot be negative")
@@ -512,7 +552,7 @@ def parse_split(text: str) -> BudgetSplit:
 
 
 def parse_split_list(text: str) -> tuple[list[BudgetSplit], list[str]]:
-    """Read splits separated by commas or semicolons ("40-30-30, 50-25-25").
+    """Read splits separated by commas or semicolons ("40/30/30, 50/25/25").
 
     Returns (valid splits without repeats, in order; one problem per item that was left out).
     """

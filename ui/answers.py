@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from sim import registry
 from sim.distributions import sample_inputs
 from sim.engine import BASE_LABEL
 from sim.metrics import compare_paired, summarize
@@ -31,6 +32,7 @@ from ui.report import Figure, PageAnswer, assumptions_from_scenario
 from ui.runs import SCENARIO_HASH, run_plans, run_scenario
 from ui.state import PageContext
 from ui.topic_answers import (
+    best_found,
     budget_split_answer,
     guarantee_answer,
     retention_answer,
@@ -68,10 +70,21 @@ def overview_answer(context: PageContext) -> PageAnswer:
                               fmt.metric_value("profit", best.diff_p50, signed=True)))
     chart = interval_chart(pd.DataFrame(ranges), f"{fmt.metric_heading('profit')} over "
                                                  f"{context.horizon} months ($)")
+    found = best_found(context)
+    pointers = [found[page] for page in ("budget_split", "retention") if page in found]
+    missing = [title for page, title in (("budget_split", "Budget split"),
+                                         ("retention", "Retention")) if page not in found]
+    if missing:
+        pointers.append(f"open {' and '.join(missing)} for the best "
+                        + ("split and share" if len(missing) == 2 else
+                           "split" if missing == ["Budget split"] else "share")
+                        + " found on these futures")
     return PageAnswer(
         "overview", "Overview", sentence,
-        detail=(f"Paired comparison on {context.trials:,} simulated futures (seed "
-                f"{context.seed}); profit over {context.horizon} months."),
+        detail=(f"Best of the named plans against the base plan: paired comparison on "
+                f"{context.trials:,} simulated futures (seed {context.seed}), "
+                f"{registry.metric_words('profit', context.horizon)}. Beyond the named plans: "
+                + "; ".join(pointers) + "."),
         figures=tuple(figures), chart=chart,
         chart_title=f"Profit over {context.horizon} months across futures (P5-P95, P10-P90)")
 

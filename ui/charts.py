@@ -481,7 +481,7 @@ def split_map_chart(cells: pd.DataFrame, value_title: str, *, unit: str = "money
                         legend=alt.Legend(orient="right", format=fmt, gradientLength=320,
                                           titleLimit=320, direction="vertical")),
         opacity=alt.Opacity("opacity:Q", legend=None, scale=None),
-        tooltip=[alt.Tooltip("label:N", title="Split (cold:warm:hot)"),
+        tooltip=[alt.Tooltip("label:N", title="Split (cold/warm/hot, %)"),
                  alt.Tooltip("value:Q", title=value_title, format=fmt),
                  alt.Tooltip("note:N", title="Against the best")])]
     flagged = data[data["flag"].astype(bool)] if flag_label and "flag" in data else data[:0]
@@ -506,14 +506,14 @@ def split_map_chart(cells: pd.DataFrame, value_title: str, *, unit: str = "money
         layers.append(alt.Chart(dots).mark_point(filled=True, size=22, color="#111",
                                                  opacity=0.75).encode(
             x=point_x, y=point_y, shape=shape,
-            tooltip=[alt.Tooltip("label:N", title="Split (cold:warm:hot)"),
+            tooltip=[alt.Tooltip("label:N", title="Split (cold/warm/hot, %)"),
                      alt.Tooltip("kind:N", title="Mark")]))
     if len(marks):
         layers.append(alt.Chart(marks).mark_point(filled=True, fill="white", stroke="#111",
                                                   strokeWidth=2.5, size=260, opacity=1).encode(
             x=point_x, y=point_y, shape=shape,
             tooltip=[alt.Tooltip("kind:N", title="Mark"),
-                     alt.Tooltip("label:N", title="Split (cold:warm:hot)")]))
+                     alt.Tooltip("label:N", title="Split (cold/warm/hot, %)")]))
         placements = [{"align": "left", "dx": 11, "dy": -13},
                       {"align": "left", "dx": 11, "dy": 15},
                       {"align": "right", "dx": -12, "dy": -13},

@@ -16,13 +16,13 @@ import pandas as pd
 
 from sim import registry
 from sim.engine import SimResult
-from sim.metrics import CLEAR_WIN, compare_paired, mc_error_90, monthly_bands, summarize
+from sim.metrics import compare_paired, mc_error_90, monthly_bands, summarize
 from sim.registry import metric_words as metric_words  # the page says compare.metric_words
 from sim.scenario import Scenario, ScenarioError, variant_scenario, without_variants
 from ui import format as fmt
 from ui.library import list_stems, read_entry
 from ui.state import PageContext
-from ui.words import base_plan_label
+from ui.words import base_plan_label, plan_decision
 
 #: Metrics in the comparison table, in the order shown (labels, units and directions come
 #: from the metric registry, sim/registry.py).
@@ -232,17 +232,10 @@ def fan_bands(results: Mapping[str, SimResult], series: str) -> dict[str, dict[s
             for label, result in results.items()}
 
 
-def _sureness(p_beats: float) -> str:
-    if p_beats >= 0.95:
-        return "near certain"
-    if p_beats >= CLEAR_WIN:
-        return "a clear win"
-    return "not a clear win, so treat it as a close call"
-
-
 def compare_sentence(results: Mapping[str, SimResult], metric: str, trials: int,
                      horizon: int) -> str:
-    """Return the page's answer: which plan is better than the first, by how much, how sure."""
+    """Return the page's decision: which plan to choose against the first, by how much (median
+    gain) and in how many futures (`ui.words.plan_decision`, as on the Overview)."""
     labels = list(results)
     if len(labels) < 2:
         return "Choose at least two plans to compare."
@@ -252,22 +245,4 @@ def compare_sentence(results: Mapping[str, SimResult], metric: str, trials: int,
     comparisons = {label: compare_paired(results[label].metrics[metric], first, higher)
                    for label in labels[1:]}
     best_label, best = max(comparisons.items(), key=lambda item: item[1].p_beats)
-    words = metric_words(metric, horizon)
-    futures = f"{trials:,} simulated futures"
-    if not best.p_beats > 0.5:
-        direction = "" if higher else " (lower is better)"
-        return (f"{first_label} holds up: no other plan beats it on {words}{direction} in most "
-                f"of {futures}; the closest, {best_label}, is ahead in only "
-                f"{fmt.share(best.p_beats)} (median difference "
-                f"{fmt.metric_value(metric, best.diff_p50, signed=True)}).")
-    if higher:
-        by = (f"by {fmt.metric_value(metric, best.diff_p50)} in the median future (90% "
-              f"interval {fmt.metric_value(metric, best.diff_p5, signed=True)} to "
-              f"{fmt.metric_value(metric, best.diff_p95, signed=True)})")
-    else:
-        by = (f"lower by {fmt.metric_value(metric, -best.diff_p50)} in the median future "
-              f"(90% interval of the difference "
-              f"{fmt.metric_value(metric, best.diff_p5, signed=True)} to "
-              f"{fmt.metric_value(metric, best.diff_p95, signed=True)})")
-    return (f"{best_label} beats {first_label} on {words} {by}, ahead in "
-            f"{fmt.share(best.p_beats)} of {futures}: {_sureness(best.p_beats)}.")
+    return plan_decision(best_label, first_label, best, metric, horizon, trials)

@@ -97,12 +97,9 @@ def metric_heading(metric: str) -> str:
 
 
 def split_label(cold: float, warm: float, hot: float) -> str:
-    """Return a split as the marketers write it: 0.6/0.3/0.1 -> '6:3:1', 0.45/0.35/0.2 ->
-    '45:35:20'."""
-    parts = [cold * 100, warm * 100, hot * 100]
-    if all(abs(p - round(p / 10) * 10) < 1e-6 for p in parts):
-        return ":".join(str(round(p / 10)) for p in parts)
-    return ":".join(f"{p:.0f}" if abs(p - round(p)) < 1e-6 else f"{p:.1f}" for p in parts)
+    """Return a split (shares 0-1) in the one notation of the app: whole percents with slashes,
+    0.6/0.3/0.1 -> '60/30/10', 2/3, 1/3, 0 -> '67/33/0' (issue 13; data keep exact values)."""
+    return "/".join(f"{share * 100:.0f}" for share in (cold, warm, hot))
 
 
 _MARKDOWN_SPECIALS = "\\`*_[]<>#|$~"

@@ -149,24 +149,48 @@ def _short_lift(lift: float) -> str:
 def guarantee_sentence(*, current: int, chosen: int, be: BreakEven, expected_lift: float,
                        profit: Comparison, revenue: Comparison, open_liability: float,
                        trials: int, horizon: int) -> str:
-    """Return the page's one-sentence answer for the chosen length against the current one."""
+    """Return the page's decision for the chosen length against the current one (issue 13:
+    the decision first, one risk clause, ~30 words). Profit counts the refunds still owed at
+    the horizon; the average and the share of futures in which it pays are said apart. The
+    break-even lifts, revenue and the refunds owed go to `guarantee_detail`."""
+    keep = f"Keep the {length_adjective(current)} guarantee"
     if chosen == current:
-        return (f"The chosen length is the current {length_adjective(current)} guarantee: pick "
-                "another length above to see whether it wins more than it refunds.")
+        return (f"{keep}: it is the chosen length; pick another length above to see whether it "
+                "wins more than it refunds.")
     if profit.p_tie >= 0.999 and revenue.p_tie >= 0.999:
-        return (f"A {length_adjective(chosen)} guarantee makes no difference in this scenario: "
-                "its return and conversion elasticities are zero, so every length gives the "
-                "same futures.")
+        return (f"{keep}: a {length_adjective(chosen)} one makes no difference here, as the "
+                "return and conversion elasticities are zero.")
+    words = f"{fmt.horizon_words(horizon)} profit"
+    odds = fmt.share(profit.p_beats)
+    gain = fmt.money(abs(profit.diff_mean))
+    other = f"the {length_adjective(chosen)} guarantee"
+    futures = f"{trials:,} futures"
+    if profit.diff_mean > 0 and profit.p_beats >= 0.5:
+        return (f"Switch to {other}: it earns {gain} more {words} on average and pays in "
+                f"{odds} of {futures}, after refunds still owed.")
+    if profit.diff_mean > 0:
+        return (f"Test {other} before switching: it earns {gain} more {words} on average but "
+                f"pays in only {odds} of {futures}.")
+    return (f"{keep}: a {length_adjective(chosen)} one earns {gain} less {words} on average "
+            f"and pays in only {odds} of {futures}, after refunds still owed.")
+
+
+def guarantee_detail(*, current: int, chosen: int, be: BreakEven, expected_lift: float,
+                     revenue: Comparison, open_liability: float, trials: int,
+                     horizon: int) -> str:
+    """Return the answer's detail line: break-even lifts (engine and per-order formula), the
+    lift the scenario expects, how often it pays on revenue and the refunds still owed."""
+    if chosen == current:
+        return (f"{length_label(current)}, {trials:,} futures, after refunds still owed at "
+                f"month {horizon}.")
     needs = "needs" if be.revenue_engine >= 0 else "can afford"
-    return (
-        f"A {length_adjective(chosen)} guarantee instead of {length_label(current)} {needs} "
-        f"{_lift_words(be.revenue_engine)} to break even on revenue "
-        f"({fmt.share(be.revenue_closed_form, 1)} by the per-order formula) and "
-        f"{_short_lift(be.profit_engine)} on profit; with the lift this "
-        f"scenario expects (median {fmt.share(expected_lift, 1, signed=True)}) it pays on profit "
-        f"in {fmt.share(profit.p_beats)} of {trials:,} futures and on revenue in "
-        f"{fmt.share(revenue.p_beats)}, counting the {fmt.money(open_liability)} of refunds "
-        f"still owed after {horizon} months.")
+    return (f"{length_label(chosen)} instead of {length_label(current)} {needs} "
+            f"{_lift_words(be.revenue_engine)} to break even on revenue "
+            f"({fmt.share(be.revenue_closed_form, 1)} by the per-order formula) and "
+            f"{_short_lift(be.profit_engine)} on profit; the scenario expects a median "
+            f"{fmt.share(expected_lift, 1, signed=True)}. It pays on revenue in "
+            f"{fmt.share(revenue.p_beats)} of {trials:,} futures, counting the "
+            f"{fmt.money(open_liability)} of refunds still owed after {horizon} months.")
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import streamlit as st
 from sim import registry
 from sim.analytics import SbgFit
 from sim.cohorts import CohortFit, CohortTableError, read_and_fit
-from sim.distributions import point_inputs
+from sim.distributions import point_inputs, quantile_inputs, sample_inputs, uncertain_fields
 from sim.metrics import CLEAR_WIN, summarize
 from sim.retention import (
     EXTRA_MONTHLY,
@@ -31,6 +31,7 @@ from sim.retention import (
     RetentionCheck,
     ShareSweep,
     bd_textbook,
+    best_share,
     cohort_survival,
     next_dollar,
     retention_check,
@@ -39,10 +40,12 @@ from sim.retention import (
     sweep_hot_share,
 )
 from sim.scenario import Scenario, ScenarioError, apply_overrides
+from sim.sensitivity import value_of_knowing
 from ui import format as fmt
 from ui.charts import line_chart
 from ui.library import APP_ROOT
 from ui.runs import SCENARIO_HASH, cached_run
+from ui.sensitivity import input_name, input_value
 from ui.state import PageContext, set_overrides
 
 #: Futures used by the sweep and the what-ifs (the sidebar's trials when fewer).
@@ -129,24 +132,72 @@ def share_words(share: float) -> str:
     return fmt.share(share, 0 if abs(share * 100 - round(share * 100)) < 1e-6 else 1)
 
 
-def answer_sentence(best: BestShare, sweep: ShareSweep, goal: str) -> str:
-    """Return the page's one-sentence answer: how much to put into existing buyers."""
+@dataclass(frozen=True)
+class ShareWorth:
+    """What knowing one input is worth before moving to the best share (the Sensitivity
+    page's expected value of partial perfect information, on the sweep's futures).
+
+    path: the input worth most; low/high: its 90% range (P5, P95) as entered, in its units;
+    worth: its EVPPI in $ of the goal; evpi: knowing every input; noise: what an input that
+    tells nothing scores at this trial count.
+    """
+
+    path: str
+    low: float
+    high: float
+    worth: float
+    evpi: float
+    noise: float
+
+
+@cached_run(max_entries=16, hash_funcs=SCENARIO_HASH)
+def share_worth(scenario: Scenario, seed: int, trials: int, goal: str) -> ShareWorth | None:
+    """Return the input worth knowing most when choosing between today's share and the best
+    one on `goal` (sim.sensitivity.value_of_knowing over the sweep's paired futures), or None
+    when the scenario has no uncertain input or the best share is today's."""
+    sweep = run_sweep(scenario, seed, trials)
+    best = best_share(sweep, goal)
+    fields = uncertain_fields(scenario)
+    if best.index == sweep.current or not fields:
+        return None
+    inputs = sample_inputs(scenario, trials, seed)  # the sweep's own draws (same seed/trials)
+    values = sweep.metrics[goal]
+    worth = value_of_knowing({"best": values[best.index], "today": values[sweep.current]},
+                             inputs, fields)
+    path = max(fields, key=lambda field: worth.per_input[field])
+    low, high = quantile_inputs(scenario, path, (0.05, 0.95))  # its 90% range as entered
+    return ShareWorth(path, float(low), float(high), float(worth.per_input[path]),
+                      float(worth.evpi), float(worth.noise))
+
+
+def answer_sentence(best: BestShare, sweep: ShareSweep, goal: str,
+                    worth: ShareWorth | None = None) -> str:
+    """Return the page's decision (issue 13: the decision first, one risk clause, ~30 words):
+    how much to put into existing buyers. "Earns more on average" and "wins in X% of
+    futures" are said apart; when the best share wins in fewer than CLEAR_WIN of futures, the
+    decision is to test the input worth knowing most first (`worth`), with its value."""
     today = float(sweep.shares[sweep.current])
     words = registry.metric_words(goal, sweep.horizon)
-    futures = f"{sweep.trials:,} simulated futures"
-    zone = (f"anything from {share_words(best.tie_low)} to {share_words(best.tie_high)} is "
-            "as good within the uncertainty" if best.tie_high > best.tie_low else
-            "no other share comes close")
+    futures = f"{sweep.trials:,} futures"
     if best.index == sweep.current:
         return (f"Keep {share_words(today)} of the budget on existing buyers: no share from 0% "
-                f"to 80% earns more {words} on average ({zone}).")
+                f"to 80% earns more {words} on average.")
     comparison = best.vs_current
-    verdict = "" if comparison.p_beats >= CLEAR_WIN else ", not a clear win"
-    return (f"Put {share_words(best.share)} of the budget into existing buyers ({zone}): it "
-            f"earns {fmt.money(comparison.diff_mean)} more {words} on average than today's "
-            f"{share_words(today)} (90% range {fmt.money(comparison.diff_p5, signed=True)} to "
-            f"{fmt.money(comparison.diff_p95, signed=True)}), and beats it in "
-            f"{fmt.share(comparison.p_beats)} of {futures}{verdict}.")
+    gain = (f"{share_words(best.share)} earns {fmt.money(comparison.diff_mean)} more {words} "
+            "on average")
+    if comparison.p_beats >= CLEAR_WIN:
+        return (f"Move to {share_words(best.share)} for existing buyers: it earns "
+                f"{fmt.money(comparison.diff_mean)} more {words} than today's "
+                f"{share_words(today)} on average and wins in {fmt.share(comparison.p_beats)} "
+                f"of {futures}.")
+    odds = f"wins in only {fmt.share(comparison.p_beats)} of {futures}"
+    if worth is None or worth.worth <= worth.noise:
+        return (f"Keep {share_words(today)} for existing buyers until a test settles it: "
+                f"{gain} but {odds}.")
+    name = input_name(worth.path)
+    span = f"{input_value(worth.path, worth.low)}-{input_value(worth.path, worth.high)}"
+    return (f"Test {name} ({span}) before moving budget: {gain} but {odds}; knowing it is "
+            f"worth {fmt.money(worth.worth)}.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,7 +268,7 @@ def next_dollar_answer(nd: NextDollar, goal: str, horizon: int, ratio: float
                     f"**{fmt.share(p_acq)}** of futures ({changes}).")
     gains = []
     for label, values in ((f"+{extra_words}/month into acquisition (cold:warm "
-                           f"{ratio * 100:.0f}:{(1 - ratio) * 100:.0f})", gain_acq),
+                           f"{ratio * 100:.0f}/{(1 - ratio) * 100:.0f})", gain_acq),
                           (f"+{extra_words}/month into existing buyers", gain_ret)):
         summary = summarize(values)
         gains.append({"label": label, "p5": summary.p5, "p10": summary.p10, "p50": summary.p50,

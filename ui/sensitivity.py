@@ -264,30 +264,27 @@ def sentence_name(label: str) -> str:
 
 
 def sensitivity_sentence(*, target: str, metric: str, horizon: int, drivers: Sequence[str],
-                         decision: Decision | None,
-                         thresholds: Mapping[str, Threshold],
-                         plans: Sequence[Scenario]) -> str:
-    """Return the page's answer: what the target depends on most, and when the choice flips.
+                         decision: Decision | None, chosen: str | None,
+                         threshold: Threshold | None, plans: Sequence[Scenario]) -> str:
+    """Return the page's decision (issue 13: the decision first, one risk clause): which plan
+    to choose and where the choice flips on the input the person chose to search.
 
-    target: what the tornado explains ("of the base plan (6:3:1)"); drivers: input paths,
-    most influential first; decision: None when there is no choice to explain; thresholds:
-    the inputs searched, most influential first.
+    target: what the tornado explains ("of the base plan (60/30/10)"); drivers: input paths,
+    most influential first; decision: None when there is no choice to explain; chosen: the
+    input searched (the page's "Input to search"); threshold: where the choice flips on it.
     """
     words = metric_words(metric, horizon)
-    names = [input_name(path) for path in drivers[:2]]
-    depends = (f"The {words} {target} depends most on "
-               + (" and ".join(names) if names else "no uncertain input"))
-    if decision is None:
-        return depends + "."
-    flips = [flip_words(found, decision.winner_is_a, plans, clear_only=True)
-             for found in thresholds.values()]
-    flips = [text for text in flips if text][:2]
-    choice = f"choosing {sentence_name(decision.winner)} over {sentence_name(decision.loser)}"
-    if flips:
-        return f"{depends}; {choice} flips only if {' or if '.join(flips)}."
-    searched = len(thresholds)
-    return (f"{depends}; {choice} holds whatever any one of the {searched} inputs that "
-            "move the gap most does within its P1-P99 range.")
+    if decision is None or chosen is None or threshold is None:
+        if not drivers:
+            return f"Keep the plan as it is: no uncertain input moves the {words} {target}."
+        return f"Check {input_name(drivers[0])} first: it moves the {words} {target} most."
+    choice = (f"Choose {sentence_name(decision.winner)} over {sentence_name(decision.loser)} "
+              f"on {words}")
+    flip = flip_words(threshold, decision.winner_is_a, plans, clear_only=True)
+    if flip:
+        return f"{choice}: it flips only if {flip}."
+    return (f"{choice}: it holds with {input_name(chosen)} anywhere from "
+            f"{input_value(chosen, threshold.low)} to {input_value(chosen, threshold.high)}.")
 
 
 # --------------------------------------------------------------------------------------------

@@ -55,7 +55,8 @@ def map_markers(best: BudgetSplit, pick: BudgetSplit, objective_key: str) -> pd.
     (when it is not the best cell)."""
     words = objective_name(objective_key)
     markers = pd.DataFrame([
-        {"cold": RULE_631.cold, "warm": RULE_631.warm, "kind": "6:3:1", "label": "6:3:1"},
+        {"cold": RULE_631.cold, "warm": RULE_631.warm, "kind": "6:3:1",
+         "label": label(RULE_631)},
         {"cold": best.cold, "warm": best.warm, "kind": f"Best cell ({words.lower()})",
          "label": f"best {label(best)}"},
     ])

@@ -38,6 +38,8 @@ from sim.splits import (
     grid_splits,
     objective_values,
     optimise_split,
+    parse_split,
+    plateau_ranges,
     split_of,
     with_split,
 )
@@ -78,8 +80,8 @@ RULE_LABEL = "6:3:1 rule"
 
 
 def label(split: BudgetSplit) -> str:
-    """Return a split as marketers write it: 6:3:1, 45:35:20."""
-    return fmt.split_label(*(split.share(bucket) for bucket in ("cold", "warm", "hot")))
+    """Return a split in the app's notation: 60/30/10, 45/35/20 (`BudgetSplit.label`)."""
+    return split.label
 
 
 @contextmanager
@@ -280,6 +282,17 @@ def pick_options(scenario: Scenario, custom: Sequence[BudgetSplit]) -> list[str]
     return keys
 
 
+def canonical_pick_key(key: str) -> str:
+    """Return a picker key as this version writes it: an added split read from an older link
+    ("custom:40-30-30" or "custom:40:30:30") becomes "custom:40/30/30"; other keys as given."""
+    if not key.startswith("custom:"):
+        return key
+    try:
+        return f"custom:{parse_split(key.removeprefix('custom:')).code()}"
+    except ValueError:
+        return key
+
+
 def pick_words(key: str) -> str:
     """Return how a split the answer can be about is listed in the picker."""
     if key == "best":
@@ -337,7 +350,7 @@ def split_table(rows: Sequence[NamedSplit], results: Mapping[str, SimResult],
         values = results[row.key].metrics[metric]
         summary = summarize(values)
         entry = {"Plan": row.name + (f" — {row.note}" if row.note else ""),
-                 "Split (cold:warm:hot)": label(row.split)}
+                 "Split (cold/warm/hot, %)": label(row.split)}
         if row.key == "rule":
             entry.update({"P(beats 6:3:1)": "—", "Mean gain over 6:3:1": "—",
                           "90% range of the gain": "—"})
@@ -361,34 +374,55 @@ def split_table(rows: Sequence[NamedSplit], results: Mapping[str, SimResult],
 # Sentences.
 
 
+def plateau_words(plateau: Sequence[BudgetSplit]) -> str:
+    """Return a plateau of splits as its ranges of cold and existing buyers (warm takes the
+    rest): 'any split with 35-45% cold and 20-40% existing buyers'."""
+    ranges = plateau_ranges(plateau)
+
+    def span(bucket: str) -> str:
+        low, high = ranges[bucket]
+        return f"{low:.0f}%" if round(low) == round(high) else f"{low:.0f}-{high:.0f}%"
+
+    return f"any split with {span('cold')} cold and {span('hot')} existing buyers"
+
+
 def headline(name: str, comparison: Comparison, metric: str, horizon: int,
-             objective_key: str, is_pick: bool) -> str:
-    """Return the answer a presenter reads out: the chosen split against 6:3:1."""
+             objective_key: str, is_pick: bool, *, trials: int | None = None,
+             searched_trials: int | None = None,
+             plateau: Sequence[BudgetSplit] = ()) -> str:
+    """Return the decision a presenter reads out (issue 13: the decision first, one risk
+    clause, at most ~30 words): the chosen split against 6:3:1.
+
+    trials: the futures of `comparison` (all of the sidebar's); searched_trials: the futures
+    the optimiser searched, when fewer (the pick was re-run on all, and the sentence says so);
+    plateau: the splits within Monte Carlo error of an unstable pick (the decision names their
+    ranges instead of one split).
+    """
     words = METRIC_WORDS[metric]
-    months = f"Over {horizon} months"
-    why = ""
-    if is_pick and objective_key == "p10_profit":
-        why = " (the split with the best P10 of profit)"
     if comparison.p_tie >= 1.0 and is_pick:
-        return (f"{months}, 6:3:1 is already the best split for "
-                f"{objective_name(objective_key).lower()} within your bounds: "
-                "no split searched does better on these futures.")
+        return (f"Stay with 6:3:1: it is already the best split for "
+                f"{objective_name(objective_key).lower()} within your bounds over {horizon} "
+                "months.")
     if comparison.p_tie >= 1.0:
-        return (f"{months}, {name} gives the same {words} as 6:3:1 in every future: a tie, not "
+        return (f"Stay with 6:3:1: {name} gives the same {words} in every future, a tie, not "
                 "a win.")
     gain = comparison.diff_mean
-    more = "more" if gain >= 0 else "less"
-    spread = (f"90% range {fmt.money(comparison.diff_p5)} to "
-              f"{fmt.money(comparison.diff_p95)}")
     odds = fmt.share(comparison.p_beats)
-    if gain >= 0 and comparison.p_beats >= 0.5:
-        tail = f"and beats it in {odds} of futures"
-    elif gain >= 0:
-        tail = f"but beats it in only {odds} of futures"
+    if trials is None:
+        where = "of futures"
+    elif searched_trials is not None and searched_trials < trials:
+        where = f"of all {trials:,} futures (re-run)"
     else:
-        tail = f"and beats it in only {odds} of futures"
-    return (f"{months}, {name}{why} earns {fmt.money(abs(gain))} {more} {words} than 6:3:1 on "
-            f"average ({spread}) {tail}.")
+        where = f"of {trials:,} futures"
+    if gain < 0:
+        return (f"Stay with 6:3:1: {name} earns {fmt.money(-gain)} less {words} on average "
+                f"and wins in only {odds} {where}.")
+    average = f"earns {fmt.money(gain)} more {words} than 6:3:1 on average"
+    if comparison.p_beats < 0.5:
+        return f"Test {name} before moving budget: it {average} but wins in only {odds} {where}."
+    if is_pick and len(plateau) > 1:
+        return f"Move to {plateau_words(plateau)}: {name} {average}, wins in {odds} {where}."
+    return f"Move to {name}: it {average} and wins in {odds} {where}."
 
 
 def crossover_month(cumulative_difference: np.ndarray) -> int | None:

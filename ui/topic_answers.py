@@ -24,22 +24,31 @@ from ui.charts import share_sweep_chart, split_map_chart, tornado_chart
 from ui.guarantee import (
     break_even_for,
     default_length,
+    guarantee_detail,
     guarantee_sentence,
-    length_label,
     length_runs,
     lift_map_chart,
     pays,
     variant_lengths,
 )
 from ui.report import Figure, PageAnswer
-from ui.retention import GOAL_LABELS, answer_sentence, page_trials, run_sweep, share_words
+from ui.retention import (
+    GOAL_LABELS,
+    answer_sentence,
+    page_trials,
+    run_sweep,
+    share_words,
+    share_worth,
+)
 from ui.sensitivity import (
     THRESHOLD_TRIALS,
     TOP_INPUTS,
     Decision,
     analyse_draws,
     input_label,
+    input_name,
     input_value,
+    metric_words,
     plan_means,
     run_thresholds,
     run_tornado,
@@ -58,11 +67,37 @@ from ui.splits import (
     map_cells,
     named_splits,
     optimise,
+    plateau_words,
     run_named,
     split_grid,
 )
 from ui.state import PageContext
 from ui.words import base_plan_label
+
+#: The best split (Budget split) and best share (Retention) each page last answered with its
+#: default settings, by (scenario text, seed, trials) -> page -> sentence. The Overview points
+#: to them with the same figures without re-running the split map (about 25 s cold on 2
+#: cores at 1,000 trials); the pages' own runs are cached, so the figures are the pages'.
+_BEST_FOUND: dict[tuple[str, int, int], dict[str, str]] = {}
+_BEST_FOUND_LIMIT = 64
+
+
+def _context_key(context: PageContext) -> tuple[str, int, int]:
+    return context.scenario.canonical(), int(context.seed), int(context.trials)
+
+
+def _record_best(context: PageContext, page: str, words: str) -> None:
+    """Remember what `page` found with its default settings for this scenario, seed, trials."""
+    if len(_BEST_FOUND) >= _BEST_FOUND_LIMIT:
+        _BEST_FOUND.pop(next(iter(_BEST_FOUND)))
+    _BEST_FOUND.setdefault(_context_key(context), {})[page] = words
+
+
+def best_found(context: PageContext) -> dict[str, str]:
+    """Return page -> what the Budget split and Retention pages found with their default
+    settings on this scenario, seed and trials ("budget_split", "retention"); a page not yet
+    opened (nor its slide built) for these settings is missing."""
+    return dict(_BEST_FOUND.get(_context_key(context), {}))
 
 
 def budget_split_answer(context: PageContext, *,
@@ -86,10 +121,13 @@ def budget_split_answer(context: PageContext, *,
     chosen, shown = answer_split(by_key, pick_key)
     comparison = compare_paired(results[chosen.key].metrics[metric],
                                 results["rule"].metrics[metric])
-    sentence = headline(shown, comparison, metric, horizon, objective_key,
-                        is_pick=chosen.key == "best")
+    is_pick = chosen.key == "best"
+    plateau = optimum.stability.plateau if is_pick and optimum.stability.is_plateau else ()
+    sentence = headline(shown, comparison, metric, horizon, objective_key, is_pick=is_pick,
+                        trials=context.trials, searched_trials=map_trials, plateau=plateau)
     markers = pd.DataFrame([
-        {"cold": RULE_631.cold, "warm": RULE_631.warm, "kind": "6:3:1", "label": "6:3:1"},
+        {"cold": RULE_631.cold, "warm": RULE_631.warm, "kind": "6:3:1",
+         "label": label(RULE_631)},
         {"cold": GRID[best].cold, "warm": GRID[best].warm, "kind": "Best cell",
          "label": f"best {label(GRID[best])}"}])
     chart = split_map_chart(map_cells(values, objective, bounds, best),
@@ -101,10 +139,29 @@ def budget_split_answer(context: PageContext, *,
         Figure("Beats 6:3:1 in", "tie" if comparison.p_tie >= 1
                else fmt.share(comparison.p_beats)),
         Figure("Optimiser's pick is stable in", fmt.share(optimum.stability.win_share)))
+    if (objective_key, int(map_trials), pick_key) == (next(iter(OBJECTIVE_LABELS)),
+                                                      MAP_TRIALS_DEFAULT, "best") \
+            and bounds.is_open():
+        region = f"{plateau_words(plateau)} ({shown} at best)" if plateau else shown
+        _record_best(context, "budget_split", (
+            f"best split found on Budget split: {region}, "
+            f"{fmt.money(comparison.diff_mean, signed=True)} mean {METRIC_WORDS[metric]} over "
+            f"6:3:1, wins in {fmt.share(comparison.p_beats)} of futures"))
+    searched = (f"the map and optimiser searched the first {map_trials:,} and the pick was "
+                f"re-run on all {context.trials:,}" if map_trials < context.trials else
+                "the map and optimiser use the same futures")
+    stable = (f"the pick is best in only {fmt.share(optimum.stability.win_share)} of "
+              f"bootstrap resamples, so the answer is the {len(plateau)} splits within Monte "
+              "Carlo error of it (90%)" if plateau else
+              f"the pick is best in {fmt.share(optimum.stability.win_share)} of bootstrap "
+              "resamples")
     return PageAnswer(
         "budget_split", "Budget split", sentence,
-        detail=(f"From {context.trials:,} simulated futures (seed {context.seed}), paired "
-                f"against 6:3:1; the map and optimiser use the first {map_trials:,}."),
+        detail=(f"{shown} against 6:3:1 (60/30/10) on {context.trials:,} simulated futures "
+                f"(seed {context.seed}), paired: mean gain "
+                f"{fmt.money(comparison.diff_mean, signed=True)}, 90% range "
+                f"{fmt.money(comparison.diff_p5, signed=True)} to "
+                f"{fmt.money(comparison.diff_p95, signed=True)}; {searched}; {stable}."),
         figures=figures, chart=chart,
         chart_title=f"Every split: median {METRIC_WORDS[metric]} over {horizon} months")
 
@@ -131,8 +188,9 @@ def guarantee_answer(context: PageContext, *, chosen: int | None = None) -> Page
                Figure(f"Owed at month {horizon}", fmt.money(owed.p50)))
     return PageAnswer(
         "guarantee", "Guarantee", sentence,
-        detail=(f"{length_label(chosen)} against the current {length_label(current)}, "
-                f"{context.trials:,} futures, after refunds still owed at month {horizon}."),
+        detail=guarantee_detail(current=current, chosen=chosen, be=be, expected_lift=lift,
+                                revenue=revenue, open_liability=owed.p50,
+                                trials=context.trials, horizon=horizon),
         figures=figures, chart=lift_map_chart(scenario, runs, chosen),
         chart_title="Lift against returns: where the longer guarantee pays")
 
@@ -156,31 +214,50 @@ def retention_answer(context: PageContext, *, goal: str = GOALS[0]) -> PageAnswe
         marks={f"today {share_words(float(sweep.shares[today]))}": float(sweep.shares[today]),
                f"best {share_words(best.share)}": best.share},
         zone=(best.tie_low, best.tie_high),
-        zone_label="As good as the best within the uncertainty",
+        zone_label="Not clearly beaten: the best wins in fewer than 80% of futures",
         x_title=f"Share for existing buyers (rest: cold and warm "
-                f"{ratio * 100:.0f}:{(1 - ratio) * 100:.0f})")
+                f"{ratio * 100:.0f}/{(1 - ratio) * 100:.0f})")
+    worth = share_worth(scenario, context.seed, trials, goal)
+    if goal == GOALS[0]:
+        _record_best(context, "retention", (
+            f"best share on Retention: {share_words(share)} for existing buyers ({split}), "
+            f"{fmt.money(vs_today.diff_mean, signed=True)} mean {goal_label.lower()} over "
+            f"today's {share_words(float(sweep.shares[today]))}"
+            + ("" if best.index == today else
+               f", wins in {fmt.share(vs_today.p_beats)} of {trials:,} futures")))
+    known = (Figure(f"Worth knowing {input_name(worth.path)}", fmt.money(worth.worth))
+             if worth is not None else
+             Figure("Not clearly beaten by the best",
+                    f"{share_words(best.tie_low)} – {share_words(best.tie_high)}"))
     figures = (
         Figure("Best share for existing buyers", f"{share_words(share)} ({split})"),
-        Figure("As good within the uncertainty",
-               f"{share_words(best.tie_low)} – {share_words(best.tie_high)}"),
-        Figure(f"Gain over today's {share_words(float(sweep.shares[today]))}",
+        Figure(f"Mean gain over today's {share_words(float(sweep.shares[today]))}",
                fmt.money(vs_today.diff_mean, signed=True)),
         Figure("Beats today's split in",
-               "—" if best.index == today else f"{fmt.share(vs_today.p_beats)} of futures"))
+               "—" if best.index == today else f"{fmt.share(vs_today.p_beats)} of futures"),
+        known)
+    spread = ("" if best.index == today else
+              f"; gain over today's split 90% range {fmt.money(vs_today.diff_p5, signed=True)} "
+              f"to {fmt.money(vs_today.diff_p95, signed=True)}")
+    knowing = ("" if worth is None else
+               f"; knowing every input is worth {fmt.money(worth.evpi)} (EVPI, noise level "
+               f"{fmt.money(worth.noise)}), as on the Sensitivity page")
     return PageAnswer(
-        "retention", "Retention vs acquisition", answer_sentence(best, sweep, goal),
+        "retention", "Retention vs acquisition", answer_sentence(best, sweep, goal, worth),
         detail=f"{trials:,} simulated futures, {fmt.horizon_words(horizon)} "
-               f"{goal_label.lower()}; every share runs on the same draws.",
+               f"{goal_label.lower()}; every share runs on the same draws{spread}{knowing}.",
         figures=figures, chart=chart,
         chart_title=f"{goal_label} by the share for existing buyers (median, P10-P90)")
 
 
 def sensitivity_answer(context: PageContext, *, metric: str = "profit",
                        plan_a: str | None = None, plan_b: str = BASE_LABEL,
-                       target: str = BASE_LABEL) -> PageAnswer:
+                       target: str = BASE_LABEL, chosen: str | None = None) -> PageAnswer:
     """Sensitivity: which inputs move `metric` of `target` (a plan label, or "gap" for plan A
-    minus plan B), whether plan A or B wins and where that flips; the tornado chart.
-    plan_a defaults to the challenger with the best mean, as on the page."""
+    minus plan B), whether plan A or B wins and where that flips on the input `chosen` (the
+    page's "Input to search"; default, as on the page, the one that explains most of the
+    gap's variance); the tornado chart. plan_a defaults to the challenger with the best mean,
+    as on the page."""
     scenario, horizon = context.scenario, context.horizon
     labels = list(plan_scenarios(scenario))
     shown = {name: base_plan_label(scenario) if name == BASE_LABEL else name for name in labels}
@@ -199,24 +276,35 @@ def sensitivity_answer(context: PageContext, *, metric: str = "profit",
     else:
         swings = run_tornado(scenario, target, None, metric, horizon)
         target_words = f"of {sentence_name(shown[target])}"
-        x_title = f"{fmt.metric_label(metric)} over {horizon} months ($)"
+        x_title = f"{fmt.metric_label(metric)}, {metric_words(metric, horizon)} ($)"
     draws = analyse_draws(scenario, context.seed, context.trials, metric, plan_a, plan_b,
                           None if gap else target)
     drivers = [bar.path for bar in swings.bars if bar.width > 0]
-    decision, thresholds = None, {}
+    decision, thresholds, found = None, {}, None
+    threshold_trials = min(THRESHOLD_TRIALS, context.trials)
     if has_choice and draws.fields:
         ranked = sorted(draws.fields, key=lambda path: -draws.gap_shares[path])
         thresholds = run_thresholds(scenario, plan_a, plan_b, tuple(ranked[:TOP_INPUTS]),
-                                    metric, min(THRESHOLD_TRIALS, context.trials),
-                                    context.seed, horizon)
+                                    metric, threshold_trials, context.seed, horizon)
+        chosen = chosen if chosen in draws.fields else ranked[0]
+        found = thresholds.get(chosen) or run_thresholds(
+            scenario, plan_a, plan_b, (chosen,), metric, threshold_trials, context.seed,
+            horizon)[chosen]
     if has_choice:
         a_wins = draws.gap_mean > 0
         decision = Decision(shown[plan_a] if a_wins else shown[plan_b],
                             shown[plan_b] if a_wins else shown[plan_a], a_wins)
     plans = plan_scenarios(scenario, [name for name in (plan_a, plan_b) if name != BASE_LABEL])
     sentence = sensitivity_sentence(target=target_words, metric=metric, horizon=horizon,
-                                    drivers=drivers, decision=decision, thresholds=thresholds,
-                                    plans=[plans[plan_a], plans[plan_b]])
+                                    drivers=drivers, decision=decision,
+                                    chosen=chosen if found is not None else None,
+                                    threshold=found, plans=[plans[plan_a], plans[plan_b]])
+    worth = draws.worth
+    knowing = ("" if worth is None or found is None else
+               f" Knowing {input_name(chosen)} before choosing is worth "
+               f"{fmt.metric_value(metric, worth.per_input.get(chosen, 0.0))} (EVPPI; every "
+               f"input: {fmt.metric_value(metric, worth.evpi)}; noise level "
+               f"{fmt.metric_value(metric, worth.noise)}).")
     bars = swings.bars[:8]  # a slide has room for eight bars; the page lists them all
     rows = pd.DataFrame({
         "label": [input_label(bar.path) for bar in bars],
@@ -230,10 +318,10 @@ def sensitivity_answer(context: PageContext, *, metric: str = "profit",
     return PageAnswer(
         "sensitivity", "Sensitivity", sentence,
         detail=(f"Each input swung from its P10 to its P90 with the others at their medians; "
-                f"{fmt.metric_label(metric).lower()} over {horizon} months."),
+                f"{metric_words(metric, horizon)}.{knowing}"),
         figures=tuple(figures), chart=tornado_chart(rows, swings.base_value, x_title,
                                                     base_label="All inputs at their medians"),
-        chart_title=f"What moves {fmt.metric_label(metric).lower()} {target_words}")
+        chart_title=f"What moves the {metric_words(metric, horizon)} {target_words}")
 
 
 def sensitivity_top_inputs(context: PageContext, count: int = 4) -> list[str]:

@@ -36,3 +36,15 @@ def open_page(at: AppTest, page: str, **params: str | list[str]) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def decision_text(at: AppTest) -> str:
+    """The page's decision sentence (the answer container, ui.layout.answer)."""
+    texts = [m.value for m in at.container("answer").markdown]
+    assert len(texts) == 1, texts
+    return texts[0]
+
+
+def detail_text(at: AppTest) -> str:
+    """The answer's smaller detail line."""
+    return " ".join(m.value for m in at.container("answer_detail").markdown)

@@ -34,7 +34,9 @@ PAGE = "pages/budget-split.py"
 #: Futures for the page and its map (the map uses min(its own choice, trials) of them): the
 #: app's minimum, to keep the tests fast.
 TRIALS = 100
-SPLIT = re.compile(r"\b\d+(?:\.\d)?:\d+(?:\.\d)?:\d+(?:\.\d)?\b")
+SPLIT = re.compile(r"\b\d+/\d+/\d+\b")
+#: How the answer starts: the decision (ui.words.DECISION_VERBS).
+DECISIONS = ("Move to ", "Stay with 6:3:1: ", "Test ")
 BASELINE_VARIANTS = ["8:2:0 acquisition first", "4:3:3 balanced", "3:6:1 nurture leads",
                      "2:3:5 retention heavy"]
 
@@ -99,21 +101,23 @@ def test_baseline_answer_names_the_optimisers_pick_against_6_3_1(app: AppTest) -
     pick = _expected_pick("baseline")
     share, _ = _versus_rule("baseline", pick)
     sentence = _answer(app)
-    assert sentence.startswith(f"Over 36 months, {label(pick)} earns "), sentence
+    assert sentence.startswith(DECISIONS) and label(pick) in sentence, sentence
     assert "profit than 6:3:1 on average" in sentence
-    assert f"beats it in {share} of futures" in sentence
+    # The map uses min(500, TRIALS) futures: here all of them, so no re-run to mention.
+    assert f"wins in {share} of {TRIALS:,} futures." in sentence or (
+        f"wins in only {share}" in sentence)
     assert _metrics(app)["Split in the answer"] == label(pick)
     assert _metrics(app)["Beats 6:3:1 in"] == share
     table = _table(app)
     assert table["Plan"].tolist() == [
-        "Base plan (6:3:1)", *BASELINE_VARIANTS,
+        "Base plan (60/30/10)", *BASELINE_VARIANTS,
         f"Optimiser's pick {label(pick)} (best mean profit)"]
-    assert table["Split (cold:warm:hot)"].tolist() == [
-        "6:3:1", "8:2:0", "4:3:3", "3:6:1", "2:3:5", label(pick)]
+    assert table["Split (cold/warm/hot, %)"].tolist() == [
+        "60/30/10", "80/20/0", "40/30/30", "30/60/10", "20/30/50", label(pick)]
     # The table's P(beats 6:3:1) of a shipped variant is a paired run of that split.
     assert _row(table, "4:3:3 balanced")["P(beats 6:3:1)"] == _versus_rule(
         "baseline", BudgetSplit(40, 30, 30))[1]
-    assert _row(table, "Base plan (6:3:1)")["P(beats 6:3:1)"] == "—"
+    assert _row(table, "Base plan (60/30/10)")["P(beats 6:3:1)"] == "—"
     # The link reproduces the view: the page's own settings are in it.
     assert app.query_params["trials"] == str(TRIALS)
 
@@ -123,14 +127,14 @@ def test_every_shipped_scenario_answers(app: AppTest, stem: str) -> None:
     _open(app, stem)
     scenario = _scenario(stem)
     sentence = _answer(app)
-    assert "6:3:1" in sentence
+    assert "6:3:1" in sentence and sentence.startswith(DECISIONS)
     shown = _metrics(app)["Split in the answer"]
     assert shown in SPLIT.findall(sentence), (shown, sentence)
     assert shown == label(_expected_pick(stem))
     plans = _table(app)["Plan"].tolist()
     if stem == "guarantee":
         # Its variants change the guarantee, not the split: they are named under the table.
-        assert plans == ["Base plan (6:3:1)",
+        assert plans == ["Base plan (60/30/10)",
                          f"Optimiser's pick {shown} (best mean profit)"]
         assert any("Variants that keep the base split (1-year guarantee, 5-year guarantee)"
                    in c.value for c in app.caption)
@@ -148,19 +152,33 @@ def test_added_splits_become_rows_and_can_be_the_answer(app: AppTest) -> None:
     assert not app.exception and not app.warning
     table = _table(app)
     assert len(table) == len(before) + 2
-    assert table["Plan"].tolist()[-3:-1] == ["Your split 4:3:3", "Your split 50:25:25"]
+    assert table["Plan"].tolist()[-3:-1] == ["Your split 40/30/30", "Your split 50/25/25"]
     # 40-30-30 is the 4:3:3 variant on the same futures: every figure is the same.
-    mine, variant = _row(table, "Your split 4:3:3"), _row(table, "4:3:3 balanced")
+    mine, variant = _row(table, "Your split 40/30/30"), _row(table, "4:3:3 balanced")
     assert mine.drop("Plan").tolist() == variant.drop("Plan").tolist()
     picker = app.selectbox(key="split_pick")
-    assert picker.options[-2:] == ["Your split 40-30-30", "Your split 50-25-25"]
-    picker.set_value("custom:50-25-25").run()
+    assert picker.options[-2:] == ["Your split 40/30/30", "Your split 50/25/25"]
+    picker.set_value("custom:50/25/25").run()
     assert not app.exception
     share, _ = _versus_rule("baseline", BudgetSplit(50, 25, 25))
     sentence = _answer(app)
-    assert sentence.startswith("Over 36 months, 50:25:25 ")
-    assert f"beats it in {share} of futures" in sentence or f"in only {share} of" in sentence
-    assert _metrics(app)["Split in the answer"] == "50:25:25"
+    assert sentence.startswith(("Move to 50/25/25: ", "Stay with 6:3:1: 50/25/25 ",
+                                "Test 50/25/25 ")), sentence
+    assert f"wins in {share} of {TRIALS:,} futures" in sentence or f"in only {share} of" in sentence
+    assert _metrics(app)["Split in the answer"] == "50/25/25"
+
+
+def test_a_typed_30_30_40_shows_as_30_30_40_and_an_old_link_still_picks_it(
+        app: AppTest) -> None:
+    # An older link wrote the added split with dashes in the picker key.
+    _open(app, split_custom="30-30-40", split_pick="custom:30-30-40")
+    assert not app.exception
+    assert app.selectbox(key="split_pick").value == "custom:30/30/40"
+    # The link no longer carries the old form.
+    assert app.query_params.get("split_pick", "custom:30/30/40") == "custom:30/30/40"
+    assert _metrics(app)["Split in the answer"] == "30/30/40"
+    assert "30/30/40" in _answer(app) and "3:3:4" not in _answer(app)
+    assert "Your split 30/30/40" in _table(app)["Plan"].tolist()
 
 
 #: Typed splits, the messages they get, and the rows they leave.
@@ -168,7 +186,7 @@ BAD_SPLITS = [
     ("40-30-20, half and half, 50-25-25",
      ["40-30-20 adds up to 90%, not 100%: the three shares must split the whole budget",
       "'half and half' is not a split: write three percentages for cold, warm and hot"],
-     ["Your split 50:25:25"]),
+     ["Your split 50/25/25"]),
     # Within a rounding of 100 but not within the scenario schema's tolerance.
     ("33.333-33.333-33.333", ["33.333-33.333-33.333 adds up to 99.999%, not 100%"], []),
 ]
@@ -195,8 +213,8 @@ def test_a_split_equal_to_6_3_1_is_a_tie_not_a_win(app: AppTest) -> None:
     # The pick comes from the link, as a shared view would give it.
     _open(app, "retention_first", split_pick="6:3:1 rule")
     assert app.selectbox(key="split_pick").value == "variant:6:3:1 rule"
-    assert _answer(app) == ("Over 36 months, 6:3:1 rule (6:3:1) gives the same profit as 6:3:1 "
-                            "in every future: a tie, not a win.")
+    assert _answer(app) == ("Stay with 6:3:1: 6:3:1 rule (60/30/10) gives the same profit in "
+                            "every future, a tie, not a win.")
     shown = _metrics(app)
     assert shown["Beats 6:3:1 in"] == "tie" and shown["Mean gain in profit"] == "$0"
     table = _table(app)
@@ -212,7 +230,7 @@ def test_bounds_keep_the_optimisers_pick_inside_them(app: AppTest) -> None:
     capped = _expected_pick("baseline", Bounds(hot=(0, 30)))
     assert capped.hot <= 30
     assert _metrics(app)["Split in the answer"] == label(capped) != free
-    assert _answer(app).startswith(f"Over 36 months, {label(capped)} ")
+    assert _answer(app).startswith(DECISIONS) and label(capped) in _answer(app)
     assert any("Pale squares lie outside your bounds" in m.value for m in app.markdown)
     # Bounds no split can meet: said plainly, and the optimiser searches every split.
     app.slider(key="split_cold").set_value((60, 100))

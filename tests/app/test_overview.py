@@ -8,14 +8,13 @@ from streamlit.testing.v1 import AppTest
 from sim.engine import BASE_LABEL, plan_scenarios, simulate_plans
 from sim.metrics import compare_paired
 from sim.scenario import load_scenario_file
+from tests.app.conftest import decision_text
 from tests.conftest import REPO_ROOT
 from ui import format as fmt
 
 
 def _answer(at: AppTest) -> str:
-    texts = [m.value for m in at.markdown if "simulated futures" in m.value]
-    assert texts, "no headline sentence on the page"
-    return texts[0]
+    return decision_text(at)
 
 
 def test_overview_headline_matches_engine(app: AppTest) -> None:
@@ -31,8 +30,9 @@ def test_overview_headline_matches_engine(app: AppTest) -> None:
     odds = {label: compare_paired(r.metrics["profit"], base).p_beats
             for label, r in results.items() if label != BASE_LABEL}
     best = max(odds, key=odds.get)
-    assert sentence.startswith(best)
-    assert f"in {odds[best] * 100:.0f}% of 1,000 simulated futures" in sentence
+    assert odds[best] > 0.5  # otherwise the decision would be to stay with the base plan
+    assert sentence.startswith(f"Switch to {best}: ")
+    assert f"wins in {odds[best] * 100:.0f}% of 1,000 simulated futures" in sentence
 
 
 def _shown(at: AppTest) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from sim.engine import BASE_LABEL, plan_scenarios, simulate_plans
 from sim.scenario import load_scenario_file
 from sim.sensitivity import decision_thresholds, swing_fields, tornado, variance_shares
-from tests.app.conftest import new_app, open_page
+from tests.app.conftest import decision_text, detail_text, new_app, open_page
 from ui import format as fmt
 from ui.sensitivity import THRESHOLD_TRIALS, input_name, input_value
 
@@ -29,16 +29,15 @@ def _open(stem: str, **params: str) -> AppTest:
 
 
 def answer_text(at: AppTest) -> str:
-    texts = [m.value for m in at.markdown if "depends most on" in m.value]
-    assert texts, "no answer sentence on the page"
-    return texts[0]
+    return decision_text(at)
 
 
 @pytest.mark.parametrize("stem", ["baseline", "guarantee", "retention_first"])
 def test_each_shipped_scenario_names_its_deciding_inputs(library: Path, stem: str) -> None:
     at = _open(stem)
     sentence = answer_text(at)
-    assert "flips only if" in sentence or "holds whatever" in sentence
+    assert sentence.startswith("Choose ")
+    assert "flips only if" in sentence or "holds with" in sentence
     # The table names the three inputs that move the choice most, in business words.
     table = at.dataframe[0].value
     assert len(table) == 3
@@ -73,19 +72,28 @@ def test_settings_change_the_answer(library: Path) -> None:
     at = _open("baseline")
     at.selectbox(key="sens_metric").set_value("npv").run()
     assert not at.exception
-    assert answer_text(at).startswith("The 3-year NPV of profit of the base plan")
+    assert "on 3-year NPV of profit: it " in answer_text(at)
     at.selectbox(key="sens_of").set_value("gap").run()
     assert not at.exception
-    assert "gap between" in answer_text(at)
+    assert any("gap between" in h.value for h in at.subheader)
+    # The headline follows the input chosen to search (issue 13).
+    at.selectbox(key="sens_input").set_value("hot.churn.monthly").run()
+    assert not at.exception
+    sentence = answer_text(at)
+    assert "monthly churn" in sentence.lower(), sentence
     at.selectbox(key="sens_input").set_value("orders.repeat_value").run()
     assert not at.exception
-    assert any("Repeat order value" in m.value or "repeat order value" in m.value
-               for m in at.markdown)
+    assert "repeat order value" in answer_text(at)
+    # CLV says its own horizon, not the scenario's 3 years.
+    at.selectbox(key="sens_metric").set_value("clv_new_customer").run()
+    assert not at.exception
+    assert "CLV of a new customer over 240 months" in answer_text(at)
+    assert "3-year CLV" not in answer_text(at) + detail_text(at)
 
 
 def test_same_plan_twice_and_presenter_mode(library: Path) -> None:
-    at = _open("baseline", sens_a="Base plan (6:3:1)", present="1")
-    assert "depends most on" in answer_text(at)
+    at = _open("baseline", sens_a="Base plan (60/30/10)", present="1")
+    assert answer_text(at).startswith("Check ")
     assert any("6 / 7" in m.value for m in at.markdown)  # the Sensitivity slide
 
 
@@ -102,8 +110,8 @@ def test_scenario_with_a_single_plan(library: Path) -> None:
     swings = tornado(scenario, "profit", horizon=horizon)
     drivers = [bar.path for bar in swings.bars if bar.width > 0]
     assert answer_text(at) == (
-        "The 3-year profit of the base plan (6:3:1) depends most on "
-        f"{input_name(drivers[0])} and {input_name(drivers[1])}.")
+        f"Check {input_name(drivers[0])} first: it moves the 3-year profit of the base plan "
+        "(60/30/10) most.")
     captions = " ".join(c.value for c in at.caption)
     assert (f"all inputs at their medians ({fmt.metric_value('profit', swings.base_value)})"
             in captions)

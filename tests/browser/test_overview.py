@@ -25,9 +25,10 @@ def test_overview_headline_in_browser(open_app) -> None:
     odds = {label: compare_paired(result.metrics["profit"], base)
             for label, result in results.items() if label != BASE_LABEL}
     best = max(odds, key=lambda label: odds[label].p_beats)
-    assert answer.startswith(best)
-    assert f"in {fmt.share(odds[best].p_beats)} of {TRIALS:,} simulated futures" in answer
-    assert f"median gain {fmt.metric_value('profit', odds[best].diff_p50, signed=True)}" in answer
+    assert answer.startswith(f"Switch to {best}: ")
+    assert f"wins in {fmt.share(odds[best].p_beats)} of {TRIALS:,} simulated futures" in answer
+    assert (f"{fmt.metric_value('profit', odds[best].diff_p50)} higher in the median future"
+            in answer)
     # The link in the footer reproduces this view.
     assert "scenario=baseline" in page.url and f"trials={TRIALS}" in page.url
     screenshot(page, "overview")

@@ -15,8 +15,8 @@ def test_sensitivity_answers_with_charts(open_app, stem: str) -> None:
     page = open_app(f"/sensitivity?scenario={stem}&trials=1000")
     assert not app_errors(page)
     answer = page.locator(".st-key-answer").inner_text()
-    assert "depends most on" in answer
-    assert "flips only if" in answer or "holds whatever" in answer
+    assert answer.startswith("Choose ")
+    assert "flips only if" in answer or "holds with" in answer
     # Tornado, variance shares, threshold curve and value of knowing are drawn.
     assert page.locator('[data-testid="stVegaLiteChart"]').count() == 4
     path = screenshot(page, f"sensitivity_{stem}")

@@ -33,11 +33,21 @@ from sim.splits import (
     optimise_split,
     parse_split,
     parse_split_list,
+    plateau_ranges,
     split_of,
     with_split,
 )
 from tests.conftest import REPO_ROOT
-from ui.splits import GRID, best_cell, headline, p_beats_text
+from ui import format as fmt
+from ui.splits import (
+    GRID,
+    best_cell,
+    canonical_pick_key,
+    headline,
+    p_beats_text,
+    pick_words,
+    plateau_words,
+)
 
 BASELINE_PATH = REPO_ROOT / "scenarios" / "baseline.yaml"
 BASELINE = load_scenario_file(BASELINE_PATH)
@@ -239,7 +249,7 @@ def test_6_3_1_against_itself_is_a_tie_not_a_win() -> None:
     sentence = headline("6:3:1", comparison, "profit", 36, "mean_profit", is_pick=False)
     assert "a tie, not a win" in sentence and "beats" not in sentence
     picked = headline("6:3:1", comparison, "profit", 36, "mean_profit", is_pick=True)
-    assert "6:3:1 is already the best split" in picked
+    assert picked.startswith("Stay with 6:3:1: it is already the best split")
     stability = bootstrap_stability([RULE_631], rule[None, :], MEAN_PROFIT, RULE_631, seed=1,
                                     resamples=20)
     assert stability.win_share == 1.0 and stability.near_share == 1.0
@@ -314,7 +324,7 @@ def test_parser_reads_a_list_of_splits() -> None:
     ("33.333-33.333-33.333", "adds up to 99.999%, not 100%"),
     ("120--10-10", "120--10-10: a share cannot be negative"),
     ("40-60", "'40-60' is not a split: write three percentages for cold, warm and hot, such "
-              "as 40-30-30"),
+              "as 40/30/30"),
     ("forty-thirty-thirty", "is not a split"),
 ])
 def test_splits_that_do_not_split_the_budget_get_a_clear_message(text: str,
@@ -413,3 +423,80 @@ def test_a_split_and_its_scenario_run_agree_with_the_engine() -> None:
     assert math.isclose(scenario.budget.split.hot, 0.2)
     base = without_variants(BASELINE)
     assert scenario.model_dump(exclude={"budget"}) == base.model_dump(exclude={"budget"})
+
+
+# ------------------------------------------------------------------ one notation (issue 13)
+
+
+def test_one_split_notation_whole_percents_with_slashes() -> None:
+    assert RULE_631.label == str(RULE_631) == "60/30/10"
+    # A typed 30-30-40 shows as 30/30/40, never "3:3:4"; thirds round to whole percents.
+    assert parse_split("30-30-40").label == "30/30/40"
+    assert BudgetSplit(66.7, 33.3, 0).label == "67/33/0"
+    assert fmt.split_label(0.6, 0.3, 0.1) == "60/30/10"
+    assert fmt.split_label(2 / 3, 1 / 3, 0) == "67/33/0"
+    # The exact values stay in the data, and in the link text.
+    assert BudgetSplit(66.7, 33.3, 0).code() == "66.7/33.3/0"
+    assert parse_split(BudgetSplit(66.7, 33.3, 0).code()) == BudgetSplit(66.7, 33.3, 0)
+
+
+@pytest.mark.parametrize("typed", ["40/21/39", "40-21-39", "40:21:39", " 40 / 21 / 39 "])
+def test_parse_split_reads_every_form(typed: str) -> None:
+    assert parse_split(typed) == BudgetSplit(40, 21, 39)
+
+
+def test_links_write_the_new_form_and_read_the_old_ones() -> None:
+    assert canonical_pick_key("custom:40-30-30") == "custom:40/30/30"
+    assert canonical_pick_key("custom:40:30:30") == "custom:40/30/30"
+    assert canonical_pick_key("custom:40/30/30") == "custom:40/30/30"
+    assert canonical_pick_key("best") == "best"
+    assert canonical_pick_key("custom:nonsense") == "custom:nonsense"  # left for the page
+    assert pick_words("custom:30/30/40") == "Your split 30/30/40"
+
+
+# ------------------------------------------------------------------ plateau (issue 13)
+
+
+def test_plateau_holds_the_splits_within_monte_carlo_error_of_the_pick() -> None:
+    rng = np.random.default_rng(7)
+    noise = rng.normal(0, 100, 2000)
+
+    def centred(sd: float) -> np.ndarray:
+        draw = rng.normal(0, sd, 2000)
+        return draw - draw.mean()
+
+    splits = [BudgetSplit(40, 20, 40), BudgetSplit(45, 20, 35), BudgetSplit(30, 30, 40),
+              BudgetSplit(80, 20, 0)]
+    # Paired futures: the first three differ on average by exactly 0.5 and 1.0 while the
+    # standard error of each paired difference is about 50 * sqrt(2 / 2000) = 1.6, so neither
+    # gap is significant at 90% (|z| < 1.645); the last split is 1,000 behind in every future.
+    values = np.stack([noise + 1.0 + centred(50), noise + 0.5 + centred(50),
+                       noise + centred(50), noise - 1000.0])
+    chosen = splits[int(np.argmax(values.mean(axis=1)))]
+    stability = bootstrap_stability(splits, values, MEAN_PROFIT, chosen, seed=3, resamples=200)
+    assert set(stability.plateau) == set(splits[:3])
+    assert stability.win_share < 0.8 and stability.is_plateau
+    assert plateau_ranges(stability.plateau) == {"cold": (30, 45), "warm": (20, 30),
+                                                 "hot": (35, 40)}
+    assert plateau_words(stability.plateau) == ("any split with 30-45% cold and 35-40% "
+                                                "existing buyers")
+    # A clear winner: no plateau.
+    values[0] += 500.0
+    clear = bootstrap_stability(splits, values, MEAN_PROFIT, splits[0], seed=3, resamples=200)
+    assert clear.win_share == 1.0 and clear.plateau == (splits[0],) and not clear.is_plateau
+
+
+def test_the_headline_names_the_plateau_and_the_rerun_on_all_futures() -> None:
+    rng = np.random.default_rng(1)
+    gain = rng.normal(150_000, 200_000, 1000)
+    comparison = compare_paired(gain, np.zeros(1000))
+    plateau = (BudgetSplit(35, 25, 40), BudgetSplit(45, 35, 20), BudgetSplit(40, 21, 39))
+    sentence = headline("40/21/39", comparison, "profit", 36, "mean_profit", is_pick=True,
+                        trials=1000, searched_trials=500, plateau=plateau)
+    assert sentence.startswith("Move to any split with 35-45% cold and 20-40% existing buyers: ")
+    assert "of all 1,000 futures (re-run)" in sentence
+    assert f"wins in {fmt.share(comparison.p_beats)}" in sentence
+    assert len(sentence.split()) <= 30
+    single = headline("40/21/39", comparison, "profit", 36, "mean_profit", is_pick=True,
+                      trials=1000, searched_trials=1000)
+    assert single.startswith("Move to 40/21/39: it earns ") and "re-run" not in single
