@@ -56,7 +56,7 @@ doc.addEventListener('keydown', doc.funnelDeckKeys);
 """
 
 #: Total chart height (px) on a tall screen (1080 px) and on a short one (up to 900 px).
-SLIDE_CHART_HEIGHTS = {"tall": 540, "short": 290}
+SLIDE_CHART_HEIGHTS = {"tall": 540, "short": 345}
 
 _FORMATS = (("html", "HTML"), ("pdf", "PDF"), ("pptx", "PowerPoint"))
 _BUILDERS = {"html": report_html, "pdf": report_pdf, "pptx": report_pptx}
