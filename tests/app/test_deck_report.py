@@ -75,7 +75,7 @@ def test_a_report_that_cannot_be_made_shows_why_not_an_empty_file(fresh_scenario
         raise ReportError("the chart renderer is missing")
 
     monkeypatch.setitem(deck._BUILDERS, "pdf", refuse)
-    at = open_page(new_app(), "app_pages/overview.py", trials=str(TRIALS), seed=str(SEED))
+    at = open_page(new_app(), "pages/overview.py", trials=str(TRIALS), seed=str(SEED))
     at.button(key="report_page_pdf").click().run()
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
