@@ -187,7 +187,9 @@ st.subheader(f"Every split on a {GRID_STEP}% grid: median {METRIC_WORDS[metric]}
 cells = map_cells(values, objective, bounds, best)
 markers = map_markers(GRID[best], pick_split, objective_key)
 tie_words = "Tied with the best cell (it wins there in under 80% of futures)"
-map_column, info_column = st.columns([3, 2])
+# Below 1000 px the two columns stack (ui.layout's CSS) so the map keeps its full width.
+with st.container(key="split_map"):
+    map_column, info_column = st.columns([3, 2])
 with map_column:
     st.altair_chart(split_map_chart(cells, f"Median {METRIC_WORDS[metric]} ($)", markers=markers,
                                     flag_label=tie_words), width="stretch")

@@ -195,6 +195,9 @@ def build_answer(name: str, context: PageContext) -> PageAnswer:
     return SLIDES[slide_index(name)].build(context)
 
 
-def build_deck(context: PageContext) -> list[PageAnswer]:
-    """Return every page's answer in deck order (default settings), for the whole report."""
-    return [slide.build(context) for slide in SLIDES]
+def build_deck(context: PageContext, shown: PageAnswer | None = None) -> list[PageAnswer]:
+    """Return every page's answer in deck order, for the whole report: `shown` (the answer of
+    the page the download was asked from, with the settings chosen there) in its own place,
+    every other page with its default settings (the settings its link would carry)."""
+    return [shown if shown is not None and shown.page == slide.name else slide.build(context)
+            for slide in SLIDES]

@@ -56,7 +56,7 @@ doc.addEventListener('keydown', doc.funnelDeckKeys);
 """
 
 #: Total chart height (px) on a tall screen (1080 px) and on a short one (up to 900 px).
-SLIDE_CHART_HEIGHTS = {"tall": 540, "short": 290}
+SLIDE_CHART_HEIGHTS = {"tall": 540, "short": 345}
 
 _FORMATS = (("html", "HTML"), ("pdf", "PDF"), ("pptx", "PowerPoint"))
 _BUILDERS = {"html": report_html, "pdf": report_pdf, "pptx": report_pptx}
@@ -135,28 +135,45 @@ def report_bytes(kind: str, answers: list[PageAnswer], context: PageContext,
     return _BUILDERS[kind](answers, listed, report_meta(context, share_link))
 
 
+def _prepare(key: str, link: str, build: Callable[[], bytes]) -> None:
+    # Button callback: the file is made once, on the click; a failure is kept as its message
+    # so the row shows an error instead of offering an empty file.
+    try:
+        st.session_state[key] = (link, build(), "")
+    except ReportError as error:
+        st.session_state[key] = (link, b"", str(error))
+
+
 def download_row(context: PageContext, answer: PageAnswer, share_link: str) -> None:
     """Draw "Download report" (this page) and "Download the whole deck" as HTML, PDF and
-    PowerPoint; each file is built only when its button is clicked."""
+    PowerPoint. A first click makes the file (it can take seconds) and a second saves it;
+    a file that cannot be made shows why. The whole deck holds this page's answer with the
+    settings chosen on it and every other page with its default settings."""
     meta = report_meta(context, share_link)
-
-    def maker(kind: str, whole: bool) -> Callable[[], bytes]:
-        def make() -> bytes:
-            answers = build_deck(context) if whole else [answer]
-            try:
-                return report_bytes(kind, answers, context, share_link)
-            except ReportError as error:
-                st.error(f"The report could not be made: {error}")
-                return b""
-        return make
-
+    failures = []
     with st.container(key="downloads", horizontal=True, vertical_alignment="center"):
         for whole, words in ((False, "Download report"), (True, "Download the whole deck")):
+            scope = "deck" if whole else "page"
             st.markdown(f"**{words}:**")
             for kind, name in _FORMATS:
+                key = f"report_{scope}_{kind}"
+                made = st.session_state.get(f"_{key}")
+                if made is None or made[0] != share_link or made[2]:
+                    if made is not None and made[0] == share_link and made[2]:
+                        failures.append(f"{name} ({words.lower()}): {made[2]}")
+                    answers = ((lambda: build_deck(context, answer)) if whole
+                               else (lambda: [answer]))
+                    st.button(name, key=key, icon=":material/description:",
+                              help=f"Make the {name} file (then click again to save it).",
+                              on_click=_prepare, args=(f"_{key}", share_link, (
+                                  lambda kind=kind, answers=answers: report_bytes(
+                                      kind, answers(), context, share_link))))
+                    continue
                 stem = report_filename(meta, kind).rsplit(".", 1)[0]
                 st.download_button(
-                    name, data=maker(kind, whole), mime=MIME_TYPES[kind],
-                    file_name=f"{stem}-{'deck' if whole else answer.page}.{kind}",
-                    on_click="ignore", icon=":material/download:",
-                    key=f"report_{'deck' if whole else 'page'}_{kind}")
+                    f"Save {name}", data=made[1], mime=MIME_TYPES[kind],
+                    file_name=f"{stem}-{scope if whole else answer.page}.{kind}",
+                    on_click="ignore", icon=":material/download:", type="primary",
+                    key=f"{key}_save")
+    for failure in failures:
+        st.error(f"The report could not be made: {failure}")

@@ -35,8 +35,11 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
 .st-key-slide [data-testid="stMetricValue"] { font-size: clamp(26px, 2.4vw, 46px); }
 .st-key-slide [data-testid="stMetricLabel"] p { font-size: clamp(16px, 1.1vw, 22px); }
 .st-key-slide [data-testid="stMetricLabel"] p, .st-key-slide [data-testid="stMetricLabel"] div,
-.st-key-slide [data-testid="stMetricValue"] > div {
-  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+.st-key-slide [data-testid="stMetricValue"] > div,
+.st-key-slide [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"],
+.st-key-slide [data-testid="stMetricValue"] p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  overflow-wrap: break-word; line-height: 1.15; }
 .st-key-slide_chart_short { display: none; }
 @media (max-height: 900px) {
   .st-key-slide_chart_tall { display: none; }
@@ -59,26 +62,32 @@ _BASE_CSS = """
 .st-key-footer p { color: #555; font-size: 0.9rem; }
 /* Narrow screens: metric values and labels wrap instead of ending in "...", buttons keep
    their whole text, and the downloads wrap onto more lines. */
-[data-testid="stMetricValue"] > div, [data-testid="stMetricLabel"] p,
+[data-testid="stMetricValue"] > div, [data-testid="stMetricValue"] p,
+[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"], [data-testid="stMetricLabel"] p,
 [data-testid="stMetricLabel"] div { white-space: normal !important; overflow: visible !important;
   text-overflow: clip !important; overflow-wrap: anywhere; }
 @media (max-width: 1000px) {
   [data-testid="stMetricValue"] { font-size: 1.6rem; }
   .stButton button p, .stDownloadButton button p { white-space: normal; overflow: visible;
     text-overflow: clip; }
+  /* The split map takes the whole width; its reading notes go below it. */
+  .st-key-split_map [data-testid="stHorizontalBlock"] { flex-wrap: wrap; }
+  .st-key-split_map [data-testid="stColumn"] { width: 100% !important; flex: 1 1 100% !important;
+    min-width: 100% !important; }
 }
 </style>
 """
 # Below 1000 px the sidebar collapses once per tab (Streamlit collapses it only on phones):
-# a click on its own collapse button, so the user can open it again.
+# a click on its own collapse button, so the user can open it again and it stays open. In
+# Streamlit 1.67 the open state is the button's aria-expanded (the sidebar has none).
 _COLLAPSE_JS = """
 <script>
 const win = window.parent, doc = win.document;
 if (win.innerWidth < 1000 && !doc.funnelCollapsed) {
   const close = () => {
-    const side = doc.querySelector('[data-testid="stSidebar"][aria-expanded="true"]');
-    const button = doc.querySelector('[data-testid="stSidebarCollapseButton"] button');
-    if (side && button) { button.click(); doc.funnelCollapsed = true; return true; }
+    const button = doc.querySelector(
+      '[data-testid="stSidebarCollapseButton"] button[aria-expanded="true"]');
+    if (button) { button.click(); doc.funnelCollapsed = true; return true; }
     return false;
   };
   if (!close()) { let tries = 0; const timer = setInterval(() => {

@@ -64,3 +64,23 @@ def test_pages_show_the_registry_sentence_for_the_same_link(fresh_scenario_libra
     values = [m.value for m in at.metric]
     for figure in answer.figures if page == "overview" else ():
         assert figure.value_text in values
+
+
+def test_a_report_that_cannot_be_made_shows_why_not_an_empty_file(fresh_scenario_library,
+                                                                 monkeypatch) -> None:
+    from ui import deck
+    from ui.report import ReportError
+
+    def refuse(*_args) -> bytes:
+        raise ReportError("the chart renderer is missing")
+
+    monkeypatch.setitem(deck._BUILDERS, "pdf", refuse)
+    at = open_page(new_app(), "pages/overview.py", trials=str(TRIALS), seed=str(SEED))
+    at.button(key="report_page_pdf").click().run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "could not be made: PDF (download report): the chart renderer is missing" in errors
+    assert not [w for w in at.get("download_button") if w.proto.label == "Save PDF"]
+    at.button(key="report_page_html").click().run()
+    saved = [w for w in at.get("download_button") if w.proto.label == "Save HTML"]
+    assert len(saved) == 1

@@ -1,7 +1,7 @@
 """Presenter deck in a real browser (issue 15): every slide reached with the arrow keys fits
 1920x1080 and 1280x720 (no scrolling, nothing wider than its box), shows its number, and the
-Overview slide shows the Overview page's numbers; at 800x900 the sidebar is collapsed and no
-metric is cut off."""
+Overview slide shows the Overview page's numbers; at 800x900 the sidebar is collapsed, no
+metric or button is cut off and the split map keeps the page's width."""
 
 from __future__ import annotations
 
@@ -93,5 +93,19 @@ def test_narrow_window_collapses_the_sidebar_and_keeps_metrics_whole(browser, ap
             === 'ellipsis' && el.scrollWidth > el.clientWidth).map(el => el.innerText)""")
         assert not cut
         page.screenshot(path=str(DECK_DIR / "narrow-800x900.png"))
+        # The Budget split page: the Save button shows its whole text, the map keeps the
+        # page's width (its notes go below it) instead of a strip beside them.
+        page.goto(app_server + "/budget-split?trials=500")
+        wait_for_app(page, timeout=180_000)
+        save = page.locator(".st-key-split_save button").first
+        assert save.inner_text().strip().endswith("Save to baseline.yaml")
+        assert save.evaluate("el => el.scrollWidth <= el.clientWidth + 1")
+        assert save.locator("p").evaluate(
+            "el => getComputedStyle(el).textOverflow !== 'ellipsis' || "
+            "el.scrollWidth <= el.clientWidth")
+        chart = page.locator(".st-key-split_map [data-testid='stVegaLiteChart']").first
+        chart.scroll_into_view_if_needed()
+        assert chart.bounding_box()["width"] >= 700
+        chart.screenshot(path=str(DECK_DIR / "narrow-split-map-800x900.png"))
     finally:
         context.close()
