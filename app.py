@@ -7,8 +7,8 @@ every view has a link that reproduces it.
 
 import streamlit as st
 
-from ui import state
-from ui.library import list_stems, read_entry
+from ui import state, warmup
+from ui.library import list_stems, scenario_title
 
 st.set_page_config(page_title="Funnel Lab", page_icon=":material/insights:", layout="wide")
 
@@ -33,6 +33,8 @@ PAGES = [
             url_path="scenario"),
 ]
 
+# Once per server process: load the compiled engine and cache the shipped scenarios' runs.
+warmup.start()
 context = state.resolve()
 navigation = st.navigation(PAGES, position="hidden" if context and context.present
                            else "sidebar")
@@ -43,8 +45,7 @@ with st.sidebar:
     if stems:
         st.selectbox(
             "Scenario", stems, key="scenario_file",
-            format_func=lambda stem: (read_entry(stem).scenario.name
-                                      if read_entry(stem).scenario else f"{stem}.yaml (invalid)"),
+            format_func=scenario_title,
             help="Scenario files in the library folder (scenarios/).")
         st.number_input("Seed", min_value=0, max_value=2**32 - 1, step=1, key="seed",
                         help="The same seed and trials give the same numbers on any machine.")

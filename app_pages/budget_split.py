@@ -33,6 +33,9 @@ from ui.splits import (
     horizon_optima,
     label,
     map_cells,
+    map_futures,
+    map_futures_words,
+    map_trials_words,
     named_splits,
     optimise,
     pick_options,
@@ -62,10 +65,10 @@ with controls():
              "profit in the worst 10% of futures.")
     map_trials_choice = row[1].selectbox(
         "Futures for the map and optimiser", MAP_TRIALS_CHOICES,
-        index=MAP_TRIALS_CHOICES.index(MAP_TRIALS_DEFAULT), format_func=fmt.count,
+        index=MAP_TRIALS_CHOICES.index(MAP_TRIALS_DEFAULT), format_func=map_trials_words,
         key="split_trials", bind="query-params",
-        help="The map runs all 231 splits, so it uses the first futures of the sidebar's "
-             "trials; the table and the answer use all of them.")
+        help="The map runs all 231 splits on the first futures of the sidebar's trials (all "
+             "of them by default, at most 10,000); the table and the answer use all of them.")
     custom_text = row[2].text_input(
         "Add splits (cold-warm-hot, in %)", key="split_custom", bind="query-params",
         placeholder="40-30-30, 50-25-25",
@@ -109,7 +112,7 @@ if bound_problems:
 
 objective = OBJECTIVES[objective_key]
 metric = objective.metric
-map_trials = min(int(map_trials_choice), context.trials)
+map_trials = map_futures(scenario, context.trials, map_trials_choice)
 grid = split_grid(scenario, context.seed, map_trials, horizon)
 values = grid[metric]
 best = best_cell(values, objective, bounds)
@@ -134,8 +137,8 @@ with answer_slot:
                            context.trials))
     st.caption(
         f"From {context.trials:,} simulated futures (seed {context.seed}), paired: each split "
-        f"meets 6:3:1 in the same futures. Monte Carlo error (90%): {error}. The map, the "
-        f"optimiser and the horizon table use the first {map_trials:,} of these futures."
+        f"meets 6:3:1 in the same futures. Monte Carlo error (90%): {error}. "
+        + map_futures_words(map_trials, context.trials, map_trials_choice)
         + (f" Re-derive it: `{command}`" if command else ""))
 
 with figures_slot:

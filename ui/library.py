@@ -129,6 +129,27 @@ def read_entry(stem: str) -> LibraryEntry:
         return LibraryEntry(stem, None, tuple(error.problems), modified, digest)
 
 
+_TITLES: dict[tuple[str, int, int], str] = {}
+
+
+def scenario_title(stem: str) -> str:
+    """The name the sidebar shows for a library file: its scenario's name, or "stem.yaml
+    (invalid)". Remembered per file version (path, modification time, size), so a rerun of a
+    page does not read and validate every file again."""
+    path = scenario_path(stem)
+    try:
+        status = path.stat()
+    except OSError:
+        return f"{stem}.yaml (missing)"
+    key = (str(path), status.st_mtime_ns, status.st_size)
+    if key not in _TITLES:
+        for old in [k for k in _TITLES if k[0] == key[0]]:  # one version per file
+            del _TITLES[old]
+        entry = read_entry(stem)
+        _TITLES[key] = entry.scenario.name if entry.scenario else f"{stem}.yaml (invalid)"
+    return _TITLES[key]
+
+
 @contextlib.contextmanager
 def _library_lock(folder: Path) -> Iterator[None]:
     """Hold an exclusive lock on the library's lock file (blocks until it is free)."""
