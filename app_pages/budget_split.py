@@ -5,7 +5,7 @@ import streamlit as st
 from sim.metrics import compare_paired, monthly_bands
 from sim.splits import OBJECTIVES, Bounds, parse_split_list
 from ui import format as fmt
-from ui.charts import fan_chart, split_map_chart
+from ui.charts import fan_chart, show_chart, split_map_chart
 from ui.layout import controls, footer, page_header, show_answer
 from ui.split_report import (
     answer_split,
@@ -187,7 +187,7 @@ markers = map_markers(GRID[best], pick_split, objective_key)
 tie_words = "Tied with the best cell (it wins there in under 80% of futures)"
 map_column, info_column = st.columns([3, 2])
 with map_column:
-    st.altair_chart(split_map_chart(cells, f"Median {METRIC_WORDS[metric]} ($)", markers=markers,
+    show_chart(split_map_chart(cells, f"Median {METRIC_WORDS[metric]} ($)", markers=markers,
                                     flag_label=tie_words), width="stretch")
 with info_column:
     st.markdown(
@@ -222,10 +222,10 @@ st.caption(f"Each horizon is optimised on its own ({METRIC_WORDS[metric]} totall
 
 pair = results_pair(results, chosen)
 st.markdown(f"**Cumulative profit, {label(chosen.split)} against 6:3:1**")
-st.altair_chart(fan_chart(cumulative_bands(pair), "Cumulative profit ($)"), width="stretch")
+show_chart(fan_chart(cumulative_bands(pair), "Cumulative profit ($)"), width="stretch")
 difference = cumulative_difference(results[chosen.key], results["rule"])
 st.markdown(f"**Cumulative profit of {label(chosen.split)} minus 6:3:1, in the same futures**")
-st.altair_chart(fan_chart({f"{label(chosen.split)} minus 6:3:1": monthly_bands(difference)},
+show_chart(fan_chart({f"{label(chosen.split)} minus 6:3:1": monthly_bands(difference)},
                           "Cumulative difference ($)"), width="stretch")
 st.caption(crossover_words(chosen.split, difference, comparison, horizon))
 
