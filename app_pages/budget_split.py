@@ -188,7 +188,7 @@ tie_words = "Tied with the best cell (it wins there in under 80% of futures)"
 map_column, info_column = st.columns([3, 2])
 with map_column:
     show_chart(split_map_chart(cells, f"Median {METRIC_WORDS[metric]} ($)", markers=markers,
-                                    flag_label=tie_words), width="stretch")
+                               flag_label=tie_words), width="stretch")
 with info_column:
     st.markdown(
         f"**How to read it.** Each square is one split: cold traffic share across, warm leads "
@@ -226,7 +226,7 @@ show_chart(fan_chart(cumulative_bands(pair), "Cumulative profit ($)"), width="st
 difference = cumulative_difference(results[chosen.key], results["rule"])
 st.markdown(f"**Cumulative profit of {label(chosen.split)} minus 6:3:1, in the same futures**")
 show_chart(fan_chart({f"{label(chosen.split)} minus 6:3:1": monthly_bands(difference)},
-                          "Cumulative difference ($)"), width="stretch")
+                     "Cumulative difference ($)"), width="stretch")
 st.caption(crossover_words(chosen.split, difference, comparison, horizon))
 
 footer(context, page_path="budget-split")

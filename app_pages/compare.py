@@ -69,7 +69,7 @@ difference_chart = interval_chart(differences, f"{fmt.metric_label(metric)}: pla
                                   f"{first_label} ($)", unit=unit)
 # Room for the axis below the rows, so bars never touch however few plans there are.
 show_chart(difference_chart.properties(height=80 + 50 * len(differences)),
-                width="stretch")
+           width="stretch")
 st.caption("Each bar is one plan minus the first plan in the same simulated future (paired). "
            "Bar: the middle 80% of futures; thin line: the 90% interval (P5 to P95); dark "
            "tick: median; dashed line: no difference."
@@ -78,7 +78,7 @@ st.caption("Each bar is one plan minus the first plan in the same simulated futu
 _, _, fan_title, fan_unit = compare.FAN_SERIES[fan]
 st.subheader(f"{fan_title.split(' (')[0]} over {horizon} months")
 show_chart(fan_chart(compare.fan_bands(results, fan), fan_title, unit=fan_unit),
-                width="stretch")
+           width="stretch")
 
 st.subheader("All key numbers")
 table = compare.comparison_table(results)

@@ -171,10 +171,10 @@ else:
 st.subheader("Refund timing: when the money goes back")
 timing_labels = {days: length_label(days) for days in compared}
 show_chart(fan_chart({timing_labels[d]: runs.timing["refunds"][d] for d in compared},
-                          "Refunds paid per month ($)"), width="stretch")
+                     "Refunds paid per month ($)"), width="stretch")
 show_chart(fan_chart({timing_labels[d]: runs.timing["open_liability"][d]
-                           for d in compared},
-                          "Still owed at month end ($)"), width="stretch")
+                      for d in compared},
+                     "Still owed at month end ($)"), width="stretch")
 st.caption(
     "Returns at the reference rate are refunded in the month of the order; the extra returns "
     "of a longer guarantee are refunded evenly over its added months, so a 5-year guarantee "

@@ -66,7 +66,7 @@ for label, result in results.items():
     ranges.append({"label": labels[label], "p5": summary.p5, "p10": summary.p10,
                    "p50": summary.p50, "p90": summary.p90, "p95": summary.p95})
 show_chart(interval_chart(pd.DataFrame(ranges), f"Profit over {context.horizon} months ($)"),
-                width="stretch")
+           width="stretch")
 positive = float(np.mean(base.metrics["profit"] > 0))
 st.caption(f"Bar: the middle 80% of futures (P10 to P90); thin line: P5 to P95; dark tick: "
            f"median; dashed line: break-even. The base plan makes a profit in "

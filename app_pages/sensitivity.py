@@ -156,7 +156,7 @@ if fields:
     with right:
         st.markdown("**All inputs at once** (share of variance)")
         show_chart(ranked_bars_chart(share_rows(swings, shares), "Share of the variance",
-                                          unit="share"), width="stretch")
+                                     unit="share"), width="stretch")
         st.caption(
             f"Method: binned first-order Sobol index from the {context.trials:,} simulated "
             f"futures (variance of the mean over {SHARE_BINS} quantile bins of each input ÷ "

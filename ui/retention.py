@@ -375,7 +375,7 @@ def calibration_panel(context: PageContext) -> None:
             months = np.arange(table.months + 1)
             show_chart(line_chart(
                 months, {"Observed (all cohorts pooled)": outcome.observed,
-                         "Fitted sBG": fit.fitted_survival},
+                    "Fitted sBG": fit.fitted_survival},
                 "Months since first purchase", "Share of the cohort still active",
                 unit="share", y_domain=(0, 1), height=280,
                 dots=("Observed (all cohorts pooled)",)), width="stretch")
