@@ -17,7 +17,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || ! command -v sudo >/dev/null || echo su
 # Playwright drives the Debian Chromium; it must never fetch a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: help run test test-fast bench bench-pages lint clean distclean deps deps-dev chromium
+.PHONY: help run test test-fast bench bench-pages load lint clean distclean deps deps-dev chromium
 
 help:
 	@echo "make run        start the app on http://localhost:8501"
@@ -25,6 +25,7 @@ help:
 	@echo "make test-fast  tests without the slow and browser ones"
 	@echo "make bench      run the benchmarks in tests/bench/ (prints ratios)"
 	@echo "make bench-pages  time every page against a blank Streamlit page in Chromium"
+	@echo "make load       sessions in a meeting: waves of browser sessions against one server"
 	@echo "make lint       ruff check"
 	@echo "make clean      remove caches and test artifacts (distclean also removes .venv)"
 
@@ -76,6 +77,11 @@ bench: deps-dev
 # Starts and stops its own servers on loopback; prints seconds and ratios, asserts nothing.
 bench-pages: deps-dev chromium
 	PYTHONPATH=. $(PY) tests/bench/bench_pages.py
+
+# Not part of `make test`: it measures (about 10 minutes), it does not pass or fail.
+LOAD_ARGS ?= --wave 8 --total 50 --max-seconds 600
+load: deps-dev chromium
+	PYTHONPATH=. $(PY) -u tests/load/run_load.py $(LOAD_ARGS)
 
 lint: deps-dev
 	$(PY) -m ruff check .

@@ -1,6 +1,6 @@
 """Funnel Lab: Monte Carlo workbench for marketing budgets (run with `streamlit run app.py`).
 
-Builds the menu over app_pages/ and the sidebar shared by every page: scenario file, seed, trials
+Builds the menu over pages/ and the sidebar shared by every page: scenario file, seed, trials
 and presenter mode. What is shown is resolved from the URL and the session by ui.state, so
 every view has a link that reproduces it.
 """
@@ -8,35 +8,54 @@ every view has a link that reproduces it.
 import streamlit as st
 
 from ui import state, warmup
-from ui.library import list_stems, scenario_title
+from ui.draft_actions import unsaved_notice
+from ui.layout import refuse_unreadable_file
+from ui.library import list_stems, read_entry
+from ui.navigation import run_page
 
 st.set_page_config(page_title="Funnel Lab", page_icon=":material/insights:", layout="wide")
 
+
+def _overview_link() -> None:
+    """/overview (the Overview's own address) opens the Overview at / with the same link."""
+    params = {key: st.query_params.get_all(key) for key in st.query_params}
+    st.switch_page(PAGES[0], query_params=params)
+
+
+# Each page file is named after its link (pages/<url_path>.py): a fresh server then finds the
+# file for any link and ui/navigation.py runs it through this script; a file named otherwise
+# makes Streamlit show "Page not found" over the right page on that first request. The one
+# exception is the default page: Streamlit serves it at / only, so its url_path ("home") is
+# never a link; /overview is kept working by the hidden alias below, and pages/overview.py
+# matches it on a fresh server.
 PAGES = [
-    st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:",
-            url_path="overview", default=True),
-    st.Page("app_pages/budget_split.py", title="Budget split", icon=":material/pie_chart:",
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:",
+            url_path="home", default=True),
+    st.Page("pages/budget-split.py", title="Budget split", icon=":material/pie_chart:",
             url_path="budget-split"),
-    st.Page("app_pages/guarantee.py", title="Guarantee", icon=":material/verified:",
+    st.Page("pages/guarantee.py", title="Guarantee", icon=":material/verified:",
             url_path="guarantee"),
-    st.Page("app_pages/retention.py", title="Retention vs acquisition", icon=":material/autorenew:",
+    st.Page("pages/retention.py", title="Retention vs acquisition", icon=":material/autorenew:",
             url_path="retention"),
-    st.Page("app_pages/compare.py", title="Compare scenarios", icon=":material/compare_arrows:",
+    st.Page("pages/compare.py", title="Compare scenarios", icon=":material/compare_arrows:",
             url_path="compare"),
-    st.Page("app_pages/sensitivity.py", title="Sensitivity", icon=":material/tune:",
+    st.Page("pages/sensitivity.py", title="Sensitivity", icon=":material/tune:",
             url_path="sensitivity"),
-    st.Page("app_pages/calibrate.py", title="Calibrate from data", icon=":material/query_stats:",
+    st.Page("pages/calibrate.py", title="Calibrate from data", icon=":material/query_stats:",
             url_path="calibrate"),
-    st.Page("app_pages/assumptions.py", title="Assumptions", icon=":material/help_center:",
+    st.Page("pages/assumptions.py", title="Assumptions", icon=":material/help_center:",
             url_path="assumptions"),
-    st.Page("app_pages/scenario_editor.py", title="Scenario", icon=":material/edit_document:",
+    st.Page("pages/scenario.py", title="Scenario", icon=":material/edit_document:",
             url_path="scenario"),
 ]
+EDITOR = PAGES[-1]
+# Hidden: old share links and typed addresses ending in /overview (no "Page not found").
+ALIASES = [st.Page(_overview_link, title="Overview", url_path="overview", visibility="hidden")]
 
 # Once per server process: load the compiled engine and cache the shipped scenarios' runs.
 warmup.start()
 context = state.resolve()
-navigation = st.navigation(PAGES, position="hidden" if context and context.present
+navigation = st.navigation(PAGES + ALIASES, position="hidden" if context and context.present
                            else "sidebar")
 
 with st.sidebar:
@@ -45,7 +64,8 @@ with st.sidebar:
     if stems:
         st.selectbox(
             "Scenario", stems, key="scenario_file",
-            format_func=scenario_title,
+            format_func=lambda stem: (read_entry(stem).scenario.name
+                                      if read_entry(stem).scenario else f"{stem}.yaml (invalid)"),
             help="Scenario files in the library folder (scenarios/).")
         st.number_input("Seed", min_value=0, max_value=2**32 - 1, step=1, key="seed",
                         help="The same seed and trials give the same numbers on any machine.")
@@ -60,4 +80,11 @@ if context is None:
              "(or the folder named by FUNNEL_LAB_SCENARIOS) and reload.")
     st.stop()
 
-navigation.run()
+if context.file_problems and navigation is not EDITOR and navigation not in ALIASES:
+    refuse_unreadable_file(context, navigation.title, EDITOR)
+
+if navigation.url_path != "scenario":
+    # Edits left in the Scenario editor are kept in the session; say so on the other pages.
+    unsaved_notice(context)
+# Through ui.navigation, so a page script knows app.py runs it (a pages/ folder quirk).
+run_page(navigation)

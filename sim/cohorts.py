@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.analytics import SbgFit, fit_sbg
+from sim.text_input import TextDecodeError, control_character_problem, decode_text
 
 #: Upload limits: bytes, cohorts and months per cohort.
 MAX_TABLE_BYTES = 200_000
@@ -73,14 +74,18 @@ def _decode(data: bytes) -> str:
     if len(data) > MAX_TABLE_BYTES:
         raise CohortTableError([f"the file is {len(data):,} bytes; cohort tables are limited to "
                                 f"{MAX_TABLE_BYTES:,} bytes"])
-    if b"\x00" in data:
-        raise CohortTableError(["the file is not text (save it as CSV, UTF-8)"])
-    for encoding in ("utf-8-sig", "cp1252"):
+    try:
+        text = decode_text(data)  # UTF-8, or UTF-16/32 announced by a byte-order mark
+    except TextDecodeError:
         try:
-            return data.decode(encoding)
+            text = data.decode("cp1252")  # what spreadsheet programs on Windows export
         except UnicodeDecodeError:
-            continue
-    raise CohortTableError(["the file is not text (save it as CSV, UTF-8)"])
+            raise CohortTableError(["the file is not text (save it as CSV, UTF-8)"]) from None
+    problem = control_character_problem(text)
+    if problem is not None:
+        raise CohortTableError([f"the file is not text: {problem} (save it as CSV, "
+                                "UTF-8)"])
+    return text
 
 
 def _rows(text: str) -> list[list[str]]:

@@ -4,7 +4,7 @@ A scenario field holds either a plain number or a distribution. These small froz
 classes are what the schema stores; `sim.distributions` turns them into samples. Keeping them
 in their own module lets the schema and the sampler share them without importing each other.
 
-Forms (see DESIGN.md, "Scenario file"):
+Forms (see docs/model.md#uncertain-inputs and README "Scenario files"):
 
 - ``0.3``                                   -> `Fixed`
 - ``{low: a, high: b}``                     -> `Interval90`, a 90% interval (P5 and P95)

@@ -157,16 +157,16 @@ class Slide:
 
 #: The deck, in presenting order.
 SLIDES: tuple[Slide, ...] = (
-    Slide("overview", "Overview", "app_pages/overview.py", "overview", overview_answer),
-    Slide("budget_split", "Budget split", "app_pages/budget_split.py", "budget-split",
+    Slide("overview", "Overview", "pages/overview.py", "overview", overview_answer),
+    Slide("budget_split", "Budget split", "pages/budget-split.py", "budget-split",
           budget_split_answer),
-    Slide("guarantee", "Guarantee", "app_pages/guarantee.py", "guarantee", guarantee_answer),
-    Slide("retention", "Retention vs acquisition", "app_pages/retention.py", "retention",
+    Slide("guarantee", "Guarantee", "pages/guarantee.py", "guarantee", guarantee_answer),
+    Slide("retention", "Retention vs acquisition", "pages/retention.py", "retention",
           retention_answer),
-    Slide("compare", "Compare scenarios", "app_pages/compare.py", "compare", compare_answer),
-    Slide("sensitivity", "Sensitivity", "app_pages/sensitivity.py", "sensitivity",
+    Slide("compare", "Compare scenarios", "pages/compare.py", "compare", compare_answer),
+    Slide("sensitivity", "Sensitivity", "pages/sensitivity.py", "sensitivity",
           sensitivity_answer),
-    Slide("assumptions", "Assumptions", "app_pages/assumptions.py", "assumptions",
+    Slide("assumptions", "Assumptions", "pages/assumptions.py", "assumptions",
           assumptions_answer),
 )
 

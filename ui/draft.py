@@ -5,8 +5,10 @@ lives here and is tested directly (tests/unit/test_draft.py):
 
 - a file value's editor *form* (a number, a 90% range, a distribution) and its parameters,
   and numbers as people type them (`parse_number`: '2,000,000', '$45', '5%');
-- the `Draft`: the file data being edited, where it came from, and its variant rows (added,
-  renamed, removed); `read_variants` turns the rows into the file's variants;
+- the `Draft`: the file data being edited, where it came from, what was typed in each input
+  (`keep_input`, so the draft outlives its widgets when another page is shown) and its variant
+  rows (added, renamed, removed); `read_variants` turns the rows into the file's variants;
+  `unsaved` says whether it differs from the saved file;
 - `validate_draft`: the whole draft validated with `sim.scenario.build_scenario`, every problem
   as ``dotted.path: what is wrong``, and `place_problems` to show each beside its field;
 - the scenario in words (`describe_value`, `scenario_table`, `editor_sentence`).
@@ -307,8 +309,11 @@ class Draft:
     """What the editor is working on (kept in the session between runs).
 
     loaded: file data the current widgets were created from (their defaults); data: the latest
-    file data read from the widgets; stem/modified_ns/sha256: the library file and the version
-    that was opened (None for a new or uploaded scenario); pushed: canonical text of the app's
+    file data read from the widgets; inputs: what was typed in each field input, by its name
+    without the generation prefix (``guarantee.days:number:value``), so a widget that Streamlit
+    forgot while another page was shown is drawn again with it; variants: the variant rows
+    {id, name, text} as typed; stem/modified_ns/sha256: the library file and the version that
+    was opened (None for a new or uploaded scenario); pushed: canonical text of the app's
     scenario this draft's fields were last made to match.
     """
 
@@ -320,6 +325,7 @@ class Draft:
     pushed: str | None = None
     generation: int = field(default_factory=lambda: next(_GENERATIONS))
     data: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
     variants: list[dict[str, Any]] = field(default_factory=list)
     next_id: int = 0
     confirm: tuple[str, int, str] | None = None
@@ -353,9 +359,56 @@ class Draft:
         """Remove the variant row with this id (the file changes only when saved)."""
         self.variants = [row for row in self.variants if row["id"] != row_id]
 
+    def keep_input(self, name: str, value: Any) -> None:
+        """Record what was typed in the input `name` (its key without the generation prefix):
+        a variant row's ``v<id>:name`` or ``v<id>:text``, the scenario's ``name`` or
+        ``description``, or a field input (``<path>:form``, ``<path>:<form>:<param>``...).
+
+        A number typed in a field of its current form also goes into `data` at once, so the
+        draft is up to date even when the next run shows another page."""
+        row_input = re.fullmatch(r"v(\d+):(name|text)", name)
+        if row_input:
+            for row in self.variants:
+                if row["id"] == int(row_input[1]):
+                    row[row_input[2]] = value.strip() if row_input[2] == "name" else value
+            return
+        if name in ("name", "description"):
+            self.data[name] = str(value).strip()
+            return
+        self.inputs[name] = value
+        parts = name.split(":")
+        if len(parts) == 3 and isinstance(value, str):
+            path, form, param = parts
+            current = get_path(self.data, path)
+            try:
+                number = parse_number(value)
+            except ValueError:
+                return
+            if current is not None and value_form(current) == form:
+                set_path(self.data, path, form_value(form, {**value_params(current),
+                                                            param: number}))
+
+    def file_data(self) -> dict[str, Any]:
+        """Return the file data of the draft: the fields, name and description as typed and
+        the variants read from the rows (a row that cannot be read is left out)."""
+        data = copy.deepcopy(self.data)
+        data["variants"] = read_variants(self.variants)[0]
+        return data
+
+    def unsaved(self, saved: Scenario | None) -> bool:
+        """True when the draft is not exactly `saved` (the library file it was opened from;
+        None for a new or uploaded scenario, which is unsaved until it is saved)."""
+        if saved is None:
+            return True
+        try:
+            return build_scenario(self.file_data()).canonical() != saved.canonical()
+        except ScenarioError:
+            return True
+
     def reload_widgets(self) -> None:
-        """Recreate every widget from the latest data (after a page switch or a reload)."""
+        """Recreate every widget from the latest data (after its fields changed elsewhere)."""
         self.loaded = copy.deepcopy(self.data)
+        self.inputs = {}
         self.generation = next(_GENERATIONS)
 
     def follow_fields(self, scenario: Scenario) -> None:

@@ -1,10 +1,14 @@
 """The scenario editor: every field of the file as an input, validated as it is typed.
 
-The editor works on a *draft*, kept in the session: the file data being edited, where it came
-from (a library file with the version that was opened, an upload, or a new scenario) and a
-generation number that names its widgets. Each run reads the widgets into plain file data and
-validates the whole of it with `sim.scenario.build_scenario`; every problem is shown beside the
-field its dotted path names (and listed at the top, because tabs hide fields).
+The editor works on a *draft*, kept in the session under a key of its own (not a widget's):
+the file data being edited, where it came from (a library file with the version that was
+opened, an upload, or a new scenario), what was typed in every input and a generation number
+that names its widgets. The draft is the source of truth: each widget is created from it and
+writes back to it when changed (`_bound`), because Streamlit forgets a widget's state as soon
+as a run draws another page - a page switch must not lose a variant or a rename. Each run
+reads the widgets into plain file data and validates the whole of it with
+`sim.scenario.build_scenario`; every problem is shown beside the field its dotted path names
+(and listed at the top, because tabs hide fields).
 
 While the draft belongs to the file shown in the sidebar, its valid field changes are the
 app's field overrides (`ui.state.set_overrides`): every page shows them and the share link
@@ -64,11 +68,9 @@ from ui.library import (
     LibraryError,
     ScenarioConflictError,
     ScenarioExistsError,
-    library_dir,
     list_stems,
     read_entry,
     save_scenario,
-    scenario_path,
     slugify,
 )
 from ui.pictures import distribution_picture
@@ -118,9 +120,6 @@ def ensure_draft(context: PageContext) -> Draft:
         if entry.modified_ns and entry.sha256 != draft.sha256:
             draft.conflict = (f"{draft.stem}.yaml was changed on disk since you opened it "
                               "(by another window or person).")
-    if f"{draft.prefix()}name" not in state:
-        # Widgets are forgotten when their page is not shown: rebuild them from the data.
-        draft.reload_widgets()
     return draft
 
 
@@ -128,6 +127,23 @@ def ensure_draft(context: PageContext) -> Draft:
 # Widgets.
 
 
+def _bound(key: str, default: Any) -> dict[str, Any]:
+    """Return the key and on_change of an input bound to the draft.
+
+    A widget Streamlit does not know (first drawn, or forgotten while another page was shown)
+    gets what the draft recorded for it, else `default`; every change is written back to the
+    draft by the callback, which runs even when the next run draws another page.
+    """
+    draft: Draft = st.session_state[DRAFT_KEY]
+    if key not in st.session_state:
+        st.session_state[key] = draft.inputs.get(key.removeprefix(draft.prefix()), default)
+    return {"key": key, "on_change": _keep, "args": (key,)}
+
+
+def _keep(key: str) -> None:
+    draft: Draft | None = st.session_state.get(DRAFT_KEY)
+    if draft is not None and key.startswith(draft.prefix()) and key in st.session_state:
+        draft.keep_input(key.removeprefix(draft.prefix()), st.session_state[key])
 
 
 def _field_label(info: FieldInfo) -> str:
@@ -148,8 +164,8 @@ def _field_row(info: FieldInfo, loaded_value: Any, key: str) -> tuple[Any, Any, 
             forms = [name for name in FORM_LABELS if name != "beta" or info.kind == "rate"]
             form = st.selectbox(
                 f"Form of {info.label}", forms,
-                index=forms.index(loaded_form) if loaded_form in forms else 0,
-                format_func=FORM_LABELS.__getitem__, key=f"{key}:form",
+                format_func=FORM_LABELS.__getitem__,
+                **_bound(f"{key}:form", loaded_form if loaded_form in forms else forms[0]),
                 label_visibility="collapsed",
                 help="A number, or an uncertain value: each simulated future draws its own.")
     params = FORM_PARAMS[form]
@@ -165,7 +181,7 @@ def _field_row(info: FieldInfo, loaded_value: Any, key: str) -> tuple[Any, Any, 
             with column:
                 label = PARAM_LABELS[param] if len(params) > 1 else f"{info.label} value"
                 text = st.text_input(
-                    label, value=number_text(defaults.get(param)), key=f"{key}:{form}:{param}",
+                    label, **_bound(f"{key}:{form}:{param}", number_text(defaults.get(param))),
                     label_visibility="visible" if len(params) > 1 else "collapsed")
             try:
                 typed[param] = parse_number(text)
@@ -191,8 +207,9 @@ def _choice_row(info: FieldInfo, loaded_value: Any, key: str) -> tuple[Any, Any]
     options = ["expected", "random"]
     with input_col:
         value = st.selectbox(info.label, options,
-                             index=options.index(loaded_value) if loaded_value in options else 0,
-                             key=f"{key}:choice", label_visibility="collapsed")
+                             **_bound(f"{key}:choice", loaded_value if loaded_value in options
+                                      else options[0]),
+                             label_visibility="collapsed")
         slot = st.container()
     return value, slot
 
@@ -228,8 +245,8 @@ def _churn(draft: Draft, data: dict[str, Any], slots: dict[str, Any], local: lis
     loaded = get_path(draft.loaded, "hot.churn") or {}
     loaded_model = "sbg" if isinstance(loaded, Mapping) and "sbg" in loaded else "monthly"
     models = list(CHURN_MODELS)
-    model = st.radio("Churn model", models, index=models.index(loaded_model),
-                     format_func=CHURN_MODELS.__getitem__, key=f"{prefix}hot.churn:model",
+    model = st.radio("Churn model", models, format_func=CHURN_MODELS.__getitem__,
+                     **_bound(f"{prefix}hot.churn:model", loaded_model),
                      horizontal=True,
                      help="sBG: customers differ, so the ones who stay churn less and less.")
     slots["hot.churn"] = st.container()
@@ -267,11 +284,11 @@ def _variants(draft: Draft, data: dict[str, Any], slots: dict[str, Any],
         key = f"{prefix}v{row['id']}"
         name_col, text_col, remove_col = st.columns([4, 8, 2], vertical_alignment="top")
         with name_col:
-            name = st.text_input("Variant name", value=row["name"], key=f"{key}:name",
+            name = st.text_input("Variant name", **_bound(f"{key}:name", row["name"]),
                                  max_chars=120).strip()
         with text_col:
             text = st.text_area("Changes from the base plan (dotted.path: value)",
-                                value=row["text"], key=f"{key}:text", height=110)
+                                **_bound(f"{key}:text", row["text"]), height=110)
         with remove_col:
             st.button("Remove", key=f"{key}:remove", on_click=draft.remove_variant,
                       args=(row["id"],), icon=":material/delete:",
@@ -301,14 +318,16 @@ def editor_widgets(draft: Draft) -> EditorResult:
     top = st.container()
     name_col, description_col = st.columns([2, 3])
     with name_col:
-        name = st.text_input("Scenario name", value=str(draft.loaded.get("name", "")),
-                             key=f"{prefix}name", max_chars=120,
+        name = st.text_input("Scenario name",
+                             **_bound(f"{prefix}name", str(draft.data.get("name", ""))),
+                             max_chars=120,
                              help="Shown on every page; the file name is made from it.")
         slots["name"] = st.container()
     with description_col:
-        description = st.text_area("Description", value=str(draft.loaded.get("description",
-                                                                              "")),
-                                   key=f"{prefix}description", max_chars=2000, height=80,
+        description = st.text_area("Description",
+                                   **_bound(f"{prefix}description",
+                                            str(draft.data.get("description", ""))),
+                                   max_chars=2000, height=80,
                                    help="One or two sentences shown under every page title: "
                                         "what business this is and where the numbers come "
                                         "from.")
@@ -357,15 +376,18 @@ def push_overrides(draft: Draft, result: EditorResult, context: PageContext) -> 
     return True
 
 
-def _after_save(draft: Draft, stem: str, context: PageContext) -> None:
+def _after_save(draft: Draft, stem: str, context: PageContext, layout_note: str) -> None:
     entry = read_entry(stem)
     draft.stem, draft.modified_ns, draft.sha256 = stem, entry.modified_ns, entry.sha256
     draft.origin = f"opened from {stem}.yaml"
     draft.confirm = draft.conflict = None
     if entry.scenario is not None:
         draft.pushed = entry.scenario.canonical()
-    draft.notice = (f"Saved to {scenario_path(stem)}. It is in the sidebar's list; its share "
-                    "link is at the bottom of the page.")
+    # Only the file name: the server's folder is none of the reader's business.
+    draft.notice = (f"Saved {stem}.yaml. It is in the sidebar's list; its share link is at the "
+                    "bottom of the page.")
+    if layout_note:
+        draft.notice += f" {layout_note}."
     set_overrides({})
     if stem != context.stem:
         open_scenario(stem)
@@ -376,10 +398,10 @@ def _save(draft: Draft, scenario: Scenario, stem: str, context: PageContext,
     """Save and rerun; a refused save is recorded on the draft and shown."""
     try:
         if expected is None:
-            save_scenario(stem, scenario, overwrite=False)
+            saved = save_scenario(stem, scenario, overwrite=False)
         else:
-            save_scenario(stem, scenario, expected_mtime_ns=expected[0],
-                          expected_sha256=expected[1])
+            saved = save_scenario(stem, scenario, expected_mtime_ns=expected[0],
+                                  expected_sha256=expected[1])
     except ScenarioConflictError as error:
         draft.confirm = None
         draft.conflict = str(error)
@@ -389,10 +411,15 @@ def _save(draft: Draft, scenario: Scenario, stem: str, context: PageContext,
         draft.notice = None
         st.session_state["_editor_save_error"] = str(error)
         st.rerun()
-    except (LibraryError, OSError, ValueError) as error:
+    except OSError as error:
+        # str(OSError) names the full path on the server; say what failed with the file name.
+        st.session_state["_editor_save_error"] = (f"Could not save {stem}.yaml: "
+                                                  f"{error.strerror or type(error).__name__}")
+        st.rerun()
+    except (LibraryError, ValueError) as error:
         st.session_state["_editor_save_error"] = f"Could not save: {error}"
         st.rerun()
-    _after_save(draft, stem, context)
+    _after_save(draft, stem, context, saved.layout_note)
     st.rerun()
 
 
@@ -420,8 +447,8 @@ def save_panel(draft: Draft, result: EditorResult, context: PageContext) -> None
         target = st.radio("Save to", targets, format_func=labels.__getitem__,
                           key=f"{draft.prefix()}save_target", horizontal=True)
     else:
-        st.markdown(f"Saves to **{target}.yaml** in `{library_dir()}` (the file name is made "
-                    "from the scenario name).")
+        st.markdown(f"Saves to **{target}.yaml** in the scenario library (the file name is "
+                    "made from the scenario name).")
     if draft.confirm and draft.confirm[0] == target:
         existing = read_entry(target)
         who = (f"“{existing.scenario.name}”" if existing.scenario else "a file that does not "

@@ -8,6 +8,7 @@ progress the worker reports through a manager value.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import multiprocessing
 import sys
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from sim.cancel import CancellableProgress
 from sim.des import DAYS_PER_MONTH, HOURS_PER_DAY, DesResult
 from sim.guarantee import (
     FIVE_YEARS,
@@ -46,7 +48,7 @@ from sim.queueing import agents_for_target_wait
 from sim.scenario import Scenario, variant_scenario
 from ui import format as fmt
 from ui.charts import band_chart, bar_chart, heatmap_chart, line_chart
-from ui.runs import SCENARIO_HASH
+from ui.runs import SCENARIO_HASH, cached_run
 
 #: Lengths named on the sweep's log axis.
 AXIS_LENGTHS = {7: "1 wk", 30: "30 d", 90: "90 d", 365: "1 yr", 1825: "5 yr", 3650: "10 yr"}
@@ -103,23 +105,23 @@ def default_length(scenario: Scenario) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-@st.cache_data(max_entries=16, show_spinner="Simulating each guarantee length on the same "
-               "futures…", show_time=True, hash_funcs=SCENARIO_HASH)
+@cached_run(max_entries=16, show_spinner="Simulating each guarantee length on the same "
+            "futures…", show_time=True, hash_funcs=SCENARIO_HASH)
 def length_runs(scenario: Scenario, days: tuple[int, ...], seed: int, trials: int
                 ) -> LengthRuns:
     """Return the scenario at these lengths (plus its current one) on the same draws."""
     return evaluate_lengths(scenario, days, trials=trials, seed=seed)
 
 
-@st.cache_data(max_entries=32, show_spinner="Finding the break-even lift with the engine…",
-               hash_funcs=SCENARIO_HASH)
+@cached_run(max_entries=32, show_spinner="Finding the break-even lift with the engine…",
+            hash_funcs=SCENARIO_HASH)
 def break_even_for(scenario: Scenario, days: int) -> BreakEven:
     """Return the break-even lifts of one length (closed forms and engine)."""
     return break_even(scenario, days)
 
 
-@st.cache_data(max_entries=16, show_spinner="Mapping lift against returns…",
-               hash_funcs=SCENARIO_HASH)
+@cached_run(max_entries=16, show_spinner="Mapping lift against returns…",
+            hash_funcs=SCENARIO_HASH)
 def lift_map_for(scenario: Scenario, days: int) -> LiftReturnMap:
     """Return the lift x return-multiplier map of one length."""
     return lift_return_map(scenario, days)
@@ -457,11 +459,14 @@ def run_desk(inputs: Mapping[str, float], horizon: int, agents: int, service_hou
     worker = _desk_worker()
     bar = st.progress(0.0, text="Simulating individual customers and the returns desk in a "
                       "worker process…")
+    future: Future[DeskStudy] | None = None
+    cancelled = None
     try:
         done = worker.manager.Value("d", 0.0)
-        future: Future[DeskStudy] = worker.pool.submit(
+        cancelled = worker.manager.Event()
+        future = worker.pool.submit(
             desk_study, dict(inputs), int(horizon), int(agents), float(service_hours),
-            float(target_wait_hours), int(seed), done.set)
+            float(target_wait_hours), int(seed), CancellableProgress(done, cancelled))
         started = time.monotonic()
         while not future.done():
             if time.monotonic() - started > DESK_TIMEOUT_S:
@@ -482,6 +487,12 @@ def run_desk(inputs: Mapping[str, float], horizon: int, agents: int, service_hou
                  "the page to start a new one.")
         return None
     finally:
+        # Leaving early (the session ended, a rerun, a timeout): stop the worker's run so it
+        # is free for the sessions still open.
+        if future is not None and cancelled is not None and not future.done():
+            with contextlib.suppress(OSError, EOFError):
+                cancelled.set()
+            future.cancel()
         bar.empty()
     store.put(key, study)
     return study

@@ -7,8 +7,9 @@ scenario, seed and trials so the audience can reproduce the numbers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import streamlit as st
 import streamlit.components.v1 as components
@@ -16,7 +17,7 @@ import streamlit.components.v1 as components
 from sim.scenario import dump_scenario
 from ui.format import plain
 from ui.report import PageAnswer
-from ui.state import MAX_LINK_CHARS, PageContext, page_params, share_query
+from ui.state import MAX_LINK_CHARS, PageContext, check_page_params, page_params, share_query
 
 # Presenter mode: the page is one slide of the viewport's height (no scrolling); the chart
 # container takes what the title, decision, figures and footer leave (clamped for short
@@ -50,6 +51,7 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
 .st-key-slide_footer [data-testid="stMarkdown"] { flex: 1 1 auto; text-align: center; }
 </style>
 """
+_NOTES_SLOT_KEY = "_funnel_link_notes_slot"
 _BASE_CSS = """
 <style>
 .st-key-answer p { font-size: 1.45rem; font-weight: 600; line-height: 1.35; }
@@ -106,9 +108,15 @@ def page_header(context: PageContext, title: str) -> None:
     st.caption(caption)
     if context.scenario.description and not context.present:
         st.caption(context.scenario.description)
-    if context.link_problems:
-        lines = "\n".join(f"- {plain(p)}" for p in context.link_problems)
-        st.warning(f"Some of this link or file could not be used:\n{lines}")
+    _warn_link_problems(context.link_problems)
+    # Filled by the footer: page parameters can only be checked once the widgets exist.
+    st.session_state[_NOTES_SLOT_KEY] = st.empty()
+
+
+def _warn_link_problems(problems: Sequence[str], slot: Any = st) -> None:
+    if problems:
+        lines = "\n".join(f"- {plain(p)}" for p in problems)
+        slot.warning(f"Some of this link or file could not be used:\n{lines}")
 
 
 def show_answer(context: PageContext, page_answer: PageAnswer, *, metrics: bool = True,
@@ -156,6 +164,9 @@ def footer(context: PageContext, page_path: str = "") -> None:
     trials, presenter flag, changed fields and the page's URL-bound settings. `page_path` is
     used only when the browser's address is unknown (tests without a browser).
     """
+    notes = check_page_params()
+    slot = st.session_state.pop(_NOTES_SLOT_KEY, None)
+    _warn_link_problems(notes, slot if slot is not None else st)
     st.divider()
     link = share_link(context, page_path)
     with st.container(key="share"):
@@ -191,7 +202,7 @@ def _leave_presenter() -> None:
 
 def share_link(context: PageContext, page_path: str = "") -> str:
     """Return the full link that reproduces this page as it is shown now."""
-    return f"{_page_url(page_path)}?{share_query(context, page_params())}"
+    return f"{_page_url(page_path)}?{share_query(context, page_params(bound_only=True))}"
 
 
 def _page_url(page_path: str = "") -> str:
@@ -201,3 +212,20 @@ def _page_url(page_path: str = "") -> str:
         # The default page's address is the bare host: keep the slash before the query.
         return url if url.count("/") > 2 else url + "/"
     return "/" + page_path.lstrip("/")
+
+
+def refuse_unreadable_file(context: PageContext, title: str, editor: Any) -> None:
+    """Stop a page whose library file cannot be read: say why and link to the editor.
+
+    Nothing is simulated (built-in defaults would give a confident answer about nothing).
+    `editor` is the Scenario editor's st.Page, where the file can be fixed or replaced.
+    """
+    st.markdown(_PRESENTER_CSS if context.present else _BASE_CSS, unsafe_allow_html=True)
+    st.title(title)
+    lines = "\n".join(f"- {plain(p)}" for p in context.file_problems)
+    st.error(f"**{context.stem}.yaml** cannot be read, so this page shows nothing for it:\n"
+             f"{lines}")
+    st.page_link(editor, label=f"Fix {context.stem}.yaml in the Scenario editor",
+                 icon=":material/edit_document:")
+    st.caption("Or pick another scenario file in the sidebar.")
+    st.stop()

@@ -42,7 +42,7 @@ from sim.scenario import Scenario, ScenarioError, apply_overrides
 from ui import format as fmt
 from ui.charts import line_chart, show_chart
 from ui.library import APP_ROOT
-from ui.runs import SCENARIO_HASH
+from ui.runs import SCENARIO_HASH, cached_run
 from ui.state import PageContext, set_overrides
 
 #: Futures used by the sweep and the what-ifs (the sidebar's trials when fewer).
@@ -62,28 +62,28 @@ def page_trials(trials: int) -> int:
     return min(int(trials), SWEEP_TRIALS)
 
 
-@st.cache_data(max_entries=16, show_spinner="Sweeping the share for existing buyers from 0% to "
-               "80% of the budget…", show_time=True, hash_funcs=SCENARIO_HASH)
+@cached_run(max_entries=16, show_spinner="Sweeping the share for existing buyers from 0% to "
+            "80% of the budget…", show_time=True, hash_funcs=SCENARIO_HASH)
 def run_sweep(scenario: Scenario, seed: int, trials: int) -> ShareSweep:
     """Return the hot-share sweep on `trials` futures (all shares on the same draws)."""
     return sweep_hot_share(scenario, trials=trials, seed=seed)
 
 
-@st.cache_data(max_entries=16, show_spinner="Adding $10,000 a month to each side…",
-               show_time=True, hash_funcs=SCENARIO_HASH)
+@cached_run(max_entries=16, show_spinner="Adding $10,000 a month to each side…",
+            show_time=True, hash_funcs=SCENARIO_HASH)
 def run_next_dollar(scenario: Scenario, seed: int, trials: int, goal: str) -> NextDollar:
     """Return the paired comparison of the next $10,000 a month in acquisition vs retention."""
     return next_dollar(scenario, trials=trials, seed=seed, goal=goal)
 
 
-@st.cache_data(max_entries=16, show_spinner="Simulating 5 points more retention…",
-               show_time=True, hash_funcs=SCENARIO_HASH)
+@cached_run(max_entries=16, show_spinner="Simulating 5 points more retention…",
+            show_time=True, hash_funcs=SCENARIO_HASH)
 def run_retention_check(scenario: Scenario, seed: int, trials: int) -> RetentionCheck:
     """Return the profit change from 5 points more monthly retention."""
     return retention_check(scenario, trials=trials, seed=seed)
 
 
-@st.cache_data(max_entries=16, show_spinner=False, hash_funcs=SCENARIO_HASH)
+@cached_run(max_entries=16, show_spinner=False, hash_funcs=SCENARIO_HASH)
 def run_textbook(scenario: Scenario) -> BDTextbook:
     """Return the Blattberg-Deighton optimum from the scenario's medians."""
     return bd_textbook(scenario)
@@ -99,8 +99,8 @@ class PlanCohorts:
     lost: np.ndarray
 
 
-@st.cache_data(max_entries=32, show_spinner="Following monthly cohorts…", show_time=True,
-               hash_funcs=SCENARIO_HASH)
+@cached_run(max_entries=32, show_spinner="Following monthly cohorts…", show_time=True,
+            hash_funcs=SCENARIO_HASH)
 def run_cohorts(scenario: Scenario, seed: int, trials: int, hot: float) -> PlanCohorts:
     """Return the cohort curves and the leaky bucket of one hot share (medians)."""
     result = simulate_hot_share(scenario, hot, trials=trials, seed=seed)
@@ -110,7 +110,7 @@ def run_cohorts(scenario: Scenario, seed: int, trials: int, hot: float) -> PlanC
                        np.median(result.monthly["churned"], axis=0))
 
 
-@st.cache_data(max_entries=8, show_spinner="Fitting the cohort table…")
+@cached_run(max_entries=8, show_spinner="Fitting the cohort table…")
 def fit_upload(data: bytes) -> CohortFit | tuple[str, ...]:
     """Return the sBG fit of an uploaded cohort table, or the problems that stop it."""
     try:

@@ -1,11 +1,28 @@
-"""Cached simulation runs for the pages.
+"""Cached simulation runs for the pages, computed once however many sessions ask at once.
 
 Results are cached by the validated scenario (its canonical YAML text), the plan labels, seed,
 trials and horizon, so a rerun of a page (any widget click) reuses them. Each page calls these
 functions instead of the engine so that one cache serves every page.
+
+`st.cache_data` does not merge concurrent misses: eight sessions opening the same new link at
+the same moment would each compute it. `cached_run` puts a per-key lock (single flight) in
+front of the cache: the first session computes, the others wait for it and then read the
+cache. Every cache is bounded (entries and age) so the server's memory levels off.
+
+With the environment variable FUNNEL_LAB_COUNT_RUNS set to a file path, every actual
+computation (a cache miss) appends one line ``<function>\\t<key hash>`` to that file; the load
+harness (tests/load/) counts them.
 """
 
 from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import streamlit as st
 
@@ -14,10 +31,105 @@ from sim.scenario import Scenario
 
 #: Cache key of a scenario: its canonical YAML text (pydantic models do not hash by value).
 SCENARIO_HASH = {Scenario: lambda scenario: scenario.canonical()}
+#: How long a cached result is kept without being used again (seconds).
+CACHE_TTL_S = 3600
+COUNT_RUNS_ENV = "FUNNEL_LAB_COUNT_RUNS"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_flights_lock = threading.Lock()
+#: key -> [lock, number of callers holding or waiting for it]
+_flights: dict[str, list[Any]] = {}
+_count_lock = threading.Lock()
 
 
-@st.cache_data(max_entries=24, show_spinner="Simulating futures…", show_time=True,
-               hash_funcs=SCENARIO_HASH)
+def _key_text(value: Any) -> str:
+    """Text that identifies an argument (a scenario by its canonical YAML)."""
+    if isinstance(value, Scenario):
+        return value.canonical()
+    if isinstance(value, tuple | list):
+        return "(" + ",".join(_key_text(item) for item in value) + ")"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{k!r}:{_key_text(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def flight_key(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """Return the single-flight key of one call (a hash; equal calls give equal keys).
+
+    Two different calls that happened to share a key would only wait for each other; each
+    still gets its own result from the cache, which hashes the arguments itself.
+    """
+    text = _key_text((name, args, sorted(kwargs.items())))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+@contextlib.contextmanager
+def single_flight(key: str, waiting: str | None = None) -> Iterator[None]:
+    """Hold the lock of `key`: one caller at a time per key (the others wait their turn).
+
+    `waiting` is shown as a spinner while this session waits for another one's run.
+    """
+    with _flights_lock:
+        entry = _flights.setdefault(key, [threading.Lock(), 0])
+        entry[1] += 1
+    lock: threading.Lock = entry[0]
+    try:
+        if not lock.acquire(blocking=False):
+            with st.spinner(waiting) if waiting else contextlib.nullcontext():
+                lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
+    finally:
+        with _flights_lock:
+            entry[1] -= 1
+            if entry[1] == 0:
+                _flights.pop(key, None)
+
+
+def _count_run(name: str, key: str) -> None:
+    path = os.environ.get(COUNT_RUNS_ENV)
+    if not path:
+        return
+    with _count_lock, open(path, "a", encoding="utf-8") as log:
+        log.write(f"{name}\t{key}\n")
+
+
+def cached_run(*, max_entries: int, ttl: float = CACHE_TTL_S,
+               show_spinner: bool | str = False, show_time: bool = False,
+               hash_funcs: dict[Any, Callable[[Any], Any]] | None = None) -> Callable[[F], F]:
+    """`st.cache_data` with a bound on entries and age, and one computation per key at once.
+
+    Use it like ``@st.cache_data(...)`` on a function of the pages' simulations.
+    """
+
+    def wrap(func: F) -> F:
+        name = f"{func.__module__}.{func.__qualname__}"
+
+        @functools.wraps(func)
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            _count_run(name, flight_key(name, args, kwargs))
+            return func(*args, **kwargs)
+
+        cached = st.cache_data(max_entries=max_entries, ttl=ttl, show_spinner=show_spinner,
+                               show_time=show_time, hash_funcs=hash_funcs)(counted)
+
+        @functools.wraps(func)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            waiting = show_spinner if isinstance(show_spinner, str) else None
+            with single_flight(flight_key(name, args, kwargs), waiting):
+                return cached(*args, **kwargs)
+
+        call.clear = cached.clear  # type: ignore[attr-defined]
+        return call  # type: ignore[return-value]
+
+    return wrap
+
+
+@cached_run(max_entries=16, show_spinner="Simulating futures…", show_time=True,
+            hash_funcs=SCENARIO_HASH)
 def run_plans(scenario: Scenario, labels: tuple[str, ...] | None, seed: int, trials: int,
               horizon: int | None = None) -> dict[str, SimResult]:
     """Run the base plan and the named variants (all when labels is None) on the same futures.
@@ -29,8 +141,8 @@ def run_plans(scenario: Scenario, labels: tuple[str, ...] | None, seed: int, tri
                           horizon=horizon)
 
 
-@st.cache_data(max_entries=24, show_spinner="Simulating futures…", show_time=True,
-               hash_funcs=SCENARIO_HASH)
+@cached_run(max_entries=16, show_spinner="Simulating futures…", show_time=True,
+            hash_funcs=SCENARIO_HASH)
 def run_scenario(scenario: Scenario, seed: int, trials: int,
                  horizon: int | None = None) -> SimResult:
     """Run one scenario as it stands (its variants ignored); returns the SimResult."""

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import streamlit as st
 
 from sim.distributions import uncertain_fields
 from sim.engine import BASE_LABEL, plan_scenarios
@@ -34,7 +33,7 @@ from sim.sensitivity import (
     variance_shares,
 )
 from ui import format as fmt
-from ui.runs import SCENARIO_HASH, run_plans
+from ui.runs import SCENARIO_HASH, cached_run, run_plans
 
 #: Metrics the page explains (engine names).
 METRICS: tuple[str, ...] = ("profit", "npv", "net_revenue", "clv_new_customer")
@@ -49,8 +48,8 @@ def _plans(scenario: Scenario, labels: Sequence[str]) -> dict[str, Scenario]:
     return plan_scenarios(scenario, list(dict.fromkeys(variants)))
 
 
-@st.cache_data(max_entries=32, show_spinner="Swinging each input from its P10 to its P90…",
-               show_time=True, hash_funcs=SCENARIO_HASH)
+@cached_run(max_entries=32, show_spinner="Swinging each input from its P10 to its P90…",
+            show_time=True, hash_funcs=SCENARIO_HASH)
 def run_tornado(scenario: Scenario, plan: str, against: str | None, metric: str,
                 horizon: int) -> Tornado:
     """Return the tornado of `metric` for one plan (or plan minus `against`), metric units."""
@@ -59,8 +58,8 @@ def run_tornado(scenario: Scenario, plan: str, against: str | None, metric: str,
                    horizon=horizon)
 
 
-@st.cache_data(max_entries=32, show_spinner="Finding where the choice flips…", show_time=True,
-               hash_funcs=SCENARIO_HASH)
+@cached_run(max_entries=32, show_spinner="Finding where the choice flips…", show_time=True,
+            hash_funcs=SCENARIO_HASH)
 def run_thresholds(scenario: Scenario, plan_a: str, plan_b: str, paths: tuple[str, ...],
                    metric: str, trials: int, seed: int, horizon: int) -> dict[str, Threshold]:
     """Return path -> Threshold: where the mean of A - B on `metric` crosses zero."""
@@ -69,7 +68,7 @@ def run_thresholds(scenario: Scenario, plan_a: str, plan_b: str, paths: tuple[st
                                trials=trials, seed=seed, horizon=horizon)
 
 
-@st.cache_data(max_entries=32, show_spinner=False, hash_funcs=SCENARIO_HASH)
+@cached_run(max_entries=32, show_spinner=False, hash_funcs=SCENARIO_HASH)
 def plan_means(scenario: Scenario, seed: int, trials: int, metric: str) -> dict[str, float]:
     """Return plan label -> mean of `metric` over the simulated futures (metric units)."""
     results = run_plans(scenario, None, seed, trials)
@@ -94,8 +93,8 @@ class DrawAnalysis:
     worth: ValueOfKnowing | None
 
 
-@st.cache_data(max_entries=32, show_spinner="Reading the simulated futures…", show_time=True,
-               hash_funcs=SCENARIO_HASH)
+@cached_run(max_entries=32, show_spinner="Reading the simulated futures…", show_time=True,
+            hash_funcs=SCENARIO_HASH)
 def analyse_draws(scenario: Scenario, seed: int, trials: int, metric: str, plan_a: str,
                   plan_b: str, target: str | None) -> DrawAnalysis:
     """Return variance shares, the gap and the value of knowing from the cached plan runs.

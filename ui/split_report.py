@@ -152,7 +152,8 @@ def crossover_words(split: BudgetSplit, difference: np.ndarray, comparison: Comp
 
 def save_split(stem: str, name: str, split: BudgetSplit) -> tuple[str | None, str | None]:
     """Add the split to the library file as a variant named `name`, replacing exactly the
-    version on disk; return (success message, None) or (None, why nothing was saved)."""
+    version on disk; return (success message, None) or (None, why nothing was saved). The
+    message says so when the file's comments and layout could not be kept."""
     entry = read_entry(stem)
     if entry.scenario is None:
         return None, (f"{stem}.yaml cannot be read, so nothing was saved: "
@@ -164,8 +165,11 @@ def save_split(stem: str, name: str, split: BudgetSplit) -> tuple[str | None, st
     except (ScenarioError, LibraryError, ValueError) as problem:
         reasons = problem.problems if isinstance(problem, ScenarioError) else [str(problem)]
         return None, "Nothing was saved: " + "; ".join(reasons)
-    return (f"Saved variant “{name}” (split {label(split)}) in {path.name}. It is "
-            "now listed in the table below and on the other pages."), None
+    message = (f"Saved variant “{name}” (split {label(split)}) in {path.name}. It is now "
+               "listed in the table below and on the other pages.")
+    if path.layout_note:
+        message += f" {path.layout_note}."
+    return message, None
 
 
 def results_pair(results: Mapping[str, SimResult], chosen: NamedSplit

@@ -43,7 +43,7 @@ from sim.splits import (
     with_split,
 )
 from ui import format as fmt
-from ui.runs import SCENARIO_HASH, run_plans, run_scenario
+from ui.runs import SCENARIO_HASH, cached_run, run_plans, run_scenario
 from ui.state import MAX_TRIALS
 from ui.warmup import compiled_within
 from ui.words import base_plan_label
@@ -157,7 +157,8 @@ def _progress(text: str) -> Iterator[Callable[[float], None]]:
 # Cached runs (the scenario's variants are dropped by the public wrappers).
 
 
-@st.cache_data(max_entries=12, show_spinner=False, hash_funcs=SCENARIO_HASH)
+# Each entry holds 231 splits x trials x 3 metrics (110 MB at 20,000 trials): keep few.
+@cached_run(max_entries=3, show_spinner=False, hash_funcs=SCENARIO_HASH)
 def _grid(scenario: Scenario, seed: int, trials: int, horizon: int) -> dict[str, np.ndarray]:
     inputs = sample_inputs(scenario, trials, seed)
     with _progress(f"Simulating all {len(GRID)} splits on {trials:,} futures…") as progress:
@@ -190,7 +191,7 @@ def _bounds(bounds: tuple[tuple[float, float], ...]) -> Bounds:
     return Bounds(*bounds)
 
 
-@st.cache_data(max_entries=24, show_spinner=False, hash_funcs=SCENARIO_HASH)
+@cached_run(max_entries=24, show_spinner=False, hash_funcs=SCENARIO_HASH)
 def _optimise(scenario: Scenario, seed: int, trials: int, horizon: int, objective_key: str,
               bounds_key: tuple[tuple[float, float], ...]) -> Optimum:
     objective = OBJECTIVES[objective_key]
@@ -225,7 +226,7 @@ def optimise(scenario: Scenario, seed: int, trials: int, horizon: int, objective
                      (bounds.cold, bounds.warm, bounds.hot))
 
 
-@st.cache_data(max_entries=24, show_spinner=False, hash_funcs=SCENARIO_HASH)
+@cached_run(max_entries=24, show_spinner=False, hash_funcs=SCENARIO_HASH)
 def _horizon_optima(scenario: Scenario, seed: int, trials: int, horizons: tuple[int, ...],
                     objective_key: str, bounds_key: tuple[tuple[float, float], ...]
                     ) -> tuple[dict[int, OptimiserResult], dict[int, np.ndarray]]:

@@ -12,6 +12,7 @@ Query parameters owned here: ``scenario`` (library file stem), ``seed``, ``trial
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from sim.scenario import (
     KINDS,
@@ -29,8 +31,10 @@ from sim.scenario import (
     field_catalog,
     parse_scalar,
 )
+from ui.bound_params import shown_value, widget_accepts
 from ui.format import format_param
 from ui.library import list_stems, read_entry
+from ui.navigation import ensure_app_navigation
 
 #: Trials the app allows (a link asking for more is capped).
 MIN_TRIALS, MAX_TRIALS = 100, 20_000
@@ -39,6 +43,9 @@ MAX_LINK_CHARS = 2000
 #: Field overrides a link may carry.
 MAX_LINK_FIELDS = 60
 RESERVED_PARAMS = ("scenario", "seed", "trials", "present")
+#: Pages' URL-bound widget keys start with their page's prefix (Compare, Guarantee, Retention,
+#: Sensitivity, Budget split); any other key no widget of the page uses is unknown.
+PAGE_PARAM_PREFIXES = ("compare_", "guarantee_", "retention_", "sens_", "split_")
 
 _CTX_KEY = "_funnel_context"
 _OVERRIDES_KEY = "_funnel_overrides"
@@ -46,6 +53,9 @@ _LINK_PROBLEMS_KEY = "_funnel_link_problems"
 _INITIALISED_KEY = "_funnel_initialised"
 _PENDING_STEM_KEY = "_funnel_pending_stem"
 _CARRY_KEY = "_funnel_carry"
+#: The page's own parameters of the link the session opened with (checked once widgets exist).
+_LINK_PAGE_PARAMS_KEY = "_funnel_link_page_params"
+_LINK_NOTES_KEY = "_funnel_link_notes"
 #: Words a link may use for the presenter flag.
 _PRESENT_WORDS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
@@ -62,6 +72,8 @@ class PageContext:
     trials: int
     present: bool
     link_problems: tuple[str, ...] = field(default=())
+    #: Why the library file cannot be read (empty when it can); pages refuse to simulate it.
+    file_problems: tuple[str, ...] = field(default=())
 
     @property
     def horizon(self) -> int:
@@ -106,13 +118,19 @@ def read_link(params: Mapping[str, str], stems: list[str]) -> tuple[dict[str, An
             problems.append(f"scenario: no scenario file named {stem!r} in the library; "
                             f"showing {stems[0] if stems else 'nothing'}")
     seed_kind = KINDS["seed"]
-    for name, low, high in (("seed", int(seed_kind.low), int(seed_kind.high)),
-                            ("trials", MIN_TRIALS, 10**9)):
-        if name in params:
-            try:
-                settings[name] = _parse_int(params[name], name, low, high)
-            except ScenarioError as error:
-                problems.extend(error.problems)
+    if "seed" in params:
+        try:
+            settings["seed"] = _parse_int(params["seed"], "seed", int(seed_kind.low),
+                                          int(seed_kind.high))
+        except ScenarioError as error:
+            problems.extend(error.problems)
+    if "trials" in params:
+        try:
+            # Any size parses, so that an over-large count is capped rather than refused.
+            settings["trials"] = _parse_int(params["trials"], "trials", MIN_TRIALS, 10**30)
+        except ScenarioError:
+            problems.append(f"trials: expected a whole number from {MIN_TRIALS:,} to "
+                            f"{MAX_TRIALS:,} in the app, got {params['trials'][:40]!r}")
     if settings.get("trials", 0) > MAX_TRIALS:
         problems.append(f"trials: capped at {MAX_TRIALS:,} in the app (the link asked for "
                         f"{settings['trials']:,}); use the CLI for larger runs")
@@ -171,6 +189,10 @@ def resolve() -> PageContext | None:
         state["scenario_file"] = pending
     if not state.get(_INITIALISED_KEY):
         settings, problems = read_link(st.query_params.to_dict(), stems)
+        if not settings:
+            # A refused link: none of its text stays in the address bar.
+            st.query_params.clear()
+        state[_LINK_PAGE_PARAMS_KEY] = page_params()
         state["scenario_file"] = settings.get("scenario", stems[0])
         entry = read_entry(state["scenario_file"])
         saved = entry.scenario or Scenario()
@@ -194,7 +216,9 @@ def resolve() -> PageContext | None:
         state["_funnel_last_stem"] = stem
     entry = read_entry(stem)
     problems = list(state.get(_LINK_PROBLEMS_KEY, ()))
+    file_problems: tuple[str, ...] = ()
     if entry.scenario is None:
+        file_problems = tuple(entry.problems)
         problems = [f"{stem}.yaml: {p}" for p in entry.problems] + problems
         saved = Scenario(name=f"{stem} (cannot be read)")
     else:
@@ -215,7 +239,7 @@ def resolve() -> PageContext | None:
     seed = int(state.get("seed", saved.simulation.seed))
     trials = int(state.get("trials", default_trials(saved)))
     context = PageContext(stem, saved, scenario, overrides, seed, trials,
-                          bool(state.get("present", False)), tuple(problems))
+                          bool(state.get("present", False)), tuple(problems), file_problems)
     state[_CTX_KEY] = context
     _write_url(context)
     return context
@@ -238,7 +262,12 @@ def _write_url(context: PageContext) -> None:
 
 
 def current() -> PageContext:
-    """Return the context app.py resolved for this run (pages call this first)."""
+    """Return the context app.py resolved for this run (pages call this first).
+
+    A page script Streamlit started without app.py is run through app.py first (see
+    ui/navigation.py), so the context is always this run's.
+    """
+    ensure_app_navigation()
     context = st.session_state.get(_CTX_KEY)
     if context is None:
         context = resolve()
@@ -278,11 +307,58 @@ def keep_for_page_switch(context: PageContext) -> None:
                                     "_funnel_last_stem": context.stem}
 
 
-def page_params() -> dict[str, list[str]]:
-    """Return the page's own URL-bound widget values (keys without dots, not reserved)."""
+def page_params(bound_only: bool = False) -> dict[str, list[str]]:
+    """Return the page's own parameters in the URL (keys without dots, not reserved).
+
+    With `bound_only`, only those a widget of this run is bound to (call it after the
+    page's widgets exist, e.g. from the footer): what a share link may carry.
+    """
     params = st.query_params
     return {key: params.get_all(key) for key in params
-            if key not in RESERVED_PARAMS and "." not in key}
+            if key not in RESERVED_PARAMS and "." not in key
+            and (not bound_only or key in st.session_state)}
+
+
+def check_page_params() -> list[str]:
+    """Name the link's page parameters this page cannot use, once, and drop them from the URL.
+
+    Call after the page's widgets exist. A key no widget of this page is bound to is unknown
+    (``foo=bar``); a value the bound widget cannot take (``guarantee_days=banana``) is named
+    like a bad scenario field. Returns one line per problem; the page the link opened keeps
+    showing them on its reruns, other pages do not.
+    """
+    page = _page_hash()
+    link = st.session_state.pop(_LINK_PAGE_PARAMS_KEY, None)
+    if link is None:
+        shown_on, notes = st.session_state.get(_LINK_NOTES_KEY, ("", []))
+        return list(notes) if shown_on == page else []
+    notes = []
+    here = {key for key in link if key in st.session_state and not key.startswith("_")}
+    # Another page's setting (a link made there, opened here first) is left for that page.
+    unknown = sorted(key for key in link
+                     if key not in here and not key.startswith(PAGE_PARAM_PREFIXES))
+    for key in unknown:
+        with contextlib.suppress(KeyError):
+            del st.query_params[key]
+    if unknown:
+        shown = ", ".join(f"{key[:40]}={(link[key] or [''])[0][:40]}" for key in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        notes.append(f"link: {shown}{more} is not a setting of this page; left out of the "
+                     "address and of the share link")
+    for key, values in link.items():
+        if key not in here or widget_accepts(key, values) is not False:
+            continue
+        shown = ", ".join(repr(v[:40]) for v in values[:3])
+        notes.append(f"{key}: {shown} is not one of this control's choices; showing "
+                     f"{shown_value(key, st.session_state[key])} instead")
+    st.session_state[_LINK_NOTES_KEY] = (page, notes)
+    return notes
+
+
+def _page_hash() -> str:
+    """Return the identity of the page this run shows ("" outside a script run)."""
+    ctx = get_script_run_ctx()
+    return ctx.page_script_hash if ctx is not None else ""
 
 
 def share_query(context: PageContext,

@@ -130,7 +130,7 @@ def _parse_value(raw: Any, kind: Kind) -> Value:
     keys = set(raw)
     if "dist" not in keys:
         if keys != {"low", "high"}:
-            extra = sorted(keys - {"low", "high"})
+            extra = sorted(map(str, keys - {"low", "high"}))
             missing = sorted({"low", "high"} - keys)
             what = f"unknown key(s) {', '.join(map(str, extra))}" if extra else (
                 f"missing {', '.join(missing)}")

@@ -17,9 +17,12 @@ import yaml
 from sim.scenario.kinds import ScenarioError, _plain_number
 from sim.scenario.overrides import build_scenario
 from sim.scenario.schema import Scenario
+from sim.text_input import TextDecodeError, control_character_problem, decode_text
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_NESTING = 20
+#: Digits a number in a file may have (floats stop near 1e308).
+MAX_NUMBER_DIGITS = 300
 HEADER = (
     "# Funnel Lab scenario (schema 1). A value is a number, {low, high} (a 90% interval)\n"
     "# or {dist: uniform|triangular|normal|beta, ...}. See README.md for every field.\n"
@@ -70,6 +73,18 @@ class _SafeLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def construct_yaml_int(self, node: Any) -> Any:
+        # A 400-digit integer cannot become a float (and Python refuses to read 4,300+ digits).
+        digits = sum(ch.isdigit() for ch in str(node.value))
+        if digits > MAX_NUMBER_DIGITS:
+            raise _YamlProblem(f"line {node.start_mark.line + 1}: a number with {digits:,} "
+                               f"digits; numbers may have at most {MAX_NUMBER_DIGITS} digits")
+        value = super().construct_yaml_int(node)
+        if value.bit_length() > 1023:  # beyond the largest float (about 1.8e308)
+            raise _YamlProblem(f"line {node.start_mark.line + 1}: a number too large to "
+                               "compute with (over 1.8e308)")
+        return value
+
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: set[Any] = set()
         for key_node, _ in node.value:
@@ -87,6 +102,9 @@ class _YamlProblem(Exception):
     pass
 
 
+_SafeLoader.add_constructor("tag:yaml.org,2002:int", _SafeLoader.construct_yaml_int)
+
+
 def parse_yaml(text: str | bytes, what: str = "file") -> Any:
     """Parse YAML text safely and return plain data; raise ScenarioError on any problem."""
     if isinstance(text, bytes):
@@ -94,12 +112,15 @@ def parse_yaml(text: str | bytes, what: str = "file") -> Any:
             raise ScenarioError([f"(file): the {what} is {len(text) // 1024} KB; the limit is "
                                  f"{MAX_FILE_BYTES // 1024} KB"])
         try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ScenarioError([f"(file): the {what} is not UTF-8 text"]) from None
-    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+            text = decode_text(text)
+        except TextDecodeError as error:
+            raise ScenarioError([f"(file): the {what} {error}"]) from None
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
         raise ScenarioError([f"(file): the {what} is larger than the "
                              f"{MAX_FILE_BYTES // 1024} KB limit"])
+    control = control_character_problem(text)
+    if control is not None:
+        raise ScenarioError([f"(file): {control}"])
     loader = _SafeLoader(text)
     try:
         documents = []

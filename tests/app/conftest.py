@@ -25,12 +25,12 @@ def app(fresh_scenario_library: Path) -> AppTest:
 
 
 def open_page(at: AppTest, page: str, **params: str | list[str]) -> AppTest:
-    """Open `page` (e.g. "app_pages/guarantee.py") through app.py with these query parameters,
+    """Open `page` (e.g. "pages/guarantee.py") through app.py with these query parameters,
     as a link would, and fail the test if the page raised."""
     for key, value in params.items():
         at.query_params[key] = value
-    # A first run registers app.py's pages; before it, AppTest finds a page only when its
-    # url_path happens to equal its file name (budget-split vs budget_split.py does not).
+    # A first run registers app.py's pages, so switch_page finds them by script path (the files
+    # are also named after their links, see tests/unit/test_layout.py).
     at.run()
     at.switch_page(page)
     at.run()

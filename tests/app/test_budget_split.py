@@ -3,6 +3,7 @@ own, the table of named splits, added splits (good and bad), a tie with 6:3:1, a
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 
@@ -29,7 +30,7 @@ from ui import format as fmt
 from ui.splits import RULE_LABEL, label, p_beats_text
 from ui.words import base_plan_label
 
-PAGE = "app_pages/budget_split.py"
+PAGE = "pages/budget-split.py"
 #: Futures for the page and its map (the map uses min(its own choice, trials) of them): the
 #: app's minimum, to keep the tests fast.
 TRIALS = 100
@@ -221,3 +222,20 @@ def test_bounds_keep_the_optimisers_pick_inside_them(app: AppTest) -> None:
     assert "No split fits these bounds" in errors
     assert "the lower ends add up to 110%" in errors
     assert _metrics(app)["Split in the answer"] == free
+
+
+def test_save_as_variant_says_when_comments_could_not_be_kept(
+        app: AppTest, fresh_scenario_library) -> None:
+    path = fresh_scenario_library / "baseline.yaml"
+    path.write_text("# CPM range from Q3 invoices\n"
+                    + json.dumps(load_scenario_file(path).to_file_dict()) + "\n")
+    _open(app)
+    app.text_input(key="split_variant_name").set_value("Saved from the page")
+    app.button(key="split_save").click().run()
+    assert not app.exception
+    message = " ".join(s.value for s in app.success)
+    assert "Saved variant “Saved from the page”" in message
+    assert "Comments could not be kept:" in message
+    assert "so baseline.yaml was rewritten in the standard layout." in message
+    assert str(fresh_scenario_library) not in message
+    assert "Saved from the page" in load_scenario_file(path).variants

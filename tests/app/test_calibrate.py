@@ -17,7 +17,7 @@ from tests.app.conftest import open_page
 from tests.conftest import REPO_ROOT
 
 EXAMPLES = REPO_ROOT / "scenarios" / "examples"
-PAGE = "app_pages/calibrate.py"
+PAGE = "pages/calibrate.py"
 
 
 def _upload(app: AppTest, key: str, name: str, data: bytes | None = None) -> AppTest:
@@ -77,7 +77,7 @@ def test_accepted_notes_are_listed_and_saved_by_the_editor(app: AppTest,
     app.button(key="calibrate_apply").click().run()
     accepted = _overrides(app)
     notes = accepted["sources"]
-    app.switch_page("app_pages/scenario_editor.py").run()
+    app.switch_page("pages/scenario.py").run()
     assert not app.exception
     assert [e.label for e in app.expander if e.label.startswith("Where ")] == [
         f"Where {len(notes)} values came from (saved with the file)"]

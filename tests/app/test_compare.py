@@ -17,7 +17,7 @@ from tests.app.conftest import new_app, open_page
 from ui import compare
 from ui import format as fmt
 
-PAGE = "app_pages/compare.py"
+PAGE = "pages/compare.py"
 TRIALS = 500
 
 

@@ -57,7 +57,7 @@ def test_pdf_and_pptx_hold_every_decision_and_figure(deck: list) -> None:
 def test_pages_show_the_registry_sentence_for_the_same_link(fresh_scenario_library, page,
                                                             deck: list) -> None:
     at = open_page(new_app(),
-                   f"app_pages/{page}.py", trials=str(TRIALS), seed=str(SEED))
+                   f"pages/{page}.py", trials=str(TRIALS), seed=str(SEED))
     shown = " ".join(m.value for m in at.markdown)
     answer = next(answer for answer in deck if answer.page == page)
     assert answer.decision in shown

@@ -11,7 +11,7 @@ from sim.scenario import load_scenario_file
 from tests.app.conftest import open_page
 from tests.conftest import REPO_ROOT
 
-PAGE = "app_pages/guarantee.py"
+PAGE = "pages/guarantee.py"
 
 
 def _open(at: AppTest, **params: str) -> AppTest:

@@ -16,7 +16,7 @@ TRIALS = 400
 
 
 def _open(app: AppTest, scenario: str = "baseline", **params: str) -> AppTest:
-    return open_page(app, "app_pages/retention.py", scenario=scenario, trials=str(TRIALS),
+    return open_page(app, "pages/retention.py", scenario=scenario, trials=str(TRIALS),
                      **params)
 
 

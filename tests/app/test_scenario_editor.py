@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -13,7 +15,7 @@ from sim.scenario import dump_scenario, load_scenario_file, load_scenario_text
 from tests.app.conftest import new_app, open_page
 from tests.conftest import REPO_ROOT
 
-PAGE = "app_pages/scenario_editor.py"
+PAGE = "pages/scenario.py"
 
 
 @pytest.fixture
@@ -264,4 +266,123 @@ def test_presenter_mode_shows_the_scenario_read_only(lib: Path) -> None:
     table = app.table[0].value
     days = table[table["Field"] == "Guarantee length"]["Value"].iloc[0]
     assert days == "365 days"
+    assert "1 changed field from baseline.yaml is not saved yet" in _answer(app)
+
+
+def _variant_rows(app: AppTest) -> list:
+    return [t for t in app.text_input if t.key.endswith(":name") and ":v" in t.key]
+
+
+def _variant_text(app: AppTest, name_box) -> Any:
+    return _by_key_end(app.text_area, name_box.key.removesuffix(":name").split(":", 1)[1]
+                       + ":text")
+
+
+def test_variants_and_renames_survive_another_page_and_are_saved(at: AppTest,
+                                                                 lib: Path) -> None:
+    """The lost-variant steps (issue 14): add a variant, name it, set a field in it, rename
+    another variant, go to the Guarantee page and back: all still there; saving writes them."""
+    at.button(key=next(b.key for b in at.button if b.key.endswith("add_variant"))).click().run()
+    _variant_rows(at)[-1].set_value("Longer guarantee").run()
+    _variant_text(at, _variant_rows(at)[-1]).set_value("guarantee.days: 90").run()
+    first = _variant_rows(at)[0]
+    old_name = first.value
+    first.set_value("Acquisition first (renamed)").run()
+    assert not at.exception and _errors(at) == ""
+    at.switch_page("pages/guarantee.py").run()
+    assert not at.exception
+    # The other page says the editor holds unsaved changes, with a link back.
+    assert any(w.value.startswith("Unsaved changes in the Scenario editor (baseline.yaml)")
+               for w in at.warning)
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    names = [box.value for box in _variant_rows(at)]
+    assert names[0] == "Acquisition first (renamed)" and old_name not in names
+    assert names[-1] == "Longer guarantee"
+    assert _variant_text(at, _variant_rows(at)[-1]).value == "guarantee.days: 90"
+    assert "New variant" not in names
+    at.button(key="editor_save").click().run()
+    at.button(key="editor_confirm_replace").click().run()
+    assert not at.exception
+    text = (lib / "baseline.yaml").read_text()
+    assert "New variant" not in text
+    saved = load_scenario_file(lib / "baseline.yaml")
+    assert saved.variants["Longer guarantee"] == {"guarantee": {"days": 90}}
+    assert "Acquisition first (renamed)" in saved.variants and old_name not in saved.variants
+    assert "Saved baseline.yaml." in " ".join(s.value for s in at.success)
+    # Saved: the other pages no longer warn.
+    at.switch_page("pages/guarantee.py").run()
+    assert not [w for w in at.warning if w.value.startswith("Unsaved changes")]
+
+
+def test_a_field_typed_just_before_leaving_is_kept(at: AppTest) -> None:
+    """The last change can arrive with the run that draws another page: its callback keeps it."""
+    box = _field(at, "guarantee.days")
+    box.set_value("120")
+    at.switch_page("pages/guarantee.py").run()
+    at.switch_page(PAGE).run()
+    assert _field(at, "guarantee.days").value == "120"
+    _field(at, "orders.gross_margin").set_value("abc").run()
+    at.switch_page("pages/overview.py").run()
+    at.switch_page(PAGE).run()
+    assert _field(at, "orders.gross_margin").value == "abc"
+    assert any(e.startswith("orders.gross_margin: 'abc' is not a number")
+               for e in (e.value for e in at.error))
+
+
+def test_revert_to_saved_asks_then_drops_the_draft(at: AppTest, lib: Path) -> None:
+    before = _library(lib)
+    _field(at, "guarantee.days").set_value("365").run()
+    _variant_rows(at)[0].set_value("Renamed").run()
+    at.button(key="editor_revert").click().run()
+    assert "Discard your unsaved changes" in " ".join(w.value for w in at.warning)
+    at.button(key="editor_discard_no").click().run()
+    assert _field(at, "guarantee.days").value == "365"
+    assert _variant_rows(at)[0].value == "Renamed"
+    at.button(key="editor_revert").click().run()
+    at.button(key="editor_discard_yes").click().run()
+    assert not at.exception
+    assert _field(at, "guarantee.days").value == "30"
+    assert _variant_rows(at)[0].value != "Renamed"
+    assert "guarantee.days" not in at.query_params
+    assert _library(lib) == before
+    # Nothing unsaved: revert needs no confirmation, and other pages show no notice.
+    at.button(key="editor_revert").click().run()
+    assert not [w for w in at.warning if "Discard" in w.value]
+    at.switch_page("pages/guarantee.py").run()
+    assert not [w for w in at.warning if w.value.startswith("Unsaved changes")]
+
+
+def test_saving_over_a_file_whose_comments_cannot_be_kept_says_so(lib: Path) -> None:
+    path = lib / "baseline.yaml"
+    flow = json.dumps(load_scenario_file(path).to_file_dict())
+    path.write_text("# notes\n" + flow + "\n")
+    at = open_page(new_app(), PAGE, trials="500")
+    _field(at, "guarantee.days").set_value("45").run()
+    at.button(key="editor_save").click().run()
+    at.button(key="editor_confirm_replace").click().run()
+    assert not at.exception
+    notice = " ".join(s.value for s in at.success)
+    assert "Saved baseline.yaml." in notice
+    assert "Comments could not be kept" in notice
+    assert "baseline.yaml was rewritten in the standard layout" in notice
+    assert load_scenario_file(path).guarantee.days == 45
+
+
+def test_no_server_folder_is_shown(at: AppTest, lib: Path) -> None:
+    at.button(key="editor_new").click().run()
+    _name_box(at).set_value("Folder check").run()
+    shown = " ".join(m.value for m in [*at.markdown, *at.caption, *at.info])
+    assert "Saves to **folder-check.yaml** in the scenario library" in shown
+    at.button(key="editor_save").click().run()
+    shown = " ".join(m.value for m in [*at.markdown, *at.caption, *at.success, *at.info,
+                                      *at.warning, *at.error])
+    assert "Saved folder-check.yaml." in shown
+    assert str(lib) not in shown and str(REPO_ROOT) not in shown
+
+
+def test_a_new_session_opens_the_field_changes_of_its_link(lib: Path) -> None:
+    """What a reload keeps: a new session has no draft, but field changes are in the address."""
+    app = open_page(new_app(), PAGE, trials="500", **{"guarantee.days": "365"})
+    assert _field(app, "guarantee.days").value == "365"
     assert "1 changed field from baseline.yaml is not saved yet" in _answer(app)

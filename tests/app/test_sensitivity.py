@@ -15,7 +15,7 @@ from tests.app.conftest import new_app, open_page
 from ui import format as fmt
 from ui.sensitivity import THRESHOLD_TRIALS, input_name, input_value
 
-PAGE = "app_pages/sensitivity.py"
+PAGE = "pages/sensitivity.py"
 TRIALS = 1000
 
 

@@ -52,7 +52,7 @@ guarantee: {days: 365, return_rate_at_reference: {low: 0.03, high: 0.07},
 def scalar_profit(x: Mapping[str, float], months: int) -> float:
     """Total profit of one trial over `months`, with the engine's month equations in scalars.
 
-    Written from DESIGN.md ("The engine: one month, in this order"), one customer cohort per
+    Written from docs/model.md ("The month"), one customer cohort per
     acquisition month, so that a disagreement with the vectorised engine shows up here.
     """
     days, reference = x["guarantee.days"], x["guarantee.reference_days"]

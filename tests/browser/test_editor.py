@@ -65,3 +65,67 @@ def test_build_validate_save_and_share(open_app, scenario_library: Path) -> None
     assert "scenario=browser-built-shop" in link
     screenshot(page, "scenario-editor")
     assert not app_errors(page)
+
+
+def _nav(page: Page, title: str) -> None:
+    """Go to a page through the sidebar menu, as a user does."""
+    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=title,
+                                                              exact=True).click()
+    wait_for_app(page)
+
+
+def _variant_names(page: Page) -> list[str]:
+    page.get_by_role("tab", name="Variants").click()
+    boxes = page.get_by_label("Variant name", exact=True)
+    return [boxes.nth(i).input_value() for i in range(boxes.count())]
+
+
+def test_variants_survive_the_menu_and_a_reload_starts_from_the_file(
+        open_app, scenario_library: Path) -> None:
+    """The lost-variant steps (issue 14) with real clicks. A reload of the tab starts a new
+    Streamlit session: unsaved names and variants are gone (the field changes travel in the
+    address), so the editor shows the saved file again - the chosen behaviour."""
+    page = open_app("/scenario?trials=500")
+    shipped = _variant_names(page)
+    page.get_by_role("button", name="Add a variant").click()
+    wait_for_app(page)
+    names = page.get_by_label("Variant name", exact=True)
+    names.last.fill("Longer guarantee")
+    names.last.press("Enter")
+    wait_for_app(page)
+    changes = page.get_by_label("Changes from the base plan (dotted.path: value)", exact=True)
+    changes.last.fill("guarantee.days: 90")
+    changes.last.press("Control+Enter")
+    wait_for_app(page)
+    names.first.fill("Renamed first")
+    names.first.press("Enter")
+    wait_for_app(page)
+    _nav(page, "Guarantee")
+    notice = page.locator(".st-key-unsaved_notice")
+    assert "Unsaved changes in the Scenario editor (baseline.yaml)" in notice.inner_text()
+    assert notice.get_by_role("link", name="Back to the Scenario editor").count() == 1
+    _nav(page, "Scenario")
+    assert _variant_names(page) == ["Renamed first", *shipped[1:], "Longer guarantee"]
+    assert changes.last.input_value() == "guarantee.days: 90"
+    page.get_by_role("button", name="Save baseline.yaml").click()
+    wait_for_app(page)
+    page.get_by_role("button", name="Replace it").click()
+    wait_for_app(page)
+    text = (scenario_library / "baseline.yaml").read_text()
+    assert "New variant" not in text
+    saved = load_scenario_file(scenario_library / "baseline.yaml")
+    assert saved.variants["Longer guarantee"] == {"guarantee": {"days": 90}}
+    assert "Renamed first" in saved.variants and shipped[0] not in saved.variants
+    assert page.locator(".st-key-controls [data-testid='stAlertContentSuccess']").filter(
+        has_text="Saved baseline.yaml.").count() == 1
+    assert str(scenario_library) not in page.locator("body").inner_text()
+    # An unsaved rename, then a reload: a new session, so the editor shows the saved file.
+    _variant_names(page)
+    names.first.fill("Unsaved rename")
+    names.first.press("Enter")
+    wait_for_app(page)
+    page.reload()
+    wait_for_app(page)
+    assert _variant_names(page)[0] == "Renamed first"
+    assert (scenario_library / "baseline.yaml").read_text() == text
+    assert not app_errors(page)

@@ -80,7 +80,7 @@ def test_field_change_travels_and_reproduces(open_app) -> None:
 def test_bad_link_says_what_was_wrong_and_falls_back(open_app) -> None:
     page = open_app("/compare?trials=many&guarantee.days=99999&scenario=nope&present=maybe")
     warning = page.locator("[data-testid='stAlertContentWarning']").inner_text()
-    assert "trials: expected a whole number, got 'many'" in warning
+    assert "trials: expected a whole number from 100 to 20,000 in the app, got 'many'" in warning
     assert "guarantee.days: must be a whole number of days from 1 to 3,650" in warning
     assert "no scenario file named 'nope'" in warning
     assert "present: expected 1 or 0" in warning
@@ -95,6 +95,7 @@ def test_oversized_link_is_refused(open_app) -> None:
     warning = page.locator("[data-testid='stAlertContentWarning']").inner_text()
     assert "more than this app accepts" in warning
     assert "simulated futures" in _answer(page)
+    assert "1111" not in page.url, "the refused link's text stays out of the address bar"
 
 
 def test_link_trials_are_capped(open_app) -> None:
@@ -102,3 +103,26 @@ def test_link_trials_are_capped(open_app) -> None:
     warning = page.locator("[data-testid='stAlertContentWarning']").inner_text()
     assert "trials: capped at 20,000" in warning
     assert "trials=20000" in _share_link(page)
+
+
+def test_the_overview_link_opens_without_a_popup(open_app, app_server: str) -> None:
+    """Issue 14: /overview (the Overview's own share link) showed "Page not found"."""
+    page = open_app("/overview?trials=500&seed=3")
+    assert page.get_by_text("Page not found").count() == 0
+    assert "simulated futures" in _answer(page)
+    assert not app_errors(page)
+    link = _share_link(page)
+    assert link.startswith(f"{app_server}/?") and "seed=3" in link and "trials=500" in link
+    other = open_app(_path_and_query(link))
+    assert other.get_by_text("Page not found").count() == 0
+    assert _answer(other) == _answer(page)
+
+
+def test_unknown_parameters_are_dropped_with_a_note(open_app) -> None:
+    page = open_app("/compare?trials=500&foo=bar&compare_metric=banana")
+    warning = " ".join(page.locator("[data-testid='stAlertContentWarning']").all_inner_texts())
+    assert "foo=bar is not a setting of this page" in warning
+    assert "compare_metric: 'banana' is not one of this control's choices" in warning
+    assert "foo=" not in page.url and "banana" not in page.url
+    link = _share_link(page)
+    assert "foo" not in link and "banana" not in link

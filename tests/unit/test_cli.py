@@ -439,3 +439,13 @@ def test_process_bad_trials_is_one_line_without_traceback(shop: Path) -> None:
     assert done.stdout == b""
     assert done.stderr.decode() == (
         "error: --trials: must be a whole number from 100 to 200,000, got 99\n")
+
+
+def test_validate_a_file_with_a_nul_byte_exits_2_with_a_clear_message(tmp_path: Path) -> None:
+    """Issue 14: a NUL byte used to escape as 'unexpected ReaderError' with exit code 1."""
+    path = tmp_path / "nul.yaml"
+    path.write_bytes(b"a: \x00\n")
+    code, out, err = run_cli("validate", path)
+    assert code == 2
+    assert "nul.yaml: (file): line 1, column 4" in out and "NUL" in out
+    assert "unexpected" not in out + err

@@ -272,3 +272,42 @@ def test_overrides_become_one_line_per_field_and_back() -> None:
     assert text == "guarantee.days: 365\norders.first_value: {low: 50, high: 90}"
     assert text_to_overrides(text, "variants.x") == overrides
     assert text_to_overrides("# only a note\n", "variants.x") == {}
+
+
+def test_typed_inputs_are_kept_by_the_draft_and_make_it_unsaved() -> None:
+    draft = _draft()
+    assert not draft.unsaved(BASELINE)
+    first, last = draft.variants[0], draft.variants[-1]
+    draft.add_new_variant()
+    new_id = draft.variants[-1]["id"]
+    draft.keep_input(f"v{new_id}:name", " Longer guarantee ")
+    draft.keep_input(f"v{new_id}:text", "guarantee.days: 90")
+    draft.keep_input(f"v{first['id']}:name", "Renamed")
+    variants = draft.file_data()["variants"]
+    assert variants["Longer guarantee"] == {"guarantee": {"days": 90}}
+    assert "Renamed" in variants and "8:2:0 acquisition first" not in variants
+    assert variants[last["name"]] == BASELINE.variants[last["name"]]
+    assert "New variant" not in variants
+    assert draft.unsaved(BASELINE)
+    # A field: the typed text is kept for its widget, and a number goes into the data at once.
+    draft.keep_input("guarantee.days:number:value", "120")
+    assert draft.inputs["guarantee.days:number:value"] == "120"
+    assert draft.data["guarantee"]["days"] == 120
+    draft.keep_input("orders.gross_margin:number:value", "abc")
+    assert draft.inputs["orders.gross_margin:number:value"] == "abc"
+    assert draft.data["orders"]["gross_margin"] == BASELINE.orders.gross_margin.value
+    draft.keep_input("name", "  Shop  ")
+    assert draft.data["name"] == "Shop"
+    # Following fields changed elsewhere recreates the widgets from the data: typed text goes.
+    draft.reload_widgets()
+    assert draft.inputs == {}
+
+
+def test_a_draft_equal_to_its_file_is_saved_and_a_new_one_is_not() -> None:
+    draft = _draft()
+    draft.keep_input("guarantee.days:number:value", "60")
+    assert draft.unsaved(BASELINE)
+    draft.keep_input("guarantee.days:number:value", "30")
+    assert BASELINE.guarantee.days == 30
+    assert not draft.unsaved(BASELINE)
+    assert draft.unsaved(None)

@@ -1,6 +1,6 @@
 """The monthly engine against figures it did not produce: closed forms and hand calculations.
 
-Every expected number here is written out from DESIGN.md's equations with plain floats (or taken
+Every expected number here is written out from docs/model.md's equations with plain floats (or taken
 from a published formula), never read back from the engine.
 """
 
@@ -72,7 +72,8 @@ def test_clv_matches_gupta_lehmann_366_67() -> None:
 
 
 def test_clv_with_sbg_sums_240_months_whatever_the_horizon() -> None:
-    # DESIGN: CLV = first contribution + sum over j = 1..240 of S(j) * m * (1 + i)^-j, with
+    # docs/model.md#clv-of-a-new-customer:
+    # CLV = first contribution + sum over j = 1..240 of S(j) * m * (1 + i)^-j, with
     # S(j) = prod_{k<j} (1 - alpha / (alpha + beta + k)). The horizon and the starting
     # customers' tenure describe the simulation, not the value of a new customer.
     alpha, beta, i = 0.7, 1.2, 1.1 ** (1 / 12) - 1

@@ -1,6 +1,6 @@
 """Invariants of the engine and the sampler over random valid scenarios (hypothesis).
 
-Scenarios are generated inside the ranges DESIGN.md allows, with fixed and uncertain values and
+Scenarios are generated inside the ranges the schema allows, with fixed and uncertain values and
 both flow modes; the properties are ones any correct funnel must have, whatever the numbers.
 """
 

@@ -127,7 +127,7 @@ guarantee: {days: 30, reference_days: 30, return_rate_at_reference: 0.0, handlin
 def test_five_points_more_retention_matches_a_hand_calculation() -> None:
     scenario = load_scenario_text(HAND_SCENARIO)
     check = retention_check(scenario, trials=100, seed=1)
-    # DESIGN.md with no prospects and no leads: no new customers. No hot spend: e = 1, so the
+    # docs/model.md with no prospects and no leads: no new customers. No hot spend: e = 1, so the
     # churn applied is the base churn c and the repeat rate is q0 = 0.2. Month t has
     # A_t = 1000 (1 - c)^t customers ordering 0.2 x $100 at 50% margin, minus the $1,000 budget:
     # profit_t = 10 A_t - 1000, summed over 12 months = 10,000 (1 - (1 - c)^12) / c - 12,000.

@@ -1,4 +1,4 @@
-"""Scenario files: every validation rule of DESIGN.md, hostile YAML, round trips, overrides."""
+"""Scenario files: every validation rule of the schema, hostile YAML, round trips, overrides."""
 
 from __future__ import annotations
 

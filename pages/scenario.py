@@ -5,6 +5,7 @@ import streamlit as st
 from ui import editor
 from ui.calibrate import sources_panel
 from ui.draft import EditorResult, editor_sentence
+from ui.draft_actions import draft_actions
 from ui.layout import answer, controls, footer, page_header
 from ui.state import current
 
@@ -23,17 +24,9 @@ else:
     draft = editor.ensure_draft(context)
     with controls():
         notice_slot = st.container()
-        origin_col, new_col, reopen_col = st.columns([4, 2, 2], vertical_alignment="center")
-        origin_col.markdown(f"Editing **{draft.data.get('name') or 'an unnamed scenario'}**, "
-                            f"{draft.origin}.")
-        if new_col.button("New scenario", key="editor_new", icon=":material/note_add:",
-                          help="Start from the schema's defaults (unsaved edits are dropped)."):
-            editor.start_new(context)
-        if reopen_col.button(f"Open {context.stem}.yaml", key="editor_reopen",
-                             icon=":material/refresh:",
-                             help="Open the sidebar's file as it is on disk (unsaved edits "
-                                  "are dropped)."):
-            editor.reopen(draft, context)
+        st.markdown(f"Editing **{draft.data.get('name') or 'an unnamed scenario'}**, "
+                    f"{draft.origin}.")
+        draft_actions(draft, context)
         st.caption(editor.money_hint())
         result = editor.editor_widgets(draft)
         sources_panel(result.scenario)
