@@ -15,10 +15,14 @@ lives here:
 So a number never depends on timing: before and after the kernel is ready an expected-flows run
 gives the same figures, and a random-flows run never changes engine. `load_compiled` makes the
 kernel ready (a tiny run); the app calls it in a background thread at start (ui/warmup.py).
+
+FUNNEL_LAB_ENGINE=numpy makes "auto" always the NumPy engine: the tests set it, so that no
+test's numbers depend on whether an earlier test in the process loaded the kernel.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 from sim.scenario import Scenario
@@ -46,7 +50,8 @@ def choose_engine(scenario: Scenario, engine: Engine = "auto") -> Literal["numpy
         return "numpy"
     if engine == "compiled":
         return "compiled"
-    if scenario.simulation.flows == "random" or not compiled_ready():
+    if (scenario.simulation.flows == "random" or os.environ.get("FUNNEL_LAB_ENGINE") == "numpy"
+            or not compiled_ready()):
         return "numpy"
     return "compiled"
 

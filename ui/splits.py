@@ -112,7 +112,7 @@ def map_futures(scenario: Scenario, trials: int, choice: int = MAP_TRIALS_DEFAUL
         return futures
     if plain.simulation.flows != "random":
         with st.spinner("Loading the fast engine…"):
-            if compiled_within(COMPILED_WAIT_S):
+            if compiled_within(COMPILED_WAIT_S) and choose_engine(plain) == "compiled":
                 return futures
     return MAP_TRIALS_FALLBACK
 

@@ -22,6 +22,12 @@ RANDOM = apply_overrides(Scenario(), {"simulation.flows": "random"})
 SHIPPED = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))
 
 
+@pytest.fixture(autouse=True)
+def _auto_as_in_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's "auto" (tests/conftest.py makes it the NumPy engine for the other tests)."""
+    monkeypatch.delenv("FUNNEL_LAB_ENGINE", raising=False)
+
+
 def _ready(monkeypatch: pytest.MonkeyPatch, ready: bool) -> None:
     monkeypatch.setattr(dispatch, "compiled_ready", lambda: ready)
 
@@ -40,6 +46,13 @@ def test_auto_uses_the_compiled_engine_only_when_it_is_ready(
     _ready(monkeypatch, True)
     assert choose_engine(EXPECTED) == "compiled"
     assert choose_engine(EXPECTED, "auto") == "compiled"
+
+
+def test_the_tests_setting_makes_auto_the_numpy_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    _ready(monkeypatch, True)
+    monkeypatch.setenv("FUNNEL_LAB_ENGINE", "numpy")
+    assert choose_engine(EXPECTED) == "numpy"
+    assert choose_engine(EXPECTED, "compiled") == "compiled"
 
 
 def test_auto_never_runs_random_flows_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
