@@ -166,7 +166,7 @@ if save_clicked:
 
 # ------------------------------------------------------------------ table of named splits
 st.subheader(f"6:3:1 against the named splits, {fmt.horizon_words(horizon)} totals")
-tabs = st.tabs([fmt.metric_label(name) for name in TABLE_METRICS])
+tabs = st.tabs([fmt.metric_heading(name) for name in TABLE_METRICS])
 for tab, name in zip(tabs, TABLE_METRICS, strict=True):
     with tab:
         st.dataframe(split_table(rows, results, name), hide_index=True, width="stretch")

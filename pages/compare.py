@@ -65,7 +65,7 @@ if len(set(horizons.values())) > 1:
 st.subheader(f"Difference from {first_label}: {compare.metric_words(metric, horizon)}")
 differences = compare.difference_rows(results, metric)
 unit = "money"
-difference_chart = interval_chart(differences, f"{fmt.metric_label(metric)}: plan minus "
+difference_chart = interval_chart(differences, f"{fmt.metric_heading(metric)}: plan minus "
                                   f"{first_label} ($)", unit=unit)
 # Room for the axis below the rows, so bars never touch however few plans there are.
 show_chart(difference_chart.properties(height=80 + 50 * len(differences)),

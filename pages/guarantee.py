@@ -80,8 +80,8 @@ compared = tuple(sorted({current_days, chosen, *variant_lengths(scenario)}))
 runs = length_runs(scenario, compared, context.seed, context.trials)
 be = break_even_for(scenario, chosen)
 
-profit_pays = pays(runs, "profit_after_liability", chosen)
-revenue_pays = pays(runs, "net_revenue_after_liability", chosen)
+profit_pays = pays(runs, "profit", chosen)
+revenue_pays = pays(runs, "net_revenue", chosen)
 expected_lift = float(np.median(runs.metric("conversion_multiplier", chosen))) - 1.0
 open_liability = summarize(runs.metric("open_guarantee_liability", chosen))
 with top:

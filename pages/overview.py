@@ -27,7 +27,7 @@ base = results[BASE_LABEL]
 show_answer(context, overview_answer(context))
 
 st.subheader(f"Each plan against the base plan, {fmt.horizon_words(context.horizon)} totals")
-tabs = st.tabs([fmt.metric_label(metric) for metric in KEY_METRICS])
+tabs = st.tabs([fmt.metric_heading(metric) for metric in KEY_METRICS])
 for tab, metric in zip(tabs, KEY_METRICS, strict=True):
     rows = []
     for label, result in results.items():
@@ -65,8 +65,9 @@ for label, result in results.items():
     summary = summarize(result.metrics["profit"])
     ranges.append({"label": labels[label], "p5": summary.p5, "p10": summary.p10,
                    "p50": summary.p50, "p90": summary.p90, "p95": summary.p95})
-show_chart(interval_chart(pd.DataFrame(ranges), f"Profit over {context.horizon} months ($)"),
-           width="stretch")
+show_chart(interval_chart(pd.DataFrame(ranges),
+                          f"{fmt.metric_heading('profit')} over {context.horizon} months "
+                          "($)"), width="stretch")
 positive = float(np.mean(base.metrics["profit"] > 0))
 st.caption(f"Bar: the middle 80% of futures (P10 to P90); thin line: P5 to P95; dark tick: "
            f"median; dashed line: break-even. The base plan makes a profit in "

@@ -80,11 +80,11 @@ if target == GAP:
     swings = run_tornado(scenario, plan_a, plan_b, metric, horizon)
     target_words = (f"gap between {sentence_name(shown[plan_a])} and "
                     f"{sentence_name(shown[plan_b])}")
-    x_title = f"{fmt.metric_label(metric)}: {shown[plan_a]} − {shown[plan_b]} ($)"
+    x_title = f"{fmt.metric_heading(metric)}: {shown[plan_a]} − {shown[plan_b]} ($)"
 else:
     swings = run_tornado(scenario, target, None, metric, horizon)
     target_words = f"of {sentence_name(shown[target])}"
-    x_title = f"{fmt.metric_label(metric)} over {horizon} months ($)"
+    x_title = f"{fmt.metric_heading(metric)} over {horizon} months ($)"
 draws = analyse_draws(scenario, context.seed, context.trials, metric, plan_a, plan_b,
                       None if target == GAP else target)
 fields = list(draws.fields)

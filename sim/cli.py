@@ -386,12 +386,14 @@ def run_table(reports: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _heading_note(info: registry.MetricInfo) -> str:
-    """Return what a compare-table heading says besides the name: the direction, and that
-    refunds still owed after the horizon are left out where they are."""
+    """Return what a compare-table heading says besides the name: the direction, and how
+    refunds still owed after the horizon enter a money total (docs/model.md#metrics)."""
     better = {"higher": "higher is better", "lower": "lower is better",
               "neither": "neither direction is better"}[info.better]
-    if info.owed_refunds_counted is False and info.unit == "money":
+    if info.unit == "money" and info.owed_refunds_counted is False:
         return f"{better}; refunds still owed after the horizon not deducted"
+    if info.unit == "money" and info.owed_refunds_counted and info.is_total:
+        return f"{better}; {registry.OWED_DEDUCTED}"
     return better
 
 

@@ -45,6 +45,7 @@ from sim.engine import (
     SimResult,
     simulate,
 )
+from sim.funnel import owed_refunds_cost
 from sim.scenario import Scenario
 
 
@@ -104,11 +105,12 @@ METRIC_ORDER: tuple[str, ...] = (
     "active_customers_end", "repeat_revenue_share", "leaky_bucket_ratio", "early_repeat_rate",
     "clv_new_customer", "customer_equity_end", "ltv_to_cac", "payback_month",
     "open_guarantee_liability", "marketing_spend", "churned_customers", "refunds",
+    "open_guarantee_returns", "net_revenue_in_horizon", "profit_in_horizon",
 )
 #: Rows of the kernel's monthly output, in this order (sim.engine.MONTHLY_NAMES).
 MONTHLY_ORDER: tuple[str, ...] = (
     "gross_revenue", "refunds", "net_revenue", "profit", "new_customers", "active_customers",
-    "churned", "repeat_orders", "spend", "leads", "open_liability",
+    "churned", "repeat_orders", "spend", "leads", "open_liability", "open_returns",
 )
 
 #: Trials run interleaved in one block (expected flows); small enough for the core's caches.
@@ -239,6 +241,7 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool, t
     early = np.zeros((count, 4))
     discount = np.ones(count)
     open_liability = np.zeros(count)
+    open_returns = np.zeros(count)
     totals = np.zeros((count, 9))
     last = np.zeros((count, 4))  # saturation, repeat rate, spend per customer, active
 
@@ -298,6 +301,7 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool, t
             refunds = refund_now + late_refund_value[b, t]
             returned = count_now + late_refund_count[b, t]
             open_liability[b] += late_value - late_refund_value[b, t]
+            open_returns[b] += late_count - late_refund_count[b, t]
             margin = packed[i, MARGIN]
             cost_of_goods = (1.0 - margin) * gross
             profit = (gross - refunds - cost_of_goods + packed[i, RESALE] * (1.0 - margin) * refunds
@@ -382,6 +386,7 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool, t
                 series[8, i, t] = budget
                 series[9, i, t] = leads
                 series[10, i, t] = open_liability[b]
+                series[11, i, t] = open_returns[b]
 
     # Customer value from the last simulated month's rates (docs/model.md, per-trial metrics).
     rates = np.empty((count, 4))  # keep rate, first-order and monthly contribution, growth
@@ -417,15 +422,17 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool, t
     products = np.empty(months)
     for b in range(count):
         _finish(packed, first + b, sbg, months, rates, values, cohort_values, products, cohorts,
-                last, early, totals, open_liability[b], b, metrics)
+                last, early, totals, open_liability[b], open_returns[b], discount[b], b, metrics)
 
 
 def _finish(packed: np.ndarray, i: int, sbg: bool, months: int, rates: np.ndarray,
             values: np.ndarray, cohort_values: np.ndarray, products: np.ndarray,
             cohorts: np.ndarray, last: np.ndarray, early: np.ndarray, totals: np.ndarray,
-            open_liability: float, b: int, metrics: np.ndarray) -> None:
-    """Write trial i's metrics (row b of the block's state): totals, CLV, customer equity and
-    payback. Rows are indexed rather than sliced: views of shared arrays would count
+            open_liability: float, open_returns: float, discount: float, b: int,
+            metrics: np.ndarray) -> None:
+    """Write trial i's metrics (row b of the block's state): totals, CLV, customer equity,
+    payback, and the decision metrics after the refunds still owed (`discount`: the horizon's
+    last discount factor). Rows are indexed rather than sliced: views of shared arrays would count
     references atomically from both threads."""
     churn_a, churn_b = packed[i, CHURN_A], packed[i, CHURN_B]
     keep_rate, first_contribution = rates[b, 0], rates[b, 1]
@@ -473,10 +480,13 @@ def _finish(packed: np.ndarray, i: int, sbg: bool, months: int, rates: np.ndarra
         early_rate = early[b, 2] / early[b, 3]
     else:
         early_rate = np.nan
-    metrics[0, i] = total_gross - total_refunds
+    # Refunds still owed at the horizon (docs/model.md#refunds-owed-at-the-horizon).
+    owed_cost = owed_refunds_cost(open_liability, open_returns, packed[i, MARGIN],
+                                  packed[i, RESALE], packed[i, HANDLING])
+    metrics[0, i] = (total_gross - total_refunds) - open_liability
     metrics[1, i] = total_gross
-    metrics[2, i] = totals[b, 2]
-    metrics[3, i] = totals[b, 3]
+    metrics[2, i] = totals[b, 2] - owed_cost
+    metrics[3, i] = totals[b, 3] - owed_cost * discount
     metrics[4, i] = total_new
     metrics[5, i] = cac
     metrics[6, i] = last[b, 3]
@@ -491,6 +501,9 @@ def _finish(packed: np.ndarray, i: int, sbg: bool, months: int, rates: np.ndarra
     metrics[15, i] = totals[b, 5]
     metrics[16, i] = totals[b, 7]
     metrics[17, i] = total_refunds
+    metrics[18, i] = open_returns
+    metrics[19, i] = total_gross - total_refunds
+    metrics[20, i] = totals[b, 2]
 
 
 def _run_trials(packed: np.ndarray, sbg: bool, draws: bool, seeds: np.ndarray, top: int,
@@ -512,6 +525,7 @@ if AVAILABLE:
     _pairwise_block = numba.njit(cache=True, nogil=True)(_pairwise_block)
     _pairwise_sum = numba.njit(cache=True, nogil=True)(_pairwise_sum)
     _whole_binomial = numba.njit(cache=True, nogil=True)(_whole_binomial)
+    owed_refunds_cost = numba.njit(cache=True, nogil=True)(owed_refunds_cost)
     _finish = numba.njit(cache=True, nogil=True)(_finish)
     _block = numba.njit(cache=True, nogil=True)(_block)
     _run_trials = numba.njit(cache=True, nogil=True, parallel=True)(_run_trials)

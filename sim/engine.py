@@ -45,10 +45,11 @@ METRIC_NAMES: tuple[str, ...] = (
     "active_customers_end", "repeat_revenue_share", "leaky_bucket_ratio", "early_repeat_rate",
     "clv_new_customer", "customer_equity_end", "ltv_to_cac", "payback_month",
     "open_guarantee_liability", "marketing_spend", "churned_customers", "refunds",
+    "open_guarantee_returns", "net_revenue_in_horizon", "profit_in_horizon",
 )
 MONTHLY_NAMES: tuple[str, ...] = (
     "gross_revenue", "refunds", "net_revenue", "profit", "new_customers", "active_customers",
-    "churned", "repeat_orders", "spend", "leads", "open_liability",
+    "churned", "repeat_orders", "spend", "leads", "open_liability", "open_returns",
 )
 
 
@@ -228,7 +229,8 @@ class _FunnelState:
     # the slice of cohorts alive so far is one contiguous block.
     cohorts: np.ndarray
     active: np.ndarray
-    open_liability: np.ndarray  # refunds of past orders still to be paid
+    open_liability: np.ndarray  # refunds of past orders still to be paid ($)
+    open_returns: np.ndarray  # returned orders of past orders whose refund is still to be paid
     late_refund_value: np.ndarray  # (trials, month): refunds falling due in each month
     late_refund_count: np.ndarray
     early: _EarlyRepeat
@@ -249,7 +251,7 @@ def _start_state(x: Inputs, rates: _Rates, months: int, whole: bool) -> _FunnelS
     owed = months + rates.max_late + 1
     return _FunnelState(
         prospects=prospects, warm=warm, cohorts=cohorts, active=cohorts[:, 0].copy(),
-        open_liability=np.zeros(n), late_refund_value=np.zeros((n, owed)),
+        open_liability=np.zeros(n), open_returns=np.zeros(n), late_refund_value=np.zeros((n, owed)),
         late_refund_count=np.zeros((n, owed)),
         early=_EarlyRepeat(months, {}, np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)))
 
@@ -339,6 +341,7 @@ def _orders_and_returns(
     refunds = refund_now + state.late_refund_value[:, t]
     returned = count_now + state.late_refund_count[:, t]
     state.open_liability += late_value - state.late_refund_value[:, t]
+    state.open_returns += late_count - state.late_refund_count[:, t]
     margin = x.orders.gross_margin
     cost_of_goods = (1.0 - margin) * gross
     profit = (gross - refunds - cost_of_goods + x.guarantee.resale_share * (1.0 - margin) * refunds
@@ -461,7 +464,7 @@ def _run_chunk(
             ("new_customers", month.new), ("active_customers", state.active),
             ("churned", month.churned), ("repeat_orders", month.retention.repeats),
             ("spend", month.budget), ("leads", month.leads),
-            ("open_liability", state.open_liability),
+            ("open_liability", state.open_liability), ("open_returns", state.open_returns),
         ):
             series[name][:, t] = value
         progress((t + 1) / horizon)
@@ -494,11 +497,17 @@ def _metrics(x: Inputs, rates: _Rates, state: _FunnelState, totals: _Totals,
         axis=1)
     cac = _safe_ratio(totals.acquisition_spend, totals.new)
     payback = payback_month(rates.churn, keep_rate, first_contribution, month_contribution, cac)
+    # Refunds still owed at the horizon count in the decision metrics
+    # (docs/model.md#refunds-owed-at-the-horizon); totals.discount is the horizon's last factor.
+    owed_cost = funnel.owed_refunds_cost(state.open_liability, state.open_returns,
+                                         x.orders.gross_margin, x.guarantee.resale_share,
+                                         x.guarantee.handling_cost)
+    net_revenue_in_horizon = totals.gross - totals.refunds
     return {
-        "net_revenue": totals.gross - totals.refunds,
+        "net_revenue": net_revenue_in_horizon - state.open_liability,
         "gross_revenue": totals.gross,
-        "profit": totals.profit,
-        "npv": totals.npv,
+        "profit": totals.profit - owed_cost,
+        "npv": totals.npv - owed_cost * totals.discount,
         "new_customers": totals.new,
         "cac": cac,
         "active_customers_end": state.active,
@@ -513,6 +522,9 @@ def _metrics(x: Inputs, rates: _Rates, state: _FunnelState, totals: _Totals,
         "marketing_spend": totals.spend,
         "churned_customers": totals.churned,
         "refunds": totals.refunds,
+        "open_guarantee_returns": state.open_returns,
+        "net_revenue_in_horizon": net_revenue_in_horizon,
+        "profit_in_horizon": totals.profit,
     }
 
 

@@ -122,6 +122,22 @@ def order_contribution(order_value: Number, return_rate: Number, gross_margin: N
             - return_rate * handling_cost)
 
 
+def owed_refunds_cost(owed_value: Number, owed_returns: Number, gross_margin: Number,
+                      resale_share: Number, handling_cost: Number) -> Number:
+    """What the refunds still owed at the horizon will cost, in currency
+    (docs/model.md#refunds-owed-at-the-horizon):
+
+        cost = OL (1 - r (1 - m)) + h n_owed
+
+    OL is the value of the refunds still owed on orders placed within the horizon (the open
+    liability, $), n_owed the count of those returned orders, r the resale share of the
+    returned goods' cost, m the gross margin and h the handling cost per return ($). The refund
+    is paid in full, the resale recovers r (1 - m) of it, and each owed return is handled once.
+    Profit loses this cost, NPV loses it discounted at the horizon's end, net revenue loses OL.
+    """
+    return owed_value * (1.0 - resale_share * (1.0 - gross_margin)) + handling_cost * owed_returns
+
+
 # --- customer value (docs/model.md#customer-value) -------------------------------------------
 
 

@@ -14,11 +14,11 @@ question on the engine's own futures:
 - `desk_study` runs the individual-customer model (`sim.des`) and sizes the returns desk; it is a
   top-level function of plain arguments so it can run in a worker process.
 
-Refunds that fall after the horizon are not in the horizon's profit: a 5-year guarantee would look
-good just because its refunds come later. So every "does it pay" here is judged *after the open
-liability*: net revenue minus the refunds still owed on orders placed within the horizon, and
-profit minus those refunds' cost (the refund, less the resale value of the returned goods, plus
-their handling). The within-horizon figures are kept beside them.
+Refunds that fall after the horizon are not in the horizon's cash: a 5-year guarantee would look
+good just because its refunds come later. The engine's decision metrics (profit, NPV, net revenue)
+therefore deduct the refunds still owed at the horizon (docs/model.md#refunds-owed-at-the-horizon),
+and every "does it pay" here reads them. The cash-within-the-horizon figures
+(`profit_in_horizon`, `net_revenue_in_horizon`) are kept beside them to show the difference.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ ONE_YEAR, FIVE_YEARS = 365, 1825
 #: Per-trial results kept for each length (each an array over trials).
 LENGTH_METRICS: tuple[str, ...] = (
     "return_rate", "return_multiplier", "conversion_multiplier", "gross_revenue", "net_revenue",
-    "profit", "refunds", "open_guarantee_liability", "net_revenue_after_liability",
-    "profit_after_liability",
+    "profit", "refunds", "open_guarantee_liability", "net_revenue_in_horizon",
+    "profit_in_horizon",
 )
 #: Monthly series kept (as P10/P50/P90 bands) for the refund timing charts.
 TIMING_SERIES: tuple[str, ...] = ("refunds", "open_liability")
@@ -63,7 +63,7 @@ MAP_MULTIPLIERS = np.round(np.linspace(1.0, 3.0, 21), 4)
 
 
 # --------------------------------------------------------------------------------------------
-# Refunds still owed at the horizon
+# Orders of the horizon
 # --------------------------------------------------------------------------------------------
 
 
@@ -72,30 +72,11 @@ def orders_placed(metrics: Mapping[str, np.ndarray], inputs: Mapping[str, np.nda
     """Return the orders placed within the horizon per trial (first orders plus repeat orders).
 
     Repeat orders are the repeat revenue (repeat share x gross revenue) divided by the repeat
-    order value; every new customer places one first order.
+    order value; every new customer places one first order. Gross revenue / orders is the
+    average order value of the break-even closed form.
     """
     repeat_revenue = np.nan_to_num(metrics["repeat_revenue_share"]) * metrics["gross_revenue"]
     return metrics["new_customers"] + repeat_revenue / as_inputs(inputs).orders.repeat_value
-
-
-def after_open_liability(metrics: Mapping[str, np.ndarray], inputs: Mapping[str, np.ndarray]
-                         ) -> tuple[np.ndarray, np.ndarray]:
-    """Return (net revenue, profit) per trial after the refunds still owed at the horizon, in $.
-
-    Net revenue loses the open liability itself. Profit loses what those refunds will cost: the
-    refund, less the resale value of the returned goods (``resale_share * (1 - margin)`` of the
-    refund), plus handling per returned order; the open returns are counted at the horizon's
-    average order value (gross revenue / orders), which is exact when all orders have one value.
-    """
-    liability = metrics["open_guarantee_liability"]
-    orders = orders_placed(metrics, inputs)
-    gross = metrics["gross_revenue"]
-    open_returns = np.divide(liability * orders, gross, out=np.zeros_like(liability),
-                             where=gross > 0)
-    x = as_inputs(inputs)
-    resale_kept = x.guarantee.resale_share * (1.0 - x.orders.gross_margin)
-    cost = liability * (1.0 - resale_kept) + x.guarantee.handling_cost * open_returns
-    return metrics["net_revenue"] - liability, metrics["profit"] - cost
 
 
 def _return_rate(inputs: Mapping[str, np.ndarray], days: np.ndarray | float) -> np.ndarray:
@@ -124,8 +105,9 @@ class LengthRuns:
 
     metrics[name] has shape (lengths, trials), rows in the order of `days`: return rate (share of
     orders), return and conversion multipliers relative to the current guarantee, money metrics
-    over the horizon in $ (the *_after_liability ones after refunds still owed, see the module
-    doc). timing[series][days] holds P10/P50/P90 per month of "refunds" and "open_liability".
+    over the horizon in $ (profit and net revenue after the refunds still owed, the *_in_horizon
+    ones without them, see the module doc). timing[series][days] holds P10/P50/P90 per month
+    of "refunds" and "open_liability".
     lead_conversion and leads_per_month describe the current guarantee's funnel per kept future:
     the share of leads who become customers over the horizon, and new leads per month.
     """
@@ -187,13 +169,11 @@ def evaluate_lengths(
 
     def summarise(part: StackedPart) -> _LengthRow:
         length = lengths[part.index]
-        revenue_after, profit_after = after_open_liability(part.metrics, part.inputs)
         rho = _return_rate(inputs, length)
         metrics = {name: part.metrics[name] for name in (
-            "gross_revenue", "net_revenue", "profit", "refunds", "open_guarantee_liability")}
+            "gross_revenue", "net_revenue", "profit", "refunds", "open_guarantee_liability",
+            "net_revenue_in_horizon", "profit_in_horizon")}
         metrics |= {
-            "net_revenue_after_liability": revenue_after,
-            "profit_after_liability": profit_after,
             "return_rate": rho,
             "return_multiplier": np.divide(rho, rho_current, out=np.ones(trials),
                                            where=rho_current > 0),
@@ -269,11 +249,12 @@ def _lift_rows(point: Mapping[str, float], candidate_days: int, lifts: np.ndarra
     return rows
 
 
-def _after_liability_rows(scenario: Scenario, rows: Mapping[str, np.ndarray], horizon: int,
-                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run the engine on rows; return (net revenue after, profit after, average order value)."""
+def _decision_rows(scenario: Scenario, rows: Mapping[str, np.ndarray], horizon: int,
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run the engine on rows; return (net revenue, profit, average order value), the money
+    after the refunds still owed at the horizon (docs/model.md#refunds-owed-at-the-horizon)."""
     result = simulate(scenario, inputs=rows, horizon=horizon)
-    revenue, profit = after_open_liability(result.metrics, rows)
+    revenue, profit = result.metrics["net_revenue"], result.metrics["profit"]
     orders = orders_placed(result.metrics, rows)
     order_value = np.divide(result.metrics["gross_revenue"], orders,
                             out=np.zeros_like(orders), where=orders > 0)
@@ -297,7 +278,7 @@ def _engine_break_even(scenario: Scenario, point: Mapping[str, float], candidate
     on (net revenue, profit) after the open liability; inf when no lift up to 400% does."""
     answers = []
     coarse = np.round(np.arange(-0.9, 4.0 + 1e-9, 0.01), 6)
-    revenue, profit, _ = _after_liability_rows(
+    revenue, profit, _ = _decision_rows(
         scenario, _lift_rows(point, candidate_days, coarse), horizon)
     for values in (revenue, profit):
         bracket = _zero_crossing(coarse, values[1:] - values[0])
@@ -307,7 +288,7 @@ def _engine_break_even(scenario: Scenario, point: Mapping[str, float], candidate
         # The gap is smooth and nearly linear in the lift: one finer pass, then interpolate.
         fine = np.linspace(bracket[0], bracket[1], 101)
         rows = _lift_rows(point, candidate_days, fine)
-        fine_revenue, fine_profit, _ = _after_liability_rows(scenario, rows, horizon)
+        fine_revenue, fine_profit, _ = _decision_rows(scenario, rows, horizon)
         fine_values = fine_revenue if values is revenue else fine_profit
         gaps = fine_values[1:] - fine_values[0]
         inner = _zero_crossing(fine, gaps)
@@ -354,7 +335,7 @@ def break_even(scenario: Scenario, candidate_days: int, horizon: int | None = No
                                        g.return_elasticity)
     rho_candidate = return_rate_for_days(g.return_rate_at_reference, candidate_days,
                                          g.reference_days, g.return_elasticity)
-    _, _, order_value = _after_liability_rows(
+    _, _, order_value = _decision_rows(
         scenario, _lift_rows(point, current, np.zeros(0)), horizon)
     profit_closed = break_even_lift_profit(
         float(order_value[0]), rho_current, rho_candidate, point.orders.gross_margin,
@@ -406,7 +387,7 @@ def lift_return_map(
     point = point_inputs(scenario)
     lift_grid, multiplier_grid = np.meshgrid(lifts, multipliers)
     rows = _lift_rows(point, candidate_days, lift_grid.ravel(), multiplier_grid.ravel())
-    _, profit, order_value = _after_liability_rows(scenario, rows, horizon)
+    _, profit, order_value = _decision_rows(scenario, rows, horizon)
     difference = (profit[1:] - profit[0]).reshape(lift_grid.shape)
     rho_current = float(_return_rate(point, point.guarantee.days))
     closed = np.array([

@@ -59,9 +59,10 @@ class MetricInfo:
     stores for a metric picked in a select box, so it must not change lightly); short: a label
     that fits a narrow table column; unit: one of UNITS; better: "higher", "lower" or
     "neither" (a choice, not a score: P(beats) is not defined); owed_refunds_counted: True when
-    refunds still owed after the horizon on the orders counted are deducted (the
-    *_after_liability metrics, and the per-customer values that charge each order its full
-    expected return rate), False when they are left out (only refunds paid within the horizon
+    refunds still owed after the horizon on the orders counted are deducted (the decision
+    metrics profit, NPV and net revenue, docs/model.md#refunds-owed-at-the-horizon, and the
+    per-customer values that charge each order its full expected return rate), False when
+    they are left out (only refunds paid within the horizon
     are deducted), None when refunds do not enter the number; horizon: the period covered, in
     words; description: one line.
     """
@@ -81,6 +82,26 @@ class MetricInfo:
         return self.label.split(" (")[0]
 
     @property
+    def owed_note(self) -> str:
+        """How refunds still owed at the horizon enter a money total, in words, or "" where
+        they need no note: 'refunds still owed deducted' for the decision metrics."""
+        if self.unit == "money" and self.is_total and self.owed_refunds_counted:
+            return OWED_DEDUCTED
+        return ""
+
+    @property
+    def heading(self) -> str:
+        """The label as a table heading or caption shows it, with the owed-refunds note:
+        'Profit (refunds still owed deducted)'. The plain label stays what links store."""
+        return f"{self.label} ({self.owed_note})" if self.owed_note else self.label
+
+    @property
+    def column_title(self) -> str:
+        """The title as a download's column heading shows it, with the owed-refunds note:
+        'Profit (refunds still owed deducted)', 'CAC'."""
+        return f"{self.title} ({self.owed_note})" if self.owed_note else self.title
+
+    @property
     def higher_is_better(self) -> bool:
         """True unless lower is better (the flag `sim.metrics.compare_paired` takes)."""
         return self.better != "lower"
@@ -96,18 +117,28 @@ def _entries(*infos: MetricInfo) -> dict[str, MetricInfo]:
 
 
 _AFTER = "refunds still owed after the horizon on orders placed within it"
+#: The note every table heading and caption adds to a money total that deducts the refunds
+#: still owed (the decision metrics, `MetricInfo.heading`; docs/model.md#metrics).
+OWED_DEDUCTED = "refunds still owed deducted"
+#: The note of the cash-within-the-horizon versions kept beside them.
+OWED_LEFT_OUT = "cash; refunds still owed left out"
 
 #: Per-trial metrics: the engine's, in the engine's order, then the analyses' derived ones.
 METRICS: dict[str, MetricInfo] = _entries(
-    MetricInfo("net_revenue", "Net revenue", "Net revenue", "money", "higher", False,
-               OVER_HORIZON, "Order value minus the refunds paid within the horizon."),
+    MetricInfo("net_revenue", "Net revenue", "Net revenue", "money",
+               "higher", True, OVER_HORIZON,
+               f"Order value minus every refund of the horizon's orders: those paid within "
+               f"it and the {_AFTER}."),
     MetricInfo("gross_revenue", "Gross revenue", "Gross revenue", "money", "higher", False,
                OVER_HORIZON, "Order value before any refund."),
-    MetricInfo("profit", "Profit", "Profit", "money", "higher", False, OVER_HORIZON,
+    MetricInfo("profit", "Profit", "Profit", "money", "higher", True,
+               OVER_HORIZON,
                "Net revenue minus goods cost, returns handling (less resale of returned goods) "
-               "and marketing spend."),
-    MetricInfo("npv", "NPV of profit", "NPV", "money", "higher", False, OVER_HORIZON,
-               "Monthly profit discounted at the scenario's discount rate and summed."),
+               f"and marketing spend, and minus the cost of the {_AFTER}."),
+    MetricInfo("npv", "NPV of profit", "NPV", "money", "higher", True,
+               OVER_HORIZON,
+               "Monthly profit discounted at the scenario's discount rate and summed, minus "
+               f"the cost of the {_AFTER} discounted at the horizon's end."),
     MetricInfo("new_customers", "New customers", "New customers", "count", "higher", None,
                OVER_HORIZON, "Leads who placed a first order."),
     MetricInfo("cac", "CAC (cost per new customer)", "CAC", "money_per_customer", "lower",
@@ -147,13 +178,17 @@ METRICS: dict[str, MetricInfo] = _entries(
                OVER_HORIZON, "Customers who churned."),
     MetricInfo("refunds", "Refunds", "Refunds", "money", "lower", False, OVER_HORIZON,
                "Refunds paid within the horizon."),
-    # Derived by the guarantee analysis (sim/guarantee.py, after_open_liability).
-    MetricInfo("net_revenue_after_liability", "Net revenue after refunds still owed",
-               "Net rev. after owed", "money", "higher", True, OVER_HORIZON,
-               f"Net revenue minus the {_AFTER}."),
-    MetricInfo("profit_after_liability", "Profit after refunds still owed",
-               "Profit after owed", "money", "higher", True, OVER_HORIZON,
-               f"Profit minus the cost of the {_AFTER} (less resale, plus handling)."),
+    MetricInfo("open_guarantee_returns", "Returns still owed a refund", "Owed returns",
+               "count", "lower", True, AT_HORIZON,
+               "Returned orders of the horizon whose refunds fall due after it."),
+    MetricInfo("net_revenue_in_horizon", f"Net revenue within the horizon ({OWED_LEFT_OUT})",
+               "Net rev. in horizon", "money", "higher", False, OVER_HORIZON,
+               "Order value minus the refunds paid within the horizon."),
+    MetricInfo("profit_in_horizon", f"Profit within the horizon ({OWED_LEFT_OUT})",
+               "Profit in horizon",
+               "money", "higher", False, OVER_HORIZON,
+               "Profit of the horizon's cash: refunds, resale and handling only when paid "
+               "within it."),
     MetricInfo("return_rate", "Return rate", "Return rate", "share", "lower", None, PER_ORDER,
                "Share of orders returned for a refund at this guarantee length."),
     MetricInfo("return_multiplier", "Return-rate multiplier", "Returns ×", "ratio", "lower",
@@ -163,7 +198,7 @@ METRICS: dict[str, MetricInfo] = _entries(
                "Conversion divided by the conversion at the reference guarantee length."),
     # Derived by the retention analysis (sim/retention.py, _long_run_value).
     MetricInfo("long_run_value", "Long-run value (NPV + customers kept, discounted)",
-               "Long-run value", "money", "higher", False, f"{OVER_HORIZON} and beyond",
+               "Long-run value", "money", "higher", True, f"{OVER_HORIZON} and beyond",
                "NPV of profit plus customer equity at the end, discounted to today."),
 )
 
@@ -191,6 +226,10 @@ SERIES: dict[str, MetricInfo] = _entries(
                "Prospects reached by cold spend who became leads in the month."),
     MetricInfo("open_liability", "Refunds still owed", "Owed refunds", "money", "lower", True,
                AT_MONTH_END, "Refunds still owed on orders placed so far, at the month's end."),
+    MetricInfo("open_returns", "Returns still owed a refund", "Owed returns", "count", "lower",
+               True, AT_MONTH_END,
+               "Returned orders placed so far whose refunds are still to be paid, at the "
+               "month's end."),
 )
 
 

@@ -200,14 +200,18 @@ def stacked_inputs(inputs: Mapping[str, np.ndarray], splits: Sequence[BudgetSpli
     return stack_inputs([split_inputs(inputs, split) for split in splits])
 
 
-def _totals_at(monthly: Mapping[str, np.ndarray], discount_rate_annual: np.ndarray,
+def _totals_at(monthly: Mapping[str, np.ndarray], inputs: Inputs,
                horizon: int) -> dict[str, np.ndarray]:
-    """Return profit, NPV and net revenue over the first `horizon` months of monthly series.
+    """Return profit, NPV and net revenue over the first `horizon` months of monthly series,
+    after the refunds still owed at month `horizon` (docs/model.md#refunds-owed-at-the-horizon),
+    in the scenario's currency.
 
     The sums run month by month in the engine's order (and the discount factor is built the
-    engine's way), so they equal an h-month run's totals to the last bit.
+    engine's way), and the refunds owed come from the same month-end series the engine keeps
+    (`open_liability`, `open_returns`), so they equal an h-month run's totals to the last bit.
     """
     profit = monthly["profit"][:, :horizon]
+    discount_rate_annual = inputs.finance.discount_rate_annual
     monthly_discount = funnel.monthly_discount_rate(discount_rate_annual)
     discount = np.ones(len(discount_rate_annual))
     npv = np.zeros(len(discount_rate_annual))
@@ -220,7 +224,13 @@ def _totals_at(monthly: Mapping[str, np.ndarray], discount_rate_annual: np.ndarr
         npv += profit[:, t] * discount
         gross += monthly["gross_revenue"][:, t]
         refunds += monthly["refunds"][:, t]
-    return {"profit": total_profit, "npv": npv, "net_revenue": gross - refunds}
+    owed_value = monthly["open_liability"][:, horizon - 1]
+    owed_cost = funnel.owed_refunds_cost(owed_value, monthly["open_returns"][:, horizon - 1],
+                                         inputs.orders.gross_margin,
+                                         inputs.guarantee.resale_share,
+                                         inputs.guarantee.handling_cost)
+    return {"profit": total_profit - owed_cost, "npv": npv - owed_cost * discount,
+            "net_revenue": (gross - refunds) - owed_value}
 
 
 def evaluate_splits(
@@ -263,7 +273,7 @@ def evaluate_splits(
     def totals(part: StackedPart) -> dict[int, dict[str, np.ndarray]]:
         out = {run_horizon: {m: part.metrics[m] for m in metrics}}
         for h in short:
-            out[h] = _totals_at(part.monthly, part.inputs.finance.discount_rate_annual, h)
+            out[h] = _totals_at(part.monthly, part.inputs, h)
         return out
 
     per_split = run_stacked(

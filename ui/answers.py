@@ -66,7 +66,8 @@ def overview_answer(context: PageContext) -> PageAnswer:
         figures.append(Figure(f"{best_name} beats base in", fmt.share(best.p_beats)))
         figures.append(Figure("Its median profit gain",
                               fmt.metric_value("profit", best.diff_p50, signed=True)))
-    chart = interval_chart(pd.DataFrame(ranges), f"Profit over {context.horizon} months ($)")
+    chart = interval_chart(pd.DataFrame(ranges), f"{fmt.metric_heading('profit')} over "
+                                                 f"{context.horizon} months ($)")
     return PageAnswer(
         "overview", "Overview", sentence,
         detail=(f"Paired comparison on {context.trials:,} simulated futures (seed "
@@ -93,7 +94,7 @@ def compare_answer(context: PageContext, *, chosen: list[str] | None = None,
                for name, scenario in plans.items()}
     first = next(iter(results))
     differences = compare.difference_rows(results, metric)
-    chart = interval_chart(differences, f"{fmt.metric_label(metric)}: plan minus {first} ($)")
+    chart = interval_chart(differences, f"{fmt.metric_heading(metric)}: plan minus {first} ($)")
     figures = [Figure(f"Median {fmt.metric_label(metric).lower()}, {first}",
                       fmt.metric_value(metric, summarize(results[first].metrics[metric]).p50))]
     for name, result in list(results.items())[1:4]:

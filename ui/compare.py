@@ -160,7 +160,7 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
         first = bool(np.isnan(record["p_beats_first"]))
         half = (record["p_beats_first_high"] - record["p_beats_first_low"]) / 2
         rows.append({
-            "Metric": fmt.metric_label(metric),
+            "Metric": registry.metric(metric).heading,
             "Plan": record["plan"],
             "P10": fmt.metric_value(metric, record["p10"]),
             "Median": fmt.metric_value(metric, record["p50"]),
@@ -198,7 +198,7 @@ def download_table(table: pd.DataFrame) -> pd.DataFrame:
         )
         row = rows[str(record["plan"])]
         for statistic, value, column_unit in columns:
-            header = registry.with_unit(f"{info.title}, {statistic}", column_unit)
+            header = registry.with_unit(f"{info.column_title}, {statistic}", column_unit)
             row[header] = registry.rounded(value, column_unit)
     return pd.DataFrame(list(rows.values()))
 

@@ -90,6 +90,12 @@ def metric_label(metric: str) -> str:
     return registry.metric(metric).label
 
 
+def metric_heading(metric: str) -> str:
+    """Return a metric's name as a table heading or chart title shows it, with how refunds
+    still owed at the horizon enter it: 'Profit (refunds still owed deducted)'."""
+    return registry.metric(metric).heading
+
+
 def split_label(cold: float, warm: float, hot: float) -> str:
     """Return a split as the marketers write it: 0.6/0.3/0.1 -> '6:3:1', 0.45/0.35/0.2 ->
     '45:35:20'."""

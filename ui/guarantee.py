@@ -206,13 +206,12 @@ def lengths_table(scenario: Scenario, runs: LengthRuns, compared: tuple[int, ...
     rows = []
     for days in compared:
         length_be = break_even_for(scenario, days)
-        profit_cmp = pays(runs, "profit_after_liability", days)
-        within_cmp = pays(runs, "profit", days)
-        revenue_cmp = pays(runs, "net_revenue_after_liability", days)
+        profit_cmp = pays(runs, "profit", days)
+        within_cmp = pays(runs, "profit_in_horizon", days)
+        revenue_cmp = pays(runs, "net_revenue", days)
         conversion = summarize(runs.metric("conversion_multiplier", days) - 1.0)
         owed = summarize(runs.metric("open_guarantee_liability", days))
-        gain = summarize(runs.metric("profit_after_liability", days)
-                         - runs.metric("profit_after_liability", current_days))
+        gain = summarize(runs.metric("profit", days) - runs.metric("profit", current_days))
         desk = desk_agents_for(runs, days, length_be.order_value, service_hours, target_wait)
         is_current = days == current_days
         rows.append({
@@ -279,20 +278,20 @@ def sweep_charts(sweep: LengthRuns, chosen: int) -> list[alt.Chart]:
                    x_title, "× current conversion", "ratio",
                    title="Conversion multiplier vs current", reference=1.0, y_zero=False,
                    **common),
-        band_chart(lengths, {after: _bands_of(change("net_revenue_after_liability")),
-                             horizon_only: _bands_of(change("net_revenue"))},
+        band_chart(lengths, {after: _bands_of(change("net_revenue")),
+                             horizon_only: _bands_of(change("net_revenue_in_horizon"))},
                    x_title, "$ vs current", "money", title="Net revenue change vs current",
                    reference=0.0, **common),
-        band_chart(lengths, {after: _bands_of(change("profit_after_liability")),
-                             horizon_only: _bands_of(change("profit"))},
+        band_chart(lengths, {after: _bands_of(change("profit")),
+                             horizon_only: _bands_of(change("profit_in_horizon"))},
                    x_title, "$ vs current", "money", title="Profit change vs current",
                    reference=0.0, **common),
         band_chart(lengths,
                    {"Refunds still owed": _bands_of(sweep.metrics["open_guarantee_liability"])},
                    x_title, "$", "money", title=f"Refunds still owed at month {sweep.horizon}",
                    **common),
-        line_chart(lengths[others], {"on profit": share_paying("profit_after_liability"),
-                                     "on revenue": share_paying("net_revenue_after_liability")},
+        line_chart(lengths[others], {"on profit": share_paying("profit"),
+                                     "on revenue": share_paying("net_revenue")},
                    x_title, "Share of futures", "share", title="It pays (after refunds still owed)",
                    y_domain=(0.0, 1.0), log_x=True, x_labels=labels, height=320),
     ]

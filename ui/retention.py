@@ -170,7 +170,7 @@ def sweep_bands(sweep: ShareSweep, metric: str) -> dict[str, np.ndarray]:
     return {"p10": p10, "p50": p50, "p90": p90}
 
 
-SWEEP_LABELS: dict[str, str] = {**{m: fmt.metric_label(m) for m in SWEEP_METRICS},
+SWEEP_LABELS: dict[str, str] = {**{m: fmt.metric_heading(m) for m in SWEEP_METRICS},
                                 "long_run_value": "Long-run value"}
 
 
@@ -179,7 +179,7 @@ def unit_economics_table(sweep: ShareSweep, goal: str, columns: dict[str, int]) 
     `columns` (title -> index of the share)."""
     rows = []
     for metric in (goal, *UNIT_ECONOMICS, "customer_equity_end"):
-        row = {"Median over futures": SWEEP_LABELS.get(metric, fmt.metric_label(metric))}
+        row = {"Median over futures": SWEEP_LABELS.get(metric, fmt.metric_heading(metric))}
         for title, index in columns.items():
             value = float(np.nanmedian(sweep.metrics[metric][index]))
             row[title] = (fmt.money(value) if metric == "long_run_value"

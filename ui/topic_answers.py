@@ -119,8 +119,8 @@ def guarantee_answer(context: PageContext, *, chosen: int | None = None) -> Page
     compared = tuple(sorted({current, chosen, *variant_lengths(scenario)}))
     runs = length_runs(scenario, compared, context.seed, context.trials)
     be = break_even_for(scenario, chosen)
-    profit = pays(runs, "profit_after_liability", chosen)
-    revenue = pays(runs, "net_revenue_after_liability", chosen)
+    profit = pays(runs, "profit", chosen)
+    revenue = pays(runs, "net_revenue", chosen)
     lift = float(np.median(runs.metric("conversion_multiplier", chosen))) - 1.0
     owed = summarize(runs.metric("open_guarantee_liability", chosen))
     sentence = guarantee_sentence(current=current, chosen=chosen, be=be, expected_lift=lift,

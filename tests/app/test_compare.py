@@ -50,7 +50,8 @@ def test_default_answer_matches_the_engine(lib: Path) -> None:
     assert f"ahead in {fmt.share(odds[best].p_beats)} of 500 simulated futures" in sentence
     table = app.dataframe[0].value
     assert len(table) == len(compare.COMPARE_METRICS) * 5
-    row = table[(table["Metric"] == "Profit") & (table["Plan"] == best)].iloc[0]
+    row = table[(table["Metric"] == "Profit (refunds still owed deducted)")
+                & (table["Plan"] == best)].iloc[0]
     assert row["Median"] == fmt.money(float(np.percentile(results[best].metrics["profit"],
                                                           50)))
 
@@ -84,7 +85,8 @@ def test_files_share_draws_for_fields_they_share(lib: Path) -> None:
     assert all(np.array_equal(a.inputs[k], b.inputs[k]) for k in shared)
     comparison = compare_paired(b.metrics["net_revenue"], a.metrics["net_revenue"])
     table = app.dataframe[0].value
-    row = table[(table["Metric"] == "Net revenue") & (table["Plan"] == "year — base plan")]
+    row = table[(table["Metric"] == "Net revenue (refunds still owed deducted)")
+                & (table["Plan"] == "year — base plan")]
     assert row["Median difference"].iloc[0] == fmt.money(comparison.diff_p50, signed=True)
     assert row["P(beats the first)"].iloc[0].startswith(fmt.share(comparison.p_beats))
 
@@ -158,22 +160,24 @@ def test_download_csv_has_readable_headers_and_rounded_numbers(lib: Path) -> Non
     text = compare.download_csv(table)
     rows = list(csv.DictReader(io.StringIO(text)))
     header = list(rows[0])
-    assert header[:4] == ["Plan", "Net revenue, P10 ($)", "Net revenue, median ($)",
-                          "Net revenue, P90 ($)"]
-    assert "Profit, median ($)" in header and "CAC, median ($)" in header
-    assert "Profit, P(beats the first) (%)" in header
+    # The decision metrics say in their heading that refunds still owed are deducted.
+    owed = "(refunds still owed deducted)"
+    assert header[:4] == ["Plan", f"Net revenue {owed}, P10 ($)",
+                          f"Net revenue {owed}, median ($)", f"Net revenue {owed}, P90 ($)"]
+    assert f"Profit {owed}, median ($)" in header and "CAC, median ($)" in header
+    assert f"Profit {owed}, P(beats the first) (%)" in header
     assert not any("_" in name for name in header)  # no machine names
     assert [row["Plan"] for row in rows] == [BASE_LABEL, "4:3:3 balanced"]
     other = results["4:3:3 balanced"].metrics
     base = results[BASE_LABEL].metrics
     median_profit = float(np.percentile(other["profit"], 50))
-    assert rows[1]["Profit, median ($)"] == f"{round(median_profit):.1f}"
+    assert rows[1][f"Profit {owed}, median ($)"] == f"{round(median_profit):.1f}"
     cac = float(np.percentile(other["cac"][np.isfinite(other["cac"])], 50))
     assert float(rows[1]["CAC, median ($)"]) == round(cac, 2)
     wins = np.mean(other["profit"] - base["profit"] > 0)
-    assert float(rows[1]["Profit, P(beats the first) (%)"]) == pytest.approx(
+    assert float(rows[1][f"Profit {owed}, P(beats the first) (%)"]) == pytest.approx(
         round(100 * wins, 1), abs=0.051)
-    assert rows[0]["Profit, P(beats the first) (%)"] == ""  # the first plan against itself
+    assert rows[0][f"Profit {owed}, P(beats the first) (%)"] == ""  # the first plan against itself
     assert max(len(cell.split(".")[-1]) for row in rows for cell in row.values()
                if cell.replace(".", "").replace("-", "").isdigit()) <= 2  # no 16-digit numbers
 

@@ -32,8 +32,7 @@ def test_guarantee_scenario_answers_30_days_vs_1_year_vs_5_years(app: AppTest) -
     scenario = load_scenario_file(REPO_ROOT / "scenarios" / "guarantee.yaml")
     be = break_even(scenario, FIVE_YEARS)
     runs = evaluate_lengths(scenario, [FIVE_YEARS], trials=1000, seed=scenario.simulation.seed)
-    pays = compare_paired(runs.metric("profit_after_liability", FIVE_YEARS),
-                          runs.metric("profit_after_liability", 30)).p_beats
+    pays = compare_paired(runs.metric("profit", FIVE_YEARS), runs.metric("profit", 30)).p_beats
     assert sentence.startswith("A 5-year guarantee instead of 30 days needs a ")
     assert f"{be.revenue_engine * 100:.1f}% conversion lift to break even on revenue" in sentence
     assert "(5.6% by the per-order formula)" in sentence

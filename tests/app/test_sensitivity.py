@@ -51,14 +51,22 @@ def test_guarantee_answer_quotes_the_threshold_found_on_the_same_futures(
     sentence = answer_text(at)
     scenario = load_scenario_file(library / "guarantee.yaml")
     plans = plan_scenarios(scenario)
+    # The page weighs the challenger with the best mean profit. With the refunds still owed at
+    # the horizon deducted (issue 13) that is the 1-year guarantee, and on average the base plan
+    # beats it; the 5-year guarantee no longer looks best just because its refunds come later.
+    results = simulate_plans(plans, trials=TRIALS, seed=scenario.simulation.seed)
+    means = {name: result.metrics["profit"].mean() for name, result in results.items()}
+    challenger = max((name for name in means if name != BASE_LABEL), key=means.get)
+    assert challenger == "1-year guarantee"
+    assert means[BASE_LABEL] > means[challenger]
     found = decision_thresholds(
-        plans["5-year guarantee"], plans[BASE_LABEL], ["guarantee.conversion_elasticity"],
+        plans[challenger], plans[BASE_LABEL], ["guarantee.conversion_elasticity"],
         "profit", trials=THRESHOLD_TRIALS, seed=scenario.simulation.seed,
         horizon=scenario.simulation.horizon_months)["guarantee.conversion_elasticity"]
     assert len(found.roots) == 1
     value = input_value("guarantee.conversion_elasticity", found.roots[0])
-    assert f"conversion elasticity is below {value}" in sentence
-    assert "conversion lift at 5 years" in sentence
+    assert f"flips only if conversion elasticity is above {value}" in sentence
+    assert "conversion lift at 1 year" in sentence
 
 
 def test_settings_change_the_answer(library: Path) -> None:

@@ -24,7 +24,6 @@ from sim.guarantee import (
     ONE_YEAR,
     SWEEP_DAYS,
     ab_plan,
-    after_open_liability,
     break_even,
     desk_study,
     evaluate_lengths,
@@ -96,13 +95,13 @@ def test_sweep_at_the_break_even_lift_ties_on_revenue_in_every_future(linear_fun
         "guarantee.conversion_elasticity": math.log(1 + ARTICLE_REVENUE_LIFT)
         / math.log(FIVE_YEARS / 30)})
     runs = evaluate_lengths(tuned, [FIVE_YEARS], trials=300, seed=5)
-    five, thirty = (runs.metric("net_revenue_after_liability", d) for d in (FIVE_YEARS, 30))
+    five, thirty = (runs.metric("net_revenue", d) for d in (FIVE_YEARS, 30))
     np.testing.assert_allclose(five, thirty, rtol=1e-9)
     assert np.median(runs.metric("conversion_multiplier", FIVE_YEARS)) == pytest.approx(
         1 + ARTICLE_REVENUE_LIFT)
     assert np.median(runs.metric("return_multiplier", FIVE_YEARS)) == pytest.approx(2.0)
     # Within the horizon alone the five-year guarantee looks better: its late refunds are owed.
-    assert np.all(runs.metric("net_revenue", FIVE_YEARS) > thirty)
+    assert np.all(runs.metric("net_revenue_in_horizon", FIVE_YEARS) > thirty)
     assert np.all(runs.metric("open_guarantee_liability", FIVE_YEARS) > 0)
 
 
@@ -111,21 +110,26 @@ def test_sweep_at_the_profit_break_even_ties_on_profit(linear_funnel) -> None:
     tuned = apply_overrides(linear_funnel, {
         "guarantee.conversion_elasticity": math.log(1 + lift) / math.log(FIVE_YEARS / 30)})
     runs = evaluate_lengths(tuned, [FIVE_YEARS], trials=200, seed=5)
-    np.testing.assert_allclose(runs.metric("profit_after_liability", FIVE_YEARS),
-                               runs.metric("profit_after_liability", 30), rtol=1e-9)
+    np.testing.assert_allclose(runs.metric("profit", FIVE_YEARS),
+                               runs.metric("profit", 30), rtol=1e-9)
 
 
-def test_profit_after_open_liability_charges_the_refunds_owed(linear_funnel) -> None:
+def test_decision_profit_charges_the_refunds_owed(linear_funnel) -> None:
     five = apply_overrides(linear_funnel, {"guarantee.days": FIVE_YEARS})
     result = simulate(five, trials=50, seed=3)
-    revenue, profit = after_open_liability(result.metrics, result.inputs)
-    owed = result.metrics["open_guarantee_liability"]
+    m = result.metrics
+    owed = m["open_guarantee_liability"]
     assert np.all(owed > 0)
-    np.testing.assert_allclose(revenue, result.metrics["net_revenue"] - owed)
+    # Every order is a $60 first order here, so the owed returns are the owed value / $60.
+    np.testing.assert_allclose(m["open_guarantee_returns"], owed / 60.0, rtol=1e-12)
+    np.testing.assert_allclose(m["net_revenue"], m["net_revenue_in_horizon"] - owed)
     # Each owed refund costs the refund, less resale of half the goods' cost (50% margin), plus
     # $8 handling per returned $60 order.
-    np.testing.assert_allclose(profit, result.metrics["profit"] - owed * (1 - 0.5 * 0.5)
-                               - 8.0 * owed / 60.0)
+    cost = owed * (1 - 0.5 * 0.5) + 8.0 * owed / 60.0
+    np.testing.assert_allclose(m["profit"], m["profit_in_horizon"] - cost, rtol=1e-12)
+    # NPV: the cost discounted from the end of month 24 at 10% a year.
+    in_horizon_npv = (result.monthly["profit"] * 1.1 ** (-(np.arange(24) + 1) / 12)).sum(axis=1)
+    np.testing.assert_allclose(m["npv"], in_horizon_npv - cost * 1.1 ** -2, rtol=1e-12)
 
 
 def test_shorter_guarantee_breaks_even_with_a_conversion_fall(shipped_guarantee) -> None:
@@ -147,8 +151,7 @@ def test_zero_elasticities_make_every_length_identical(shipped_guarantee) -> Non
     for series in runs.timing.values():
         for bands in series.values():
             np.testing.assert_array_equal(bands["p50"], series[30]["p50"])
-    comparison = compare_paired(runs.metric("profit_after_liability", FIVE_YEARS),
-                                runs.metric("profit_after_liability", 30))
+    comparison = compare_paired(runs.metric("profit", FIVE_YEARS), runs.metric("profit", 30))
     assert comparison.p_tie == 1.0 and comparison.p_beats == 0.0
 
 

@@ -18,7 +18,6 @@ import pytest
 
 from sim.distributions import constant_inputs, point_inputs
 from sim.engine import simulate
-from sim.guarantee import after_open_liability
 from sim.scenario import load_scenario_file, variant_scenario, without_variants
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -242,10 +241,10 @@ def test_one_month_metrics_by_hand_equal_the_document_and_the_engine(baseline_ru
 
 
 # docs/model.md#refunds-owed-at-the-horizon: scenarios/guarantee.yaml at its medians, 36 months,
-# printed rounded to whole dollars.
+# printed rounded to whole dollars (returns to two decimals).
 DOC_OWED = {
-    "base_profit": 101_901, "long_profit": 190_305, "long_owed": 165_457,
-    "long_profit_after": 49_555,
+    "base_profit": 101_901, "long_profit_in_horizon": 190_305, "long_owed": 165_457,
+    "long_owed_returns": 2_084.03, "long_cost": 140_765, "long_profit": 49_540,
 }
 
 
@@ -253,29 +252,41 @@ def test_refunds_owed_example_follows_the_documented_arithmetic() -> None:
     scenario = load_scenario_file(ROOT / "scenarios" / "guarantee.yaml")
     base = without_variants(scenario)
     long = variant_scenario(scenario, "5-year guarantee")
-    base_x = constant_inputs(point_inputs(base), 1)
-    long_x = constant_inputs(point_inputs(long), 1)
-    base_metrics = simulate(base, inputs=base_x).metrics
-    metrics = simulate(long, inputs=long_x).metrics
-    owed = float(metrics["open_guarantee_liability"][0])
-    gross = float(metrics["gross_revenue"][0])
-    repeat_value = float(long_x["orders.repeat_value"][0])
-    orders = (float(metrics["new_customers"][0])
-              + float(metrics["repeat_revenue_share"][0]) * gross / repeat_value)
-    average_order = gross / orders
-    margin, resale = 0.5, 0.5  # scenarios/guarantee.yaml
-    handling = 8.0
-    cost = owed * (1 - resale * (1 - margin)) + handling * owed / average_order
-    profit_after = float(metrics["profit"][0]) - cost
-    revenue_after = float(metrics["net_revenue"][0]) - owed
-    code_revenue, code_profit = after_open_liability(metrics, long_x)
-    assert float(code_profit[0]) == close(profit_after)
-    assert float(code_revenue[0]) == close(revenue_after)
+    base_metrics = simulate(base, inputs=constant_inputs(point_inputs(base), 1)).metrics
+    result = simulate(long, inputs=constant_inputs(point_inputs(long), 1))
+    metrics, monthly = result.metrics, result.monthly
+    horizon = 36
+    # By hand from docs/model.md#orders-and-returns: the returns above the 5% reference rate
+    # are refunded evenly over the l = 60 months after each order; at month 36 an order of
+    # month j still has (j + 25) / 60 of them to come.
+    rho = min(1.0, 0.05 * (1825 / 30) ** 0.169)
+    late_rate, late_months = rho - 0.05, math.ceil((1825 - 30) / 30)
+    assert late_months == 60
+    still_to_come = [min(late_months, j + late_months - (horizon - 1)) / late_months
+                     for j in range(horizon)]
+    gross = monthly["gross_revenue"][0]
+    orders = monthly["new_customers"][0] + monthly["repeat_orders"][0]
+    owed = sum(late_rate * gross[j] * still_to_come[j] for j in range(horizon))
+    owed_returns = sum(late_rate * orders[j] * still_to_come[j] for j in range(horizon))
+    margin, resale, handling = 0.5, 0.5, 8.0  # scenarios/guarantee.yaml
+    cost = owed * (1 - resale * (1 - margin)) + handling * owed_returns
+    monthly_rate = 1.10 ** (1 / 12) - 1
+    cash_profit = float(monthly["profit"][0].sum())
+    cash_npv = sum(float(monthly["profit"][0][t]) * (1 + monthly_rate) ** -(t + 1)
+                   for t in range(horizon))
+    assert float(metrics["open_guarantee_liability"][0]) == close(owed)
+    assert float(metrics["open_guarantee_returns"][0]) == close(owed_returns)
+    assert float(metrics["profit_in_horizon"][0]) == close(cash_profit)
+    assert float(metrics["profit"][0]) == close(cash_profit - cost)
+    assert float(metrics["npv"][0]) == close(cash_npv - cost * (1 + monthly_rate) ** -horizon)
+    # With expected flows, net revenue is every horizon order's (1 - rho) share.
+    assert float(metrics["net_revenue"][0]) == close((1 - rho) * float(gross.sum()))
+    # The numbers printed in the document.
     assert round(float(base_metrics["profit"][0])) == DOC_OWED["base_profit"]
     assert float(base_metrics["open_guarantee_liability"][0]) == 0.0
-    assert round(float(metrics["profit"][0])) == DOC_OWED["long_profit"]
+    assert base_metrics["profit"][0] == base_metrics["profit_in_horizon"][0]
+    assert round(cash_profit) == DOC_OWED["long_profit_in_horizon"]
     assert round(owed) == DOC_OWED["long_owed"]
-    assert round(profit_after) == DOC_OWED["long_profit_after"]
-    # With expected flows, net revenue after the liability is every order's (1 - rho) share.
-    rho = min(1.0, 0.05 * (1825 / 30) ** 0.169)
-    assert revenue_after == pytest.approx((1 - rho) * gross, rel=1e-9)
+    assert round(owed_returns, 2) == DOC_OWED["long_owed_returns"]
+    assert round(cost) == DOC_OWED["long_cost"]
+    assert round(cash_profit - cost) == DOC_OWED["long_profit"]

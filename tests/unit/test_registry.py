@@ -11,15 +11,15 @@ import pytest
 
 from sim import cli, registry
 from sim.engine import CLV_MONTHS, METRIC_NAMES, MONTHLY_NAMES, plan_scenarios, simulate
-from sim.guarantee import LENGTH_METRICS, after_open_liability
+from sim.funnel import owed_refunds_cost
+from sim.guarantee import LENGTH_METRICS
 from sim.retention import GOALS, SWEEP_METRICS, UNIT_ECONOMICS
 from sim.scenario import load_scenario_file
 from ui import compare, retention, sensitivity, splits, words
 from ui import format as fmt
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DERIVED = ("net_revenue_after_liability", "profit_after_liability", "return_rate",
-           "return_multiplier", "conversion_multiplier", "long_run_value")
+DERIVED = ("return_rate", "return_multiplier", "conversion_multiplier", "long_run_value")
 
 
 def test_every_engine_metric_and_monthly_series_has_an_entry() -> None:
@@ -65,27 +65,41 @@ def test_directions_and_horizons_say_what_the_numbers_are() -> None:
     assert registry.metric("profit").horizon == "over the horizon"
     counted = {name for name, info in registry.METRICS.items()
                if info.owed_refunds_counted is True}
-    assert counted == {"net_revenue_after_liability", "profit_after_liability",
-                       "open_guarantee_liability", "clv_new_customer", "ltv_to_cac",
-                       "payback_month"}
+    assert counted == {"net_revenue", "profit", "npv", "open_guarantee_liability",
+                       "open_guarantee_returns", "clv_new_customer", "ltv_to_cac",
+                       "payback_month", "long_run_value"}
     assert all(registry.metric(name).owed_refunds_counted is False
-               for name in ("net_revenue", "profit", "npv", "refunds", "customer_equity_end"))
+               for name in ("net_revenue_in_horizon", "profit_in_horizon", "refunds",
+                            "customer_equity_end"))
+    # Tables and captions say it; the plain label (what a link stores) does not change.
+    assert registry.metric("profit").heading == "Profit (refunds still owed deducted)"
+    assert registry.metric("npv").column_title == "NPV of profit (refunds still owed deducted)"
+    assert registry.metric("net_revenue").label == "Net revenue"
+    assert registry.metric("cac").heading == "CAC (cost per new customer)"
+    assert registry.metric("profit_in_horizon").heading == (
+        "Profit within the horizon (cash; refunds still owed left out)")
+    assert fmt.metric_heading("profit") == registry.metric("profit").heading
 
 
 def test_owed_refunds_flag_is_what_the_engine_computes() -> None:
-    """Net revenue deducts only the refunds paid within the horizon; the *_after_liability
-    metrics deduct the refunds still owed too (a five-year guarantee leaves many owed)."""
+    """Net revenue deducts every refund of the horizon's orders, paid or still owed; the
+    *_in_horizon metrics only those paid within it (a five-year guarantee leaves many owed)."""
     scenario = load_scenario_file(REPO_ROOT / "scenarios" / "guarantee.yaml")
     plan = plan_scenarios(scenario)["5-year guarantee"]
     result = simulate(plan, trials=100)
     m = result.metrics
     owed = m["open_guarantee_liability"]
     assert np.all(owed > 0)
-    np.testing.assert_allclose(m["net_revenue"], m["gross_revenue"] - m["refunds"], rtol=1e-12)
+    np.testing.assert_allclose(m["net_revenue_in_horizon"], m["gross_revenue"] - m["refunds"],
+                               rtol=1e-12)
     np.testing.assert_allclose(m["refunds"], result.monthly["refunds"].sum(axis=1), rtol=1e-12)
-    revenue_after, profit_after = after_open_liability(m, result.inputs)
-    np.testing.assert_allclose(revenue_after, m["net_revenue"] - owed, rtol=1e-12)
-    assert np.all(profit_after < m["profit"])
+    np.testing.assert_allclose(m["net_revenue"], m["net_revenue_in_horizon"] - owed,
+                               rtol=1e-12)
+    x = result.inputs
+    cost = owed_refunds_cost(owed, m["open_guarantee_returns"], x["orders.gross_margin"],
+                             x["guarantee.resale_share"], x["guarantee.handling_cost"])
+    np.testing.assert_allclose(m["profit"], m["profit_in_horizon"] - cost, rtol=1e-12)
+    assert np.all(m["profit"] < m["profit_in_horizon"])
 
 
 def test_sentences_name_metrics_with_their_own_horizon() -> None:
