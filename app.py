@@ -7,7 +7,7 @@ every view has a link that reproduces it.
 
 import streamlit as st
 
-from ui import state
+from ui import state, warmup
 from ui.draft_actions import unsaved_notice
 from ui.layout import refuse_unreadable_file
 from ui.library import list_stems, read_entry
@@ -52,6 +52,8 @@ EDITOR = PAGES[-1]
 # Hidden: old share links and typed addresses ending in /overview (no "Page not found").
 ALIASES = [st.Page(_overview_link, title="Overview", url_path="overview", visibility="hidden")]
 
+# Once per server process: load the compiled engine and cache the shipped scenarios' runs.
+warmup.start()
 context = state.resolve()
 navigation = st.navigation(PAGES + ALIASES, position="hidden" if context and context.present
                            else "sidebar")

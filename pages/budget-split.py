@@ -5,7 +5,7 @@ import streamlit as st
 from sim.metrics import compare_paired, monthly_bands
 from sim.splits import OBJECTIVES, Bounds, parse_split_list
 from ui import format as fmt
-from ui.charts import fan_chart, split_map_chart
+from ui.charts import fan_chart, show_chart, split_map_chart
 from ui.layout import controls, footer, page_header, show_answer
 from ui.split_report import (
     answer_split,
@@ -34,6 +34,9 @@ from ui.splits import (
     horizon_optima,
     label,
     map_cells,
+    map_futures,
+    map_futures_words,
+    map_trials_words,
     named_splits,
     optimise,
     pick_options,
@@ -63,10 +66,10 @@ with controls():
              "profit in the worst 10% of futures.")
     map_trials_choice = row[1].selectbox(
         "Futures for the map and optimiser", MAP_TRIALS_CHOICES,
-        index=MAP_TRIALS_CHOICES.index(MAP_TRIALS_DEFAULT), format_func=fmt.count,
+        index=MAP_TRIALS_CHOICES.index(MAP_TRIALS_DEFAULT), format_func=map_trials_words,
         key="split_trials", bind="query-params",
-        help="The map runs all 231 splits, so it uses the first futures of the sidebar's "
-             "trials; the table and the answer use all of them.")
+        help="The map runs all 231 splits on the first futures of the sidebar's trials (all "
+             "of them by default, at most 10,000); the table and the answer use all of them.")
     custom_text = row[2].text_input(
         "Add splits (cold/warm/hot, in %)", key="split_custom", bind="query-params",
         placeholder="40/30/30, 50/25/25",
@@ -114,7 +117,7 @@ if bound_problems:
 
 objective = OBJECTIVES[objective_key]
 metric = objective.metric
-map_trials = min(int(map_trials_choice), context.trials)
+map_trials = map_futures(scenario, context.trials, map_trials_choice)
 grid = split_grid(scenario, context.seed, map_trials, horizon)
 values = grid[metric]
 best = best_cell(values, objective, bounds)
@@ -139,8 +142,8 @@ with answer_slot:
                            context.trials))
     st.caption(
         f"From {context.trials:,} simulated futures (seed {context.seed}), paired: each split "
-        f"meets 6:3:1 in the same futures. Monte Carlo error (90%): {error}. The map, the "
-        f"optimiser and the horizon table use the first {map_trials:,} of these futures."
+        f"meets 6:3:1 in the same futures. Monte Carlo error (90%): {error}. "
+        + map_futures_words(map_trials, context.trials, map_trials_choice)
         + (f" Re-derive it: `{command}`" if command else ""))
 
 with figures_slot:
@@ -191,8 +194,8 @@ tie_words = "Tied with the best cell (it wins there in under 80% of futures)"
 with st.container(key="split_map"):
     map_column, info_column = st.columns([3, 2])
 with map_column:
-    st.altair_chart(split_map_chart(cells, f"Median {METRIC_WORDS[metric]} ($)", markers=markers,
-                                    flag_label=tie_words), width="stretch")
+    show_chart(split_map_chart(cells, f"Median {METRIC_WORDS[metric]} ($)", markers=markers,
+                               flag_label=tie_words), width="stretch")
 with info_column:
     st.markdown(
         f"**How to read it.** Each square is one split: cold traffic share across, warm leads "
@@ -226,11 +229,11 @@ st.caption(f"Each horizon is optimised on its own ({METRIC_WORDS[metric]} totall
 
 pair = results_pair(results, chosen)
 st.markdown(f"**Cumulative profit, {label(chosen.split)} against 6:3:1**")
-st.altair_chart(fan_chart(cumulative_bands(pair), "Cumulative profit ($)"), width="stretch")
+show_chart(fan_chart(cumulative_bands(pair), "Cumulative profit ($)"), width="stretch")
 difference = cumulative_difference(results[chosen.key], results["rule"])
 st.markdown(f"**Cumulative profit of {label(chosen.split)} minus 6:3:1, in the same futures**")
-st.altair_chart(fan_chart({f"{label(chosen.split)} minus 6:3:1": monthly_bands(difference)},
-                          "Cumulative difference ($)"), width="stretch")
+show_chart(fan_chart({f"{label(chosen.split)} minus 6:3:1": monthly_bands(difference)},
+                     "Cumulative difference ($)"), width="stretch")
 st.caption(crossover_words(chosen.split, difference, comparison, horizon))
 
 footer(context, page_path="budget-split")

@@ -6,6 +6,7 @@ from sim.calibrate.customers import CLV_MONTHS, ONE_AND_DONE_BELOW
 from sim.calibrate.history import SERIES_LABELS
 from sim.calibrate.history_fit import DEFAULT_HOLDOUT, MIN_FIT_MONTHS
 from ui import calibrate as cal
+from ui.charts import show_chart
 from ui.layout import answer, controls, footer, page_header
 from ui.state import current
 
@@ -116,7 +117,7 @@ if orders is not None:
             st.markdown(f"**Gamma-Gamma** (value per order, {gg.customers:,} repeat customers): "
                         f"{text}.")
         if c.holdout is not None:
-            st.altair_chart(cal.holdout_chart(c), width="stretch")
+            show_chart(cal.holdout_chart(c), width="stretch")
             st.caption(f"Calibration/holdout check as in Fader, Hardie & Lee (2005): customers "
                        f"grouped by their repeat purchases up to {s.until.isoformat()}; mean "
                        f"repeat purchases in the following {s.holdout:.1f} {s.unit}s, actual "
@@ -151,7 +152,7 @@ if history is not None:
         tabs = st.tabs([SERIES_LABELS[name] for name in names])
         for tab, name in zip(tabs, names, strict=True):
             with tab:
-                st.altair_chart(cal.backtest_chart(history_result, name), width="stretch")
+                show_chart(cal.backtest_chart(history_result, name), width="stretch")
         st.caption("Dots: actual months. Line: the engine replayed month by month with the "
                    "fitted values and each month's spends; band: P5-P95 over the bootstrap's "
                    "parameters. MAPE: mean absolute percentage error over the held-out months "

@@ -6,7 +6,7 @@ import streamlit as st
 from sim.distributions import point_inputs
 from sim.metrics import summarize
 from ui import format as fmt
-from ui.charts import fan_chart
+from ui.charts import fan_chart, show_chart
 from ui.guarantee import (
     ab_plan_table,
     ab_traffic,
@@ -130,7 +130,7 @@ sweep = length_runs(scenario, tuple(options), context.seed, int(sweep_trials))
 charts = sweep_charts(sweep, chosen)
 for pair in range(0, len(charts), 2):
     for column, chart in zip(st.columns(2), charts[pair:pair + 2], strict=True):
-        column.altair_chart(chart, width="stretch")
+        show_chart(chart, column, width="stretch")
 st.caption(
     "Lines: median over futures; bands: P10–P90. Changes are paired: each future's value at a "
     f"length minus the same future's value at the current {length_label(current_days)}. The "
@@ -159,7 +159,7 @@ else:
         "buyers use up the warm leads sooner and retention spend is shared by more "
         "customers, so the whole funnel usually needs more lift. Both are checked against "
         "each other in the tests on a funnel where every order does grow with conversion.")
-    st.altair_chart(lift_map_chart(scenario, runs, chosen), width="stretch")
+    show_chart(lift_map_chart(scenario, runs, chosen), width="stretch")
     st.caption(
         f"Profit change over {horizon} months against the current guarantee, after refunds "
         f"still owed, at the scenario's median inputs with the {length_adjective(chosen)} "
@@ -170,11 +170,11 @@ else:
 # --- Refund timing ---------------------------------------------------------------------------
 st.subheader("Refund timing: when the money goes back")
 timing_labels = {days: length_label(days) for days in compared}
-st.altair_chart(fan_chart({timing_labels[d]: runs.timing["refunds"][d] for d in compared},
-                          "Refunds paid per month ($)"), width="stretch")
-st.altair_chart(fan_chart({timing_labels[d]: runs.timing["open_liability"][d]
-                           for d in compared},
-                          "Still owed at month end ($)"), width="stretch")
+show_chart(fan_chart({timing_labels[d]: runs.timing["refunds"][d] for d in compared},
+                     "Refunds paid per month ($)"), width="stretch")
+show_chart(fan_chart({timing_labels[d]: runs.timing["open_liability"][d]
+                      for d in compared},
+                     "Still owed at month end ($)"), width="stretch")
 st.caption(
     "Returns at the reference rate are refunded in the month of the order; the extra returns "
     "of a longer guarantee are refunded evenly over its added months, so a 5-year guarantee "
@@ -205,8 +205,8 @@ if study is not None:
     tiles[4].metric("Revenue, 3+ orders", fmt.share(result.revenue_share_three_plus_orders),
                     help="Share of revenue from customers with three or more orders.")
     left, right = st.columns(2)
-    left.altair_chart(refunds_chart, width="stretch")
-    right.altair_chart(orders_chart, width="stretch")
+    show_chart(refunds_chart, left, width="stretch")
+    show_chart(orders_chart, right, width="stretch")
     sampled = ("every customer simulated" if result.customer_weight <= 1.0 else
                f"each simulated customer stands for {result.customer_weight:.2f} real ones")
     st.caption(

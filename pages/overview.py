@@ -8,7 +8,7 @@ from sim.engine import BASE_LABEL
 from sim.metrics import compare_paired, summarize
 from ui import format as fmt
 from ui.answers import overview_answer
-from ui.charts import interval_chart
+from ui.charts import interval_chart, show_chart
 from ui.layout import footer, page_header, show_answer
 from ui.runs import run_plans
 from ui.state import current
@@ -65,9 +65,9 @@ for label, result in results.items():
     summary = summarize(result.metrics["profit"])
     ranges.append({"label": labels[label], "p5": summary.p5, "p10": summary.p10,
                    "p50": summary.p50, "p90": summary.p90, "p95": summary.p95})
-st.altair_chart(interval_chart(pd.DataFrame(ranges),
-                               f"{fmt.metric_heading('profit')} over {context.horizon} months "
-                               "($)"), width="stretch")
+show_chart(interval_chart(pd.DataFrame(ranges),
+                          f"{fmt.metric_heading('profit')} over {context.horizon} months "
+                          "($)"), width="stretch")
 positive = float(np.mean(base.metrics["profit"] > 0))
 st.caption(f"Bar: the middle 80% of futures (P10 to P90); thin line: P5 to P95; dark tick: "
            f"median; dashed line: break-even. The base plan makes a profit in "

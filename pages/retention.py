@@ -16,7 +16,7 @@ from sim.retention import (
     cold_ratio,
 )
 from ui import format as fmt
-from ui.charts import interval_chart, line_chart, share_sweep_chart
+from ui.charts import interval_chart, line_chart, share_sweep_chart, show_chart
 from ui.layout import controls, footer, page_header, show_answer
 from ui.retention import (
     GOAL_LABELS,
@@ -102,12 +102,12 @@ shown_metrics = list(dict.fromkeys([goal, *SWEEP_METRICS]))
 tabs = st.tabs([SWEEP_LABELS[m] for m in shown_metrics])
 for tab, metric in zip(tabs, shown_metrics, strict=True):
     with tab:
-        st.altair_chart(share_sweep_chart(
+        show_chart(share_sweep_chart(
             sweep.shares, sweep_bands(sweep, metric),
             f"{SWEEP_LABELS[metric]} ($)", marks=marks, zone=(best.tie_low, best.tie_high),
             zone_label="Not clearly beaten: the best wins in fewer than 80% of futures",
             x_title="Share of the budget for existing buyers (rest: cold and warm "
-                    f"{ratio * 100:.0f}/{(1 - ratio) * 100:.0f})"), width="stretch")
+               f"{ratio * 100:.0f}/{(1 - ratio) * 100:.0f})"), width="stretch")
 st.caption(
     f"Line: median; band: P10-P90 over {trials:,} simulated futures (the first {trials:,} of "
     f"the sidebar's {context.trials:,}; every share runs on the same draws); green span: "
@@ -135,8 +135,8 @@ nd = run_next_dollar(scenario, context.seed, trials, goal)
 sentence, gains = next_dollar_answer(nd, goal, horizon, ratio)
 st.markdown(sentence)
 p_ret = nd.retention_vs_acquisition.p_beats
-st.altair_chart(interval_chart(gains, f"Change in {goal_text} against today ($)")
-                .properties(height=190), width="stretch")
+show_chart(interval_chart(gains, f"Change in {goal_text} against today ($)")
+           .properties(height=190), width="stretch")
 st.caption(
     f"Both options add {extra_words} to month 1's budget (growing with the budget) and are run "
     f"on the same {trials:,} futures as today's plan; P(retention wins) = "
@@ -152,8 +152,8 @@ st.caption(check.definition)
 sentence, rows = retention_check_answer(check, horizon, trials)
 st.markdown(sentence)
 if rows is not None:
-    st.altair_chart(interval_chart(rows, f"Change in {horizon}-month profit", unit="share",
-                                   reference=0.0).properties(height=190), width="stretch")
+    show_chart(interval_chart(rows, f"Change in {horizon}-month profit", unit="share",
+                              reference=0.0).properties(height=190), width="stretch")
     st.caption(f"Percent change over the {fmt.share(check.share_profitable)} of futures where "
                "today's plan makes a profit (a percent of a loss means nothing). Bar: P10-P90; "
                "line: P5-P95; tick: median.")
@@ -189,9 +189,9 @@ cohort_runs = {label: run_cohorts(scenario, context.seed, trials, hot)
                for label, hot in plans.items()}
 months_axis = np.arange(horizon)
 curves = cohort_curves(cohort_runs, horizon)
-st.altair_chart(line_chart(months_axis, curves, "Months since first purchase",
-                           "Share of the cohort still active", unit="share", y_domain=(0, 1),
-                           height=320), width="stretch")
+show_chart(line_chart(months_axis, curves, "Months since first purchase",
+                      "Share of the cohort still active", unit="share", y_domain=(0, 1),
+                      height=320), width="stretch")
 st.caption("Median over the futures of the share of each monthly cohort still active; churn "
            "depends on tenure (sBG) and on that month's retention spend per customer.")
 bucket_cols = st.columns(len(cohort_runs))
@@ -199,10 +199,10 @@ top = max(float(np.nanmax(np.concatenate([run.won, run.lost]))) for run in cohor
 for column, (label, run) in zip(bucket_cols, cohort_runs.items(), strict=True):
     with column:
         st.markdown(f"**{label}**: customers won and lost each month (median)")
-        st.altair_chart(line_chart(np.arange(1, horizon + 1),
-                                   {"New customers": run.won, "Customers lost": run.lost},
-                                   "Month", "Customers", unit="count",
-                                   y_domain=(0, top * 1.05), height=280), width="stretch")
+        show_chart(line_chart(np.arange(1, horizon + 1),
+                              {"New customers": run.won, "Customers lost": run.lost},
+                              "Month", "Customers", unit="count",
+                              y_domain=(0, top * 1.05), height=280), width="stretch")
         ratio_median = float(np.nanmedian(sweep.metrics["leaky_bucket_ratio"][
             list(sweep.shares).index(plans[label])]))
         st.caption(f"Leaky-bucket ratio {fmt.ratio(ratio_median)} customers lost per customer "

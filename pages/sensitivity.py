@@ -6,7 +6,7 @@ import streamlit as st
 from sim.engine import BASE_LABEL, plan_scenarios
 from sim.sensitivity import SHARE_BINS, VALUE_BINS
 from ui import format as fmt
-from ui.charts import PALETTE, ranked_bars_chart, threshold_chart, tornado_chart
+from ui.charts import PALETTE, ranked_bars_chart, show_chart, threshold_chart, tornado_chart
 from ui.layout import controls, footer, page_header, show_answer
 from ui.sensitivity import (
     METRICS,
@@ -151,7 +151,7 @@ if fields:
             f"**One input at a time** (tornado): <span style='color:{PALETTE[0]}'>■ input at "
             f"its P10</span> · <span style='color:{PALETTE[1]}'>■ input at its P90</span>",
             unsafe_allow_html=True)
-        st.altair_chart(tornado_chart(
+        show_chart(tornado_chart(
             tornado_rows(swings), swings.base_value, x_title, unit=axis_unit,
             base_label="All inputs at their medians"),
             width="stretch")
@@ -163,8 +163,8 @@ if fields:
     explained = float(sum(shares.values()))
     with right:
         st.markdown("**All inputs at once** (share of variance)")
-        st.altair_chart(ranked_bars_chart(share_rows(swings, shares), "Share of the variance",
-                                          unit="share"), width="stretch")
+        show_chart(ranked_bars_chart(share_rows(swings, shares), "Share of the variance",
+                                     unit="share"), width="stretch")
         st.caption(
             f"Method: binned first-order Sobol index from the {context.trials:,} simulated "
             f"futures (variance of the mean over {SHARE_BINS} quantile bins of each input ÷ "
@@ -203,7 +203,7 @@ if has_choice and fields:
     roots_table = pd.DataFrame({"x": list(found.roots),
                                 "text": [f"flips at {input_value(chosen, r)}"
                                          for r in found.roots]})
-    st.altair_chart(threshold_chart(
+    show_chart(threshold_chart(
         points, roots_table, input_label(chosen),
         f"Mean {fmt.metric_label(metric).lower()} gap, A − B ($)",
         x_format=input_axis_format(chosen), unit=axis_unit), width="stretch")
@@ -220,7 +220,7 @@ if worth is not None and fields:
         f"mean {words}. Knowing every input exactly before choosing would add "
         f"**{fmt.metric_value(metric, worth.evpi)}** on average (expected value of perfect "
         "information); knowing one input is worth:")
-    st.altair_chart(ranked_bars_chart(
+    show_chart(ranked_bars_chart(
         worth_rows(worth, fields, metric), f"$ worth knowing ({words})", unit="money",
         reference=worth.noise, reference_label="noise level"), width="stretch")
     st.caption(

@@ -26,6 +26,7 @@ import numpy as np
 from sim import funnel
 from sim.customer_value import CLV_MONTHS as CLV_MONTHS  # public: the engine API names it
 from sim.customer_value import customer_values, payback_month
+from sim.dispatch import Engine, choose_engine
 from sim.distributions import sample_inputs, stream
 from sim.funnel import ChurnModel, SbgChurn
 from sim.inputs import Inputs, as_inputs
@@ -78,12 +79,20 @@ def simulate(
     horizon: int | None = None,
     inputs: Mapping[str, np.ndarray] | None = None,
     progress: Callable[[float], None] | None = None,
+    engine: Engine = "auto",
 ) -> SimResult:
     """Run the monthly funnel for every trial and return per-trial metrics and monthly series.
 
     `inputs` (as from `sample_inputs`, possibly with arrays replaced) skips sampling; its arrays
-    define the trial count. Same scenario, seed and trials give identical numbers.
+    define the trial count. Same scenario, seed and trials give identical numbers. `engine`:
+    this NumPy engine or the compiled one (`sim.dispatch.choose_engine` decides for "auto").
     """
+    if choose_engine(scenario, engine) == "compiled":
+        from sim.compiled import simulate_compiled  # imports this module
+
+        return simulate_compiled(scenario, trials=trials, seed=seed, horizon=horizon,
+                                 inputs=None if inputs is None else as_inputs(inputs),
+                                 progress=progress)
     seed = scenario.simulation.seed if seed is None else int(seed)
     horizon = scenario.simulation.horizon_months if horizon is None else int(horizon)
     if inputs is None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim import funnel
+from sim.dispatch import Engine
 from sim.distributions import stream
 from sim.engine import MONTHLY_TRIALS_KEPT
 from sim.inputs import Inputs
@@ -253,6 +254,7 @@ def evaluate_splits(
     workers: int = 1,
     batch_trials: int = BATCH_TRIALS,
     seed: int | None = None,
+    engine: Engine = "auto",
 ) -> dict[int, dict[str, np.ndarray]]:
     """Run every split on the same futures (`inputs`, as from `sample_inputs`).
 
@@ -263,7 +265,8 @@ def evaluate_splits(
     so that every split sees the same random flows as a single run of it would); pass the `seed`
     the inputs were sampled with (default: the scenario's own), since the flows are drawn from
     it. `progress` is called with the share done, always from the calling thread; `workers` > 1
-    runs calls in threads (NumPy releases the GIL).
+    runs calls in threads (NumPy releases the GIL). `engine`: as in `sim.engine.simulate` (the
+    compiled engine uses every core in one call: give it workers=1 and a large `batch_trials`).
     """
     horizons = sorted({int(h) for h in horizons})
     run_horizon = horizons[-1]
@@ -286,7 +289,7 @@ def evaluate_splits(
     per_split = run_stacked(
         without_variants(scenario), [split_inputs(inputs, split) for split in splits], totals,
         seed=seed, horizon=run_horizon, keep_monthly=bool(short), max_trials_per_call=batch_trials,
-        workers=workers, progress=progress)
+        workers=workers, progress=progress, engine=engine)
     return {h: {m: np.stack([run[h][m] for run in per_split]) if per_split
                 else np.empty((0, trials)) for m in metrics} for h in horizons}
 

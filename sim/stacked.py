@@ -22,6 +22,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from sim.dispatch import Engine
 from sim.engine import MONTHLY_TRIALS_KEPT, simulate
 from sim.inputs import Inputs, as_inputs
 from sim.scenario import Scenario
@@ -73,6 +74,7 @@ def run_stacked(
     max_trials_per_call: int | None = None,
     workers: int = 1,
     progress: Callable[[float], None] | None = None,
+    engine: Engine = "auto",
 ) -> list[Summary]:
     """Run every input set (same trial count each) on `scenario`, stacked along the trial axis,
     and return `summarise` of each set's part, in the order of `input_sets`.
@@ -81,6 +83,7 @@ def run_stacked(
     at once. `seed` defaults to the scenario's (the flows of `flows: random` are drawn from it).
     `workers` > 1 runs the engine calls in threads (NumPy releases the GIL); `progress` is then
     called as calls finish, always from the calling thread, with the share done (0..1).
+    `engine`: as in `sim.engine.simulate`.
     """
     if not input_sets:
         return []
@@ -94,7 +97,7 @@ def run_stacked(
     def run(group: list[int], call_progress: Callable[[float], None] | None) -> dict[
             int, Summary]:
         result = simulate(scenario, inputs=stack_inputs([input_sets[i] for i in group]),
-                          seed=seed, horizon=horizon, progress=call_progress)
+                          seed=seed, horizon=horizon, progress=call_progress, engine=engine)
         kept = next(iter(result.monthly.values())).shape[0] if result.monthly else 0
         summaries = {}
         for position, index in enumerate(group):

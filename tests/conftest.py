@@ -13,6 +13,12 @@ from hypothesis import settings
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_SCENARIOS = REPO_ROOT / "scenarios"
 
+# No background warm-up in the app under test (ui/warmup.py): tests time nothing and must not
+# share the cores with it; the servers the browser tests start inherit this.
+os.environ.setdefault("FUNNEL_LAB_WARM_UP", "0")
+# "auto" runs the NumPy engine in tests (sim/dispatch.py), whichever test loaded the compiled one.
+os.environ.setdefault("FUNNEL_LAB_ENGINE", "numpy")
+
 # Property tests: no per-example deadline (2 shared cores make timings noisy); in CI the examples
 # are derandomized so a run is reproducible from its log.
 settings.register_profile("dev", deadline=None)

@@ -14,6 +14,14 @@ from functools import lru_cache
 import altair as alt
 import numpy as np
 import pandas as pd
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+# Streamlit's own conversion of an Altair chart (its data transformer, theme and locks), so a
+# chart drawn by `show_chart` reaches the browser exactly as `st.altair_chart` would send it.
+from streamlit.elements.vega_charts import (
+    _convert_altair_to_vega_lite_spec as _streamlit_spec,
+)
 
 MONEY_FORMAT = "$,.3~s"
 FONT_SIZE = 14
@@ -23,12 +31,42 @@ PALETTE = ["#1f5fa8", "#e07b00", "#2a9d55", "#c03a3a", "#7a4fb3", "#8c6d1f", "#2
 def _style(chart: alt.Chart | alt.LayerChart, height: int = 320) -> alt.Chart:
     # fit-x: the width follows the page while `height` stays the plot's own height; with the
     # default "fit" a bottom legend and axis titles eat into it and squash the plot.
-    return (chart.properties(height=height, width="container",
-                             autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
-            .configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE)
-            .configure_legend(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE,
-                              orient="bottom", labelLimit=400, titleLimit=700)
-            .configure_title(fontSize=FONT_SIZE + 2))
+    styled = chart.properties(height=height, width="container",
+                              autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    # One config set on the one copy (three configure_* calls would copy the chart thrice).
+    styled.config = alt.Config(
+        axis=alt.AxisConfig(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE),
+        legend=alt.LegendConfig(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE,
+                                orient="bottom", labelLimit=400, titleLimit=700),
+        title=alt.TitleConfig(fontSize=FONT_SIZE + 2))
+    return styled
+
+
+class _Unvalidated:
+    """An Altair chart whose `to_dict` skips Altair's JSON-schema validation."""
+
+    def __init__(self, chart: alt.TopLevelMixin):
+        self.chart = chart
+
+    def to_dict(self) -> dict:
+        return self.chart.to_dict(validate=False)
+
+
+def vega_spec(chart: alt.TopLevelMixin) -> dict:
+    """The Vega-Lite spec Streamlit sends for `chart` (its tables as Arrow datasets named by
+    content hash), built without Altair's JSON-schema validation: the helpers here build
+    charts from valid parts, and validating the spec took about a third of a page's server
+    time (README, "Performance"). tests/unit/test_charts_spec.py checks the spec equals the
+    one `st.altair_chart` sends."""
+    return _streamlit_spec(_Unvalidated(chart))  # type: ignore[arg-type]
+
+
+def show_chart(chart: alt.TopLevelMixin, where: DeltaGenerator | None = None,
+               **options: object) -> DeltaGenerator:
+    """Draw an Altair chart on the page (or in the container `where`), as `st.altair_chart`
+    with the same options (width="stretch", key, ...) would, without re-validating its spec.
+    Every page draws its charts through this function."""
+    return (where or st).vega_lite_chart(vega_spec(chart), **options)  # type: ignore[arg-type]
 
 
 def _axis_format(unit: str) -> str:

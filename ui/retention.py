@@ -42,7 +42,7 @@ from sim.retention import (
 from sim.scenario import Scenario, ScenarioError, apply_overrides
 from sim.sensitivity import value_of_knowing
 from ui import format as fmt
-from ui.charts import line_chart
+from ui.charts import line_chart, show_chart
 from ui.library import APP_ROOT
 from ui.runs import SCENARIO_HASH, cached_run
 from ui.sensitivity import input_name, input_value
@@ -424,9 +424,9 @@ def calibration_panel(context: PageContext) -> None:
             cols[2].metric("First-month churn", fmt.share(fit.alpha / (fit.alpha + fit.beta), 1))
             cols[3].metric("Cohorts / months", f"{len(table.labels)} / {table.months}")
             months = np.arange(table.months + 1)
-            st.altair_chart(line_chart(
+            show_chart(line_chart(
                 months, {"Observed (all cohorts pooled)": outcome.observed,
-                         "Fitted sBG": fit.fitted_survival},
+                    "Fitted sBG": fit.fitted_survival},
                 "Months since first purchase", "Share of the cohort still active",
                 unit="share", y_domain=(0, 1), height=280,
                 dots=("Observed (all cohorts pooled)",)), width="stretch")

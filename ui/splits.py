@@ -18,8 +18,9 @@ import pandas as pd
 import streamlit as st
 
 from sim import registry
+from sim.dispatch import choose_engine
 from sim.distributions import sample_inputs
-from sim.engine import BASE_LABEL, SimResult
+from sim.engine import BASE_LABEL, MONTHLY_TRIALS_KEPT, SimResult
 from sim.metrics import CLEAR_WIN, Comparison, compare_paired, monthly_bands, summarize
 from sim.scenario import Scenario, flat_fields, variant_scenario, without_variants
 from sim.splits import (
@@ -45,16 +46,28 @@ from sim.splits import (
 )
 from ui import format as fmt
 from ui.runs import SCENARIO_HASH, cached_run, run_plans, run_scenario
+from ui.state import MAX_TRIALS
+from ui.warmup import compiled_within
 from ui.words import base_plan_label
 
-#: Engine calls run two at a time: the machine this was built for has 2 cores.
+#: NumPy engine calls run two at a time: the machine this was built for has 2 cores.
 WORKERS = 2
+#: Trials per compiled engine call: one call at a time, its trials already use every core.
+COMPILED_BATCH_TRIALS = 100_000
 GRID_STEP = 5
 GRID: list[BudgetSplit] = grid_splits(GRID_STEP)
 HORIZONS: tuple[int, ...] = (12, 24, 36, 60)
+#: The futures choice that means "all the sidebar's futures" (no sidebar has more).
+MAP_TRIALS_ALL = MAX_TRIALS
 #: Futures the map, optimiser and horizon table run on (the first ones of the sidebar's).
-MAP_TRIALS_CHOICES: tuple[int, ...] = (250, 500, 1000, 2000)
-MAP_TRIALS_DEFAULT = 500
+MAP_TRIALS_CHOICES: tuple[int, ...] = (MAP_TRIALS_ALL, 250, 500, 1000, 2000)
+MAP_TRIALS_DEFAULT = MAP_TRIALS_ALL
+#: Futures used for "all" while only the NumPy engine can run them (the compiled engine is
+#: still loading, or the flows are random): 231 splits on 5,000 futures take it half a minute.
+MAP_TRIALS_FALLBACK = 500
+#: Seconds a page waits for the compiled engine before using MAP_TRIALS_FALLBACK futures
+#: (loading it from Numba's disk cache takes about 2 s; compiling it takes minutes).
+COMPILED_WAIT_S = 20.0
 BOOTSTRAP_RESAMPLES = 200
 #: How a statistic of a metric's totals reads in an objective's label ({} is the metric).
 STATISTIC_WORDS: dict[str, str] = {"mean": "Mean {}",
@@ -77,6 +90,50 @@ METRIC_WORDS: dict[str, str] = {name: registry.in_sentence(registry.metric(name)
 TABLE_METRICS: tuple[str, ...] = ("profit", "net_revenue", "npv", "clv_new_customer",
                                   "new_customers", "active_customers_end")
 RULE_LABEL = "6:3:1 rule"
+
+
+def map_trials_words(choice: int) -> str:
+    """How the futures control shows a choice: "All" or "1,000"."""
+    return "All the sidebar's" if int(choice) >= MAP_TRIALS_ALL else fmt.count(choice)
+
+
+def map_futures(scenario: Scenario, trials: int, choice: int = MAP_TRIALS_DEFAULT) -> int:
+    """How many futures (the first of the sidebar's `trials`) the map, optimiser and horizon
+    table use for the futures `choice`: at most `trials`, and at most MONTHLY_TRIALS_KEPT (the
+    horizon table totals shorter horizons from the monthly series).
+
+    "All" needs the compiled engine (`sim.dispatch.choose_engine`); the page waits up to
+    COMPILED_WAIT_S for it to load, then uses MAP_TRIALS_FALLBACK futures (random flows
+    always do), so the page still answers; `map_futures_words` says so.
+    """
+    futures = min(int(choice), int(trials), MONTHLY_TRIALS_KEPT)
+    if int(choice) < MAP_TRIALS_ALL or futures <= MAP_TRIALS_FALLBACK:
+        return futures
+    plain = without_variants(scenario)
+    if choose_engine(plain) == "compiled":
+        return futures
+    if plain.simulation.flows != "random":
+        with st.spinner("Loading the fast engine…"):
+            if compiled_within(COMPILED_WAIT_S) and choose_engine(plain) == "compiled":
+                return futures
+    return MAP_TRIALS_FALLBACK
+
+
+def map_futures_words(futures: int, trials: int, choice: int) -> str:
+    """The sentence saying which futures the map, optimiser and horizon table used."""
+    if futures >= trials:
+        return "The map, the optimiser and the horizon table use all of them."
+    why = (" (the compiled engine that runs them all is not loaded, or the flows are random)"
+           if int(choice) >= MAP_TRIALS_ALL and futures == MAP_TRIALS_FALLBACK else "")
+    return (f"The map, the optimiser and the horizon table use the first {futures:,} of these "
+            f"futures{why}.")
+
+
+def _engine_settings(scenario: Scenario) -> dict[str, int]:
+    """How `evaluate_splits` should split its work for the engine that will run it."""
+    if choose_engine(scenario) == "compiled":
+        return {"workers": 1, "batch_trials": COMPILED_BATCH_TRIALS}
+    return {"workers": WORKERS}
 
 
 def label(split: BudgetSplit) -> str:
@@ -108,7 +165,7 @@ def _grid(scenario: Scenario, seed: int, trials: int, horizon: int) -> dict[str,
     inputs = sample_inputs(scenario, trials, seed)
     with _progress(f"Simulating all {len(GRID)} splits on {trials:,} futures…") as progress:
         totals = evaluate_splits(scenario, GRID, inputs, horizons=(horizon,),
-                                 progress=progress, workers=WORKERS, seed=seed)
+                                 progress=progress, seed=seed, **_engine_settings(scenario))
     return totals[horizon]
 
 
@@ -147,8 +204,8 @@ def _optimise(scenario: Scenario, seed: int, trials: int, horizon: int, objectiv
 
     def evaluate(splits: list[BudgetSplit]) -> np.ndarray:
         return evaluate_splits(scenario, splits, inputs, horizons=(horizon,),
-                               metrics=(objective.metric,), workers=WORKERS,
-                               seed=seed)[horizon][objective.metric]
+                               metrics=(objective.metric,), seed=seed,
+                               **_engine_settings(scenario))[horizon][objective.metric]
 
     with _progress("Refining the best split…") as progress:
         result = optimise_split(evaluate, objective, bounds, coarse_step=GRID_STEP,
@@ -179,8 +236,8 @@ def _horizon_optima(scenario: Scenario, seed: int, trials: int, horizons: tuple[
     words = ", ".join(str(h) for h in horizons)
     with _progress(f"Finding the best split at {words} months…") as progress:
         return best_splits_by_horizon(scenario, inputs, horizons, OBJECTIVES[objective_key],
-                                      _bounds(bounds_key), progress=progress, workers=WORKERS,
-                                      seed=seed)
+                                      _bounds(bounds_key), progress=progress, seed=seed,
+                                      workers=_engine_settings(scenario)["workers"])
 
 
 def horizon_optima(scenario: Scenario, seed: int, trials: int, horizons: Sequence[int],

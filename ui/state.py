@@ -165,7 +165,8 @@ def read_link(params: Mapping[str, str], stems: list[str]) -> tuple[dict[str, An
     return settings, problems
 
 
-def _trials_default(scenario: Scenario) -> int:
+def default_trials(scenario: Scenario) -> int:
+    """The trials a page runs for a scenario before the sidebar changes them."""
     return max(MIN_TRIALS, min(MAX_TRIALS, scenario.simulation.trials))
 
 
@@ -196,7 +197,7 @@ def resolve() -> PageContext | None:
         entry = read_entry(state["scenario_file"])
         saved = entry.scenario or Scenario()
         state["seed"] = settings.get("seed", saved.simulation.seed)
-        state["trials"] = settings.get("trials", _trials_default(saved))
+        state["trials"] = settings.get("trials", default_trials(saved))
         state["present"] = settings.get("present", False)
         state[_OVERRIDES_KEY] = settings.get("overrides", {})
         state[_LINK_PROBLEMS_KEY] = tuple(problems)
@@ -210,7 +211,7 @@ def resolve() -> PageContext | None:
         entry = read_entry(stem)
         if entry.scenario is not None:
             state["seed"] = entry.scenario.simulation.seed
-            state["trials"] = _trials_default(entry.scenario)
+            state["trials"] = default_trials(entry.scenario)
         state[_OVERRIDES_KEY] = {}
         state["_funnel_last_stem"] = stem
     entry = read_entry(stem)
@@ -236,7 +237,7 @@ def resolve() -> PageContext | None:
     # The session keeps exactly what the link shows, so both reproduce the same scenario.
     state[_OVERRIDES_KEY] = dict(overrides)
     seed = int(state.get("seed", saved.simulation.seed))
-    trials = int(state.get("trials", _trials_default(saved)))
+    trials = int(state.get("trials", default_trials(saved)))
     context = PageContext(stem, saved, scenario, overrides, seed, trials,
                           bool(state.get("present", False)), tuple(problems), file_problems)
     state[_CTX_KEY] = context

@@ -65,6 +65,7 @@ from ui.splits import (
     headline,
     label,
     map_cells,
+    map_futures,
     named_splits,
     optimise,
     plateau_words,
@@ -111,7 +112,7 @@ def budget_split_answer(context: PageContext, *,
     bounds = bounds or Bounds()
     objective = OBJECTIVES[objective_key]
     metric = objective.metric
-    map_trials = min(int(map_trials), context.trials)
+    map_trials = map_futures(scenario, context.trials, map_trials)
     values = split_grid(scenario, context.seed, map_trials, horizon)[metric]
     best = best_cell(values, objective, bounds)
     optimum = optimise(scenario, context.seed, map_trials, horizon, objective_key, bounds)

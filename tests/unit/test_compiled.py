@@ -61,7 +61,7 @@ SHIPPED = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yam
 def test_shipped_scenarios_and_variants_match_the_numpy_engine(path: Path) -> None:
     for label, plan in plan_scenarios(load_scenario_file(path)).items():
         fast = simulate_compiled(plan, trials=1000)
-        assert_same(fast, simulate(plan, trials=1000), f"{path.stem}: {label}")
+        assert_same(fast, simulate(plan, trials=1000, engine="numpy"), f"{path.stem}: {label}")
 
 
 @pytest.mark.parametrize("churn", [{}, SBG], ids=["constant", "sbg"])
@@ -73,7 +73,7 @@ def test_sixty_months_across_two_chunks_match(churn: dict[str, Any]) -> None:
         "market.customers_start_tenure": 30, "hot.churn_unpreventable": {"low": 0.2, "high": 0.5},
     })
     fast = simulate_compiled(plan, trials=20_010, horizon=60)
-    reference = simulate(plan, trials=20_010, horizon=60)
+    reference = simulate(plan, trials=20_010, horizon=60, engine="numpy")
     assert_same(fast, reference, "two chunks")
     assert fast.monthly["profit"].shape == (10_000, 60)
     assert np.all(fast.metrics["open_guarantee_liability"] > 0)
@@ -83,14 +83,14 @@ def test_long_horizon_sums_cohorts_like_numpy() -> None:
     # Above 128 cohorts NumPy's pairwise sum splits in halves; the compiled sum must too.
     plan = apply_overrides(Scenario(), SBG)
     assert_same(simulate_compiled(plan, trials=50, horizon=150),
-                simulate(plan, trials=50, horizon=150), "150 months")
+                simulate(plan, trials=50, horizon=150, engine="numpy"), "150 months")
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=scenario_data(flows="expected"))
 def test_random_scenarios_match_the_numpy_engine(data: dict[str, Any]) -> None:
     plan = build_scenario(data)
-    assert_same(simulate_compiled(plan), simulate(plan), "random scenario")
+    assert_same(simulate_compiled(plan), simulate(plan, engine="numpy"), "random scenario")
 
 
 def test_given_inputs_and_progress_are_used() -> None:
@@ -100,7 +100,7 @@ def test_given_inputs_and_progress_are_used() -> None:
     inputs["budget.split.hot"] = np.full(300, 0.5)
     seen: list[float] = []
     fast = simulate_compiled(plan, inputs=inputs, horizon=12, progress=seen.append)
-    assert_same(fast, simulate(plan, inputs=inputs, horizon=12), "given inputs")
+    assert_same(fast, simulate(plan, inputs=inputs, horizon=12, engine="numpy"), "given inputs")
     assert seen[-1] == 1.0
     assert fast.trials == 300
 
@@ -109,7 +109,7 @@ def test_without_numba_it_runs_the_numpy_engine(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(compiled, "AVAILABLE", False)
     plan = apply_overrides(Scenario(), SBG)
     fallback = simulate_compiled(plan, trials=200)
-    reference = simulate(plan, trials=200)
+    reference = simulate(plan, trials=200, engine="numpy")
     for name in METRIC_NAMES:
         assert np.array_equal(fallback.metrics[name], reference.metrics[name], equal_nan=True)
 

@@ -1,0 +1,51 @@
+"""Charts reach the browser unchanged: `ui.charts.show_chart` sends the spec `st.altair_chart`
+would send (same marks, encodings, config and Arrow datasets), only without re-validating it,
+and `_style` sets the same sizes and text sizes as before (one copy instead of four)."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+
+from sim.splits import OBJECTIVES, Bounds
+from ui import charts
+from ui.splits import GRID, map_cells
+
+rng = np.random.default_rng(5)
+BANDS = {"A": {"p10": np.arange(12.0), "p50": np.arange(12.0) + 1, "p90": np.arange(12.0) + 2},
+         "B": {"p10": -np.arange(12.0), "p50": 1 - np.arange(12.0), "p90": 2 - np.arange(12.0)}}
+VALUES = rng.normal(1e5, 2e4, size=(len(GRID), 40))
+
+CHARTS = {
+    "fan": lambda: charts.fan_chart(BANDS, "Profit ($)"),
+    "distribution": lambda: charts.distribution_chart(
+        {"A": rng.normal(size=500), "B": rng.normal(1, 1, size=500)}, "Profit ($)",
+        reference=0.0, reference_label="break-even"),
+    "interval": lambda: charts.interval_chart(pd.DataFrame(
+        {"label": ["x", "y"], "p10": [-1.0, 0.0], "p50": [0.0, 1.0], "p90": [1.0, 2.0]}),
+        "Profit ($)"),
+    "split map": lambda: charts.split_map_chart(
+        map_cells(VALUES, OBJECTIVES["mean_profit"], Bounds(), 3), "Median profit ($)"),
+}
+
+
+@pytest.mark.parametrize("name", list(CHARTS))
+def test_the_spec_sent_is_the_one_st_altair_chart_sends(name: str) -> None:
+    chart = CHARTS[name]()
+    assert charts.vega_spec(chart) == _convert_altair_to_vega_lite_spec(chart)
+
+
+def test_style_sets_size_and_text_sizes_once() -> None:
+    base = alt.Chart(pd.DataFrame({"x": [1, 2]})).mark_point().encode(x="x:Q")
+    spec = charts._style(base, height=250).to_dict()
+    assert spec["height"] == 250 and spec["width"] == "container"
+    assert spec["autosize"] == {"type": "fit-x", "contains": "padding"}
+    assert spec["config"]["axis"] == {"labelFontSize": 14, "titleFontSize": 14}
+    assert spec["config"]["legend"] == {"labelFontSize": 14, "titleFontSize": 14,
+                                        "orient": "bottom", "labelLimit": 400,
+                                        "titleLimit": 700}
+    assert spec["config"]["title"] == {"fontSize": 16}
+    assert base.config is alt.Undefined  # the chart passed in is left as it was

@@ -1,0 +1,174 @@
+"""Engine dispatch (sim/dispatch.py): "auto" runs the compiled engine only for expected flows
+and only once it is loaded, so the numbers never depend on when a run happens; the warm-up
+(ui/warmup.py) never raises; the split map says how many futures it used (ui/splits.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim import compiled, dispatch
+from sim.dispatch import choose_engine
+from sim.engine import METRIC_NAMES, MONTHLY_NAMES, SimResult, plan_scenarios, simulate
+from sim.metrics import compare_paired
+from sim.scenario import Scenario, apply_overrides, load_scenario_file
+from ui import splits as ui_splits
+from ui import warmup
+
+EXPECTED = Scenario()
+RANDOM = apply_overrides(Scenario(), {"simulation.flows": "random"})
+SHIPPED = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))
+
+
+@pytest.fixture(autouse=True)
+def _auto_as_in_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's "auto" (tests/conftest.py makes it the NumPy engine for the other tests)."""
+    monkeypatch.delenv("FUNNEL_LAB_ENGINE", raising=False)
+
+
+def _ready(monkeypatch: pytest.MonkeyPatch, ready: bool) -> None:
+    monkeypatch.setattr(dispatch, "compiled_ready", lambda: ready)
+
+
+def assert_identical(a: SimResult, b: SimResult) -> None:
+    for name in METRIC_NAMES:
+        assert np.array_equal(a.metrics[name], b.metrics[name], equal_nan=True), name
+    for name in MONTHLY_NAMES:
+        assert np.array_equal(a.monthly[name], b.monthly[name], equal_nan=True), name
+
+
+def test_auto_uses_the_compiled_engine_only_when_it_is_ready(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _ready(monkeypatch, False)
+    assert choose_engine(EXPECTED) == "numpy"
+    _ready(monkeypatch, True)
+    assert choose_engine(EXPECTED) == "compiled"
+    assert choose_engine(EXPECTED, "auto") == "compiled"
+
+
+def test_the_tests_setting_makes_auto_the_numpy_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    _ready(monkeypatch, True)
+    monkeypatch.setenv("FUNNEL_LAB_ENGINE", "numpy")
+    assert choose_engine(EXPECTED) == "numpy"
+    assert choose_engine(EXPECTED, "compiled") == "compiled"
+
+
+def test_auto_never_runs_random_flows_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
+    _ready(monkeypatch, True)
+    assert choose_engine(RANDOM) == "numpy"
+    _ready(monkeypatch, False)
+    assert choose_engine(RANDOM) == "numpy"
+
+
+def test_an_engine_asked_by_name_is_used_and_a_wrong_name_is_refused(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _ready(monkeypatch, False)
+    assert choose_engine(RANDOM, "compiled") == "compiled"
+    _ready(monkeypatch, True)
+    assert choose_engine(EXPECTED, "numpy") == "numpy"
+    with pytest.raises(ValueError, match="engine must be one of"):
+        choose_engine(EXPECTED, "fast")  # type: ignore[arg-type]
+
+
+def test_simulate_runs_the_chosen_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    real = compiled.simulate_compiled
+
+    def spy(*args: object, **kwargs: object) -> SimResult:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(compiled, "simulate_compiled", spy)
+    _ready(monkeypatch, False)
+    simulate(EXPECTED, trials=50, horizon=6)
+    assert calls == []
+    _ready(monkeypatch, True)
+    simulate(EXPECTED, trials=50, horizon=6)
+    assert calls == [1]
+    simulate(RANDOM, trials=50, horizon=6)
+    assert calls == [1]
+
+
+@pytest.mark.skipif(not compiled.AVAILABLE, reason="Numba is not installed")
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_expected_flows_give_the_same_numbers_whichever_engine_runs(path: Path) -> None:
+    # What "auto" may switch between during a server's life. Sums may round in another order
+    # (the last bits; profit, a difference of large sums, to about 1e-11 of itself), far below
+    # what a page shows and below the paired comparisons' tie tolerance (1e-9): a plan compared
+    # with its run on the other engine is a tie in every future, so no answer can change.
+    for plan in plan_scenarios(load_scenario_file(path)).values():
+        fast = simulate(plan, trials=1000, engine="compiled")
+        reference = simulate(plan, trials=1000, engine="numpy")
+        for name in METRIC_NAMES:
+            got, want = fast.metrics[name], reference.metrics[name]
+            assert np.array_equal(np.isnan(got), np.isnan(want)), name
+            assert np.allclose(got, want, rtol=1e-9, atol=0, equal_nan=True), name
+            if np.isfinite(want).any():
+                assert compare_paired(got, want).p_tie == 1.0, name
+        for name in MONTHLY_NAMES:
+            assert np.allclose(fast.monthly[name], reference.monthly[name], rtol=1e-9,
+                               atol=1e-6, equal_nan=True), name
+
+
+def test_random_flows_give_the_numpy_numbers_when_the_compiled_engine_is_ready(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = simulate(RANDOM, trials=300, horizon=12, engine="numpy")
+    _ready(monkeypatch, True)
+    assert_identical(simulate(RANDOM, trials=300, horizon=12), reference)
+
+
+def test_warm_up_logs_a_failure_and_never_raises(monkeypatch: pytest.MonkeyPatch,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    def broken() -> bool:
+        raise RuntimeError("no compiler here")
+
+    def refused(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(warmup, "load_compiled", broken)
+    monkeypatch.setattr(warmup, "run_plans", refused)
+    monkeypatch.setattr(warmup, "PAUSE_S", 0.0)
+    monkeypatch.setattr(warmup, "_kernel_started", False)
+    monkeypatch.setattr(warmup, "_kernel_done", warmup.threading.Event())
+    warmup.warm_up(0.0)
+    assert "the compiled engine did not load" in caplog.text
+    assert "warm-up stopped" in caplog.text
+
+
+def test_warm_up_caches_every_readable_library_scenario_at_its_defaults(
+        monkeypatch: pytest.MonkeyPatch, fresh_scenario_library: Path) -> None:
+    (fresh_scenario_library / "broken.yaml").write_text("budget: [unclosed\n")
+    runs: list[tuple[str, int, int]] = []
+    monkeypatch.setattr(warmup, "load_compiled", lambda: False)
+    monkeypatch.setattr(warmup, "run_plans", lambda scenario, labels, seed, trials: runs.append(
+        (scenario.name, seed, trials)))
+    monkeypatch.setattr(warmup, "PAUSE_S", 0.0)
+    monkeypatch.setattr(warmup, "_kernel_started", False)
+    monkeypatch.setattr(warmup, "_kernel_done", warmup.threading.Event())
+    warmup.warm_up(0.0)
+    wanted = []
+    for path in SHIPPED:
+        scenario = load_scenario_file(path)
+        wanted.append((scenario.name, scenario.simulation.seed,
+                       min(20_000, max(100, scenario.simulation.trials))))
+    assert sorted(runs) == sorted(wanted)
+
+
+def test_the_map_uses_all_futures_only_with_the_compiled_engine(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    everything = ui_splits.MAP_TRIALS_ALL
+    monkeypatch.setattr(ui_splits, "compiled_within", lambda timeout_s: False)
+    _ready(monkeypatch, True)
+    assert ui_splits.map_futures(EXPECTED, 5000, everything) == 5000
+    assert ui_splits.map_futures(EXPECTED, 20_000, everything) == 10_000  # monthly series kept
+    assert ui_splits.map_futures(EXPECTED, 5000, 1000) == 1000
+    assert ui_splits.map_futures(RANDOM, 5000, everything) == 500
+    _ready(monkeypatch, False)
+    assert ui_splits.map_futures(EXPECTED, 5000, everything) == 500
+    assert ui_splits.map_futures(EXPECTED, 300, everything) == 300
+    assert ui_splits.map_futures(EXPECTED, 5000, 2000) == 2000  # asked for: the NumPy engine
+    assert "first 500 of these futures (the compiled engine" in ui_splits.map_futures_words(
+        500, 5000, everything)
+    assert ui_splits.map_futures_words(300, 300, everything).endswith("use all of them.")
