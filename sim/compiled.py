@@ -41,6 +41,8 @@ from sim.engine import (
     CHUNK_TRIALS,
     CLV_MONTHS,
     EARLY_REPEAT_MONTHS,
+    METRIC_NAMES,
+    MONTHLY_NAMES,
     MONTHLY_TRIALS_KEPT,
     SimResult,
     simulate,
@@ -99,19 +101,10 @@ CHURN_A, CHURN_B = len(INPUT_PATHS), len(INPUT_PATHS) + 1  # sBG alpha, beta; or
 SBG_PATHS = ("hot.churn.sbg.alpha", "hot.churn.sbg.beta")
 CONSTANT_PATH = "hot.churn.monthly"
 
-#: Rows of the kernel's metric output, in this order (the names of sim.engine.METRIC_NAMES).
-METRIC_ORDER: tuple[str, ...] = (
-    "net_revenue", "gross_revenue", "profit", "npv", "new_customers", "cac",
-    "active_customers_end", "repeat_revenue_share", "leaky_bucket_ratio", "early_repeat_rate",
-    "clv_new_customer", "customer_equity_end", "ltv_to_cac", "payback_month",
-    "open_guarantee_liability", "marketing_spend", "churned_customers", "refunds",
-    "open_guarantee_returns", "net_revenue_in_horizon", "profit_in_horizon",
-)
-#: Rows of the kernel's monthly output, in this order (sim.engine.MONTHLY_NAMES).
-MONTHLY_ORDER: tuple[str, ...] = (
-    "gross_revenue", "refunds", "net_revenue", "profit", "new_customers", "active_customers",
-    "churned", "repeat_orders", "spend", "leads", "open_liability", "open_returns",
-)
+#: Rows of the kernel's metric and monthly outputs: the engine's names, in the engine's order
+#: (the kernel writes row i of each by these positions).
+METRIC_ORDER: tuple[str, ...] = METRIC_NAMES
+MONTHLY_ORDER: tuple[str, ...] = MONTHLY_NAMES
 
 #: Trials run interleaved in one block (expected flows); small enough for the core's caches.
 BLOCK_TRIALS = 16
