@@ -90,7 +90,7 @@ def test_overview_compare_and_cli_agree(fresh_scenario_library: Path, stem: str)
         assert versus["diff_mean"] == reference.diff_mean
 
     # Overview: the profit table, each variant against the base plan.
-    overview = open_page(new_app(), "app_pages/overview.py", scenario=stem, trials=str(TRIALS))
+    overview = open_page(new_app(), "pages/overview.py", scenario=stem, trials=str(TRIALS))
     table = overview.dataframe[0].value
     headline = next(m.value for m in overview.markdown if "simulated futures" in m.value)
     for name, reference in expected.items():
@@ -102,7 +102,7 @@ def test_overview_compare_and_cli_agree(fresh_scenario_library: Path, stem: str)
     assert fmt.share(best.p_beats) in headline
 
     # Compare: the base plan and one variant picked in the plan picker, one pair at a time.
-    compare = open_page(new_app(), "app_pages/compare.py", scenario=stem, trials=str(TRIALS))
+    compare = open_page(new_app(), "pages/compare.py", scenario=stem, trials=str(TRIALS))
     heading = registry.metric("profit").heading
     for name, reference in expected.items():
         compare.multiselect(key="compare_plans").set_value(
@@ -120,7 +120,7 @@ def test_guarantee_page_agrees_with_the_overview(fresh_scenario_library: Path) -
     library = fresh_scenario_library
     expected, _ = _reference(library, "guarantee")
     scenario = load_scenario_file(library / "guarantee.yaml")
-    page = open_page(new_app(), "app_pages/guarantee.py", scenario="guarantee",
+    page = open_page(new_app(), "pages/guarantee.py", scenario="guarantee",
                      trials=str(TRIALS), guarantee_sweep_trials="500")
     table = page.dataframe[0].value
     assert len(expected) == 2
@@ -137,7 +137,7 @@ def test_budget_split_page_agrees_with_the_overview(fresh_scenario_library: Path
     expected, _ = _reference(library, "baseline")
     scenario = load_scenario_file(library / "baseline.yaml")
     assert np.isclose(scenario.budget.split.cold, 0.6)  # the page compares against 6:3:1
-    page = open_page(new_app(), "app_pages/budget_split.py", scenario="baseline",
+    page = open_page(new_app(), "pages/budget-split.py", scenario="baseline",
                      trials=str(TRIALS), split_trials="250")
     tables = [frame.value for frame in page.dataframe
               if "P(beats 6:3:1)" in frame.value.columns]
