@@ -114,6 +114,11 @@ def show_page_answer(chosen: str | None) -> None:
 
 if not (has_choice and fields):
     show_page_answer(None)
+elif context.present:
+    # The slide stops at the answer: the input searched is the link's, or the first ranked
+    # (the selectbox's default below), so the slide says what the page says.
+    linked = st.query_params.get("sens_input")
+    show_page_answer(linked if linked in ranked else ranked[0])
 
 if not fields:
     st.info("Every input of this scenario is a fixed number, so nothing is uncertain: give an "
@@ -175,7 +180,7 @@ if fields:
 # ------------------------------------------------------------------ threshold for one input
 if has_choice and fields:
     st.subheader(f"When would {decision.winner} stop beating {sentence_name(decision.loser)}?")
-    ranked_fields = sorted(fields, key=lambda path: -gap_shares[path])
+    ranked_fields = ranked
     # Drawn into the controls row above, now that the inputs can be ranked for this choice.
     chosen = columns[4].selectbox(
         "Input to search", ranked_fields, format_func=input_label, key="sens_input",
