@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser.helpers import app_errors, metric_value, screenshot, wait_for_app
 
@@ -35,10 +36,23 @@ def test_typed_split_becomes_the_answer_and_its_link_reproduces_it(open_app) -> 
     box = page.get_by_role("textbox", name="Add splits (cold/warm/hot, in %)", exact=True)
     box.fill("40-30-30")
     box.press("Enter")
+    # The rerun that adds the split writes it to the address first; wait for that, then for
+    # the run to finish, so the picker below lists the new split.
+    page.wait_for_function("() => location.search.includes('split_custom=40-30-30')",
+                           timeout=SETTLE_MS)
     wait_for_app(page, timeout=SETTLE_MS)
     assert not app_errors(page)
-    page.get_by_role("combobox", name=PICKER).click()
-    page.get_by_role("option", name="Your split 40/30/30").click()
+    # The list can close under the click when a late rerun redraws the picker: open it again.
+    for attempt in range(4):
+        page.get_by_role("combobox", name=PICKER).click()
+        try:
+            page.get_by_role("option", name="Your split 40/30/30").click(timeout=10_000)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == 3:
+                raise
+            page.keyboard.press("Escape")
+            wait_for_app(page, timeout=SETTLE_MS)
     page.wait_for_function(
         """() => (document.querySelector('.st-key-answer')?.innerText || '')
                  .includes('40/30/30')""",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page
 
 from sim.scenario import load_scenario_file
@@ -80,8 +82,18 @@ def _variant_names(page: Page) -> list[str]:
     return [boxes.nth(i).input_value() for i in range(boxes.count())]
 
 
+@pytest.fixture
+def baseline_restored(scenario_library: Path) -> Iterator[None]:
+    """Put the session library's baseline.yaml back after a test that saves over it: the
+    library is shared by every browser test, and later ones expect the shipped variants."""
+    path = scenario_library / "baseline.yaml"
+    original = path.read_bytes()
+    yield
+    path.write_bytes(original)
+
+
 def test_variants_survive_the_menu_and_a_reload_starts_from_the_file(
-        open_app, scenario_library: Path) -> None:
+        open_app, scenario_library: Path, baseline_restored: None) -> None:
     """The lost-variant steps (issue 14) with real clicks. A reload of the tab starts a new
     Streamlit session: unsaved names and variants are gone (the field changes travel in the
     address), so the editor shows the saved file again - the chosen behaviour."""
