@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import weakref
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -39,6 +40,9 @@ def _f(default: Any, label: str, unit: str, help: str) -> Any:
     """A field with the label, unit and one-line help shown in editors and charts."""
     return Field(default=default, json_schema_extra={"label": label, "unit": unit, "help": help})
 
+
+#: id(scenario) -> its canonical text, while the scenario exists (Scenario.canonical).
+_CANONICAL_TEXT: dict[int, str] = {}
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -238,11 +242,22 @@ class Scenario(BaseModel):
         return data
 
     def canonical(self) -> str:
-        """Return the scenario as its YAML text: a stable key for caches and equality."""
-        # Imported here: the YAML writer itself needs this model.
-        from sim.scenario.yaml_io import dump_scenario
+        """Return the scenario as its YAML text: a stable key for caches and equality.
 
-        return dump_scenario(self)
+        Kept per object (the model is frozen): a page asks for it a dozen times per rerun (cache
+        keys of every simulation call), and writing the YAML costs about 20 ms each time.
+        """
+        key = id(self)
+        text = _CANONICAL_TEXT.get(key)
+        if text is None:
+            # Imported here: the YAML writer itself needs this model.
+            from sim.scenario.yaml_io import dump_scenario
+
+            text = dump_scenario(self)
+            _CANONICAL_TEXT[key] = text
+            # Forget the text when the object goes, before its id can be reused.
+            weakref.finalize(self, _CANONICAL_TEXT.pop, key, None)
+        return text
 
     def __hash__(self) -> int:
         return hash(self.canonical())
