@@ -25,7 +25,6 @@ from ui.retention import (
     cohort_curves,
     goal_words,
     next_dollar_answer,
-    page_trials,
     retention_check_answer,
     run_cohorts,
     run_next_dollar,
@@ -45,7 +44,7 @@ context = current()
 page_header(context, "Retention vs acquisition")
 scenario = context.scenario
 horizon = context.horizon
-trials = page_trials(context.trials)
+trials = context.trials
 answer_slot = st.container()
 
 with controls():
@@ -109,8 +108,8 @@ for tab, metric in zip(tabs, shown_metrics, strict=True):
             x_title="Share of the budget for existing buyers (rest: cold and warm "
                f"{ratio * 100:.0f}/{(1 - ratio) * 100:.0f})"), width="stretch")
 st.caption(
-    f"Line: median; band: P10-P90 over {trials:,} simulated futures (the first {trials:,} of "
-    f"the sidebar's {context.trials:,}; every share runs on the same draws); green span: "
+    f"Line: median; band: P10-P90 over all {trials:,} simulated futures of the sidebar (every "
+    f"share runs on the same draws, as every number on this page); green span: "
     f"shares the best one beats in fewer than {CLEAR_WIN:.0%} of futures. The best share has "
     f"the highest mean {goal_text}; Monte Carlo error of its gain over today: "
     f"±{fmt.money(fmt.mc_margin(vs_today.diff_se))} (90%).")

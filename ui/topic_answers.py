@@ -35,7 +35,6 @@ from ui.report import Figure, PageAnswer
 from ui.retention import (
     GOAL_LABELS,
     answer_sentence,
-    page_trials,
     run_sweep,
     share_words,
     share_worth,
@@ -200,7 +199,7 @@ def retention_answer(context: PageContext, *, goal: str = GOALS[0]) -> PageAnswe
     """Retention: the best share of the budget for existing buyers on `goal`, its gain over
     today's split, and the sweep of shares from 0% to 80%."""
     scenario, horizon = context.scenario, context.horizon
-    trials = page_trials(context.trials)
+    trials = context.trials
     sweep = run_sweep(scenario, context.seed, trials)
     best = best_share(sweep, goal)
     today = sweep.current

@@ -10,6 +10,7 @@ from sim.retention import best_share, sweep_hot_share
 from sim.scenario import load_scenario_file
 from tests.app.conftest import decision_text, open_page
 from tests.conftest import REPO_ROOT
+from ui import format as fmt
 
 EXAMPLE = REPO_ROOT / "scenarios" / "examples" / "cohorts_example.csv"
 TRIALS = 400
@@ -81,3 +82,23 @@ def test_presenter_mode_answers_without_the_calibration_inputs(app: AppTest) -> 
     assert _answer(app)
     assert not app.file_uploader
     assert not any("Calibrate churn" in s.value for s in app.subheader)
+
+
+def test_the_sweep_runs_on_all_the_sidebars_futures(app: AppTest) -> None:
+    """One set of futures per answer (issue 13): above the 2,000 futures the sweep used to stop
+    at, the page's headline, tiles and caption come from all the sidebar's futures."""
+    trials = 2500
+    open_page(app, "pages/retention.py", scenario="baseline", trials=str(trials))
+    scenario = load_scenario_file(REPO_ROOT / "scenarios" / "baseline.yaml")
+    sweep = sweep_hot_share(scenario, trials=trials, seed=scenario.simulation.seed)
+    best = best_share(sweep)
+    assert best.index != sweep.current  # so the headline and tiles state a paired comparison
+    shown = {m.label: m.value for m in app.metric}
+    today = f"{sweep.shares[sweep.current] * 100:.0f}%"
+    assert shown[f"Gain over today's {today}"] == fmt.money(best.vs_current.diff_mean,
+                                                            signed=True)
+    assert shown["Beats today's split in"] == f"{fmt.share(best.vs_current.p_beats)} of futures"
+    assert f"of {trials:,} futures" in _answer(app)
+    assert any(f"over all {trials:,} simulated futures of the sidebar" in c.value
+               for c in app.caption)
+    assert "first 2,000" not in " ".join(c.value for c in app.caption)
