@@ -7,7 +7,7 @@ import streamlit as st
 from sim.engine import BASE_LABEL
 from sim.metrics import compare_paired, summarize
 from ui import format as fmt
-from ui.answers import overview_answer
+from ui.answers import BEYOND_NAMED_SPINNER, overview_answer
 from ui.charts import interval_chart, show_chart
 from ui.layout import footer, page_header, show_answer
 from ui.runs import run_plans
@@ -24,7 +24,9 @@ base_label = base_plan_label(scenario)
 labels = {label: (base_label if label == BASE_LABEL else label) for label in results}
 base = results[BASE_LABEL]
 
-show_answer(context, overview_answer(context))
+# The best named plan first; the pointers to the best split and share follow once found.
+show_answer(context, overview_answer(context, pointers=False),
+            more=lambda: overview_answer(context), more_words=BEYOND_NAMED_SPINNER)
 
 st.subheader(f"Each plan against the base plan, {fmt.horizon_words(context.horizon)} totals")
 tabs = st.tabs([fmt.metric_heading(metric) for metric in KEY_METRICS])

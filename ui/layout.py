@@ -129,7 +129,8 @@ def _warn_link_problems(problems: Sequence[str], slot: Any = st) -> None:
 
 
 def show_answer(context: PageContext, page_answer: PageAnswer, *, metrics: bool = True,
-                body: Callable[[], None] | None = None) -> None:
+                body: Callable[[], None] | None = None,
+                more: Callable[[], PageAnswer] | None = None, more_words: str = "") -> None:
     """Show the page's answer (see ui.answers): the one way a page states its decision.
 
     Normal mode: the decision large, the detail smaller, the key figures as st.metric columns
@@ -137,19 +138,30 @@ def show_answer(context: PageContext, page_answer: PageAnswer, *, metrics: bool 
     then continues. Presenter mode (``?present=1``): the page is drawn as one slide (decision,
     figures, the chart or `body`, footer, slide number, Previous/Next and arrow keys) and the
     script stops there.
+
+    `more` builds a fuller answer that takes longer (the Overview's pointers to the best split
+    and share): `page_answer` is on screen first, then `more()` runs under a spinner saying
+    `more_words`, its detail replaces the first one and the downloads hold it. A slide shows
+    the fuller answer.
     """
     from ui import deck  # deck imports ui.answers, which imports the pages' ui modules
 
     if context.present:
-        deck.draw_slide(context, page_answer, body)
+        deck.draw_slide(context, more() if more is not None else page_answer, body)
     answer(page_answer.decision)
-    if page_answer.detail:
-        with st.container(key="answer_detail"):
-            st.markdown(page_answer.detail)
+    detail = st.empty()
+    if more is not None and page_answer.detail:
+        detail.markdown(page_answer.detail)
     if metrics and page_answer.figures:
         for column, figure in zip(st.columns(len(page_answer.figures)), page_answer.figures,
                                   strict=True):
             column.metric(figure.label, figure.value_text)
+    if more is not None:
+        with st.spinner(more_words or "Working…", show_time=True):
+            page_answer = more()
+    if page_answer.detail:
+        with detail.container(key="answer_detail"):
+            st.markdown(page_answer.detail)
     deck.download_row(context, page_answer, share_link(context, page_answer.page))
 
 

@@ -193,6 +193,12 @@ def _bounds(bounds: tuple[tuple[float, float], ...]) -> Bounds:
     return Bounds(*bounds)
 
 
+def _bounds_key(bounds: Bounds) -> tuple[tuple[float, float], ...]:
+    """The cache key of bounds, in floats: the sliders give whole numbers, Bounds() floats,
+    and the cache tells 0 from 0.0 (the Overview's default search must hit the page's)."""
+    return tuple((float(low), float(high)) for _, (low, high) in bounds.items())
+
+
 @cached_run(max_entries=24, show_spinner=False, hash_funcs=SCENARIO_HASH)
 def _optimise(scenario: Scenario, seed: int, trials: int, horizon: int, objective_key: str,
               bounds_key: tuple[tuple[float, float], ...]) -> Optimum:
@@ -225,7 +231,7 @@ def optimise(scenario: Scenario, seed: int, trials: int, horizon: int, objective
     """Return the split that maximises the objective within the bounds (coarse 5% grid, then
     2- and 1-point refinement), with its bootstrap stability, on the map's futures."""
     return _optimise(without_variants(scenario), seed, trials, horizon, objective_key,
-                     (bounds.cold, bounds.warm, bounds.hot))
+                     _bounds_key(bounds))
 
 
 @cached_run(max_entries=24, show_spinner=False, hash_funcs=SCENARIO_HASH)
@@ -246,7 +252,7 @@ def horizon_optima(scenario: Scenario, seed: int, trials: int, horizons: Sequenc
     """Return the best split at each horizon (coarse 10% grid, then refinement) and 6:3:1's
     per-trial totals of the objective's metric at each, on the map's futures."""
     return _horizon_optima(without_variants(scenario), seed, trials, tuple(sorted(horizons)),
-                           objective_key, (bounds.cold, bounds.warm, bounds.hot))
+                           objective_key, _bounds_key(bounds))
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,12 +11,13 @@ ui.sensitivity), so slide, page and report agree for the same link.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sim.engine import BASE_LABEL, plan_scenarios
-from sim.metrics import compare_paired, summarize
+from sim.metrics import Comparison, compare_paired, summarize
 from sim.retention import GOALS, best_share, cold_ratio, split_for_hot_share
 from sim.splits import OBJECTIVES, RULE_631, Bounds, BudgetSplit
 from ui import format as fmt
@@ -60,11 +61,14 @@ from ui.splits import (
     MAP_TRIALS_DEFAULT,
     METRIC_WORDS,
     OBJECTIVE_LABELS,
+    NamedSplit,
+    Optimum,
     best_cell,
     headline,
     label,
     map_cells,
     map_futures,
+    map_futures_words,
     named_splits,
     optimise,
     plateau_words,
@@ -74,30 +78,75 @@ from ui.splits import (
 from ui.state import PageContext
 from ui.words import base_plan_label
 
-#: The best split (Budget split) and best share (Retention) each page last answered with its
-#: default settings, by (scenario text, seed, trials) -> page -> sentence. The Overview points
-#: to them with the same figures without re-running the split map (about 25 s cold on 2
-#: cores at 1,000 trials); the pages' own runs are cached, so the figures are the pages'.
-_BEST_FOUND: dict[tuple[str, int, int], dict[str, str]] = {}
-_BEST_FOUND_LIMIT = 64
+
+@dataclass(frozen=True)
+class SplitFound:
+    """What the Budget split page's answer rests on, before it is worded.
+
+    searched: the futures (the first of the sidebar's) the map and optimiser used; chosen and
+    shown: the split in the answer and its name as shown; comparison: it against 6:3:1 on all
+    the sidebar's futures, paired, on the objective's metric; plateau: the splits within Monte
+    Carlo error of an unstable pick (empty when the pick is stable or not in the answer).
+    """
+
+    objective_key: str
+    map_choice: int
+    searched: int
+    trials: int
+    optimum: Optimum
+    chosen: NamedSplit
+    shown: str
+    comparison: Comparison
+    plateau: tuple[BudgetSplit, ...]
+
+    @property
+    def metric(self) -> str:
+        """The objective's metric (a key of the metric registry)."""
+        return OBJECTIVES[self.objective_key].metric
 
 
-def _context_key(context: PageContext) -> tuple[str, int, int]:
-    return context.scenario.canonical(), int(context.seed), int(context.trials)
+def split_found(context: PageContext, *,
+                objective_key: str = next(iter(OBJECTIVE_LABELS)),
+                map_trials: int = MAP_TRIALS_DEFAULT, bounds: Bounds | None = None,
+                custom: Sequence[BudgetSplit] = (), pick_key: str = "best") -> SplitFound:
+    """Return the Budget split page's answer for these settings (defaults: the page's): the
+    search on the map's futures (`ui.splits.map_futures`), the split in the answer re-run
+    with 6:3:1 on all the sidebar's futures. Every run goes through the page's caches, so the
+    Overview's pointer and the page show the same numbers and either fills the cache."""
+    scenario = context.scenario
+    bounds = bounds or Bounds()
+    searched = map_futures(scenario, context.trials, map_trials)
+    optimum = optimise(scenario, context.seed, searched, context.horizon, objective_key,
+                       bounds)
+    rows, _ = named_splits(scenario, list(custom), optimum.result.split, objective_key)
+    results = run_named(scenario, rows, context.seed, context.trials)
+    chosen, shown = answer_split({named.key: named for named in rows}, pick_key)
+    metric = OBJECTIVES[objective_key].metric
+    comparison = compare_paired(results[chosen.key].metrics[metric],
+                                results["rule"].metrics[metric])
+    plateau = (tuple(optimum.stability.plateau)
+               if chosen.key == "best" and optimum.stability.is_plateau else ())
+    return SplitFound(objective_key, int(map_trials), int(searched), int(context.trials),
+                      optimum, chosen, shown, comparison, plateau)
 
 
-def _record_best(context: PageContext, page: str, words: str) -> None:
-    """Remember what `page` found with its default settings for this scenario, seed, trials."""
-    if len(_BEST_FOUND) >= _BEST_FOUND_LIMIT:
-        _BEST_FOUND.pop(next(iter(_BEST_FOUND)))
-    _BEST_FOUND.setdefault(_context_key(context), {})[page] = words
+def split_pointer(found: SplitFound) -> str:
+    """Return the Overview's pointer to the Budget split page's answer, in the figures its
+    tiles show (split, mean gain, share of futures won)."""
+    comparison, words = found.comparison, METRIC_WORDS[found.metric]
+    region = (f"{plateau_words(found.plateau)} ({found.shown} at best)" if found.plateau
+              else found.shown)
+    wins = ("a tie with 6:3:1 in every future" if comparison.p_tie >= 1 else
+            f"wins in {fmt.share(comparison.p_beats)} of {found.trials:,} futures")
+    return (f"best split found on Budget split: {region}, "
+            f"{fmt.money(comparison.diff_mean, signed=True)} mean {words} over 6:3:1, {wins}")
 
 
-def best_found(context: PageContext) -> dict[str, str]:
-    """Return page -> what the Budget split and Retention pages found with their default
-    settings on this scenario, seed and trials ("budget_split", "retention"); a page not yet
-    opened (nor its slide built) for these settings is missing."""
-    return dict(_BEST_FOUND.get(_context_key(context), {}))
+def split_futures_words(found: SplitFound) -> str:
+    """Return the Budget split page's sentence on the futures its search used
+    (`ui.splits.map_futures_words`), said from another page: "On Budget split, the map ..."."""
+    words = map_futures_words(found.searched, found.trials, found.map_choice)
+    return f"On Budget split, {words[0].lower()}{words[1:]}"
 
 
 def budget_split_answer(context: PageContext, *,
@@ -109,22 +158,17 @@ def budget_split_answer(context: PageContext, *,
     the optimiser's stability) and the split map, in $ of the objective's metric."""
     scenario, horizon = context.scenario, context.horizon
     bounds = bounds or Bounds()
-    objective = OBJECTIVES[objective_key]
-    metric = objective.metric
-    map_trials = map_futures(scenario, context.trials, map_trials)
+    found = split_found(context, objective_key=objective_key, map_trials=map_trials,
+                        bounds=bounds, custom=custom, pick_key=pick_key)
+    objective, metric = OBJECTIVES[objective_key], found.metric
+    comparison, optimum, plateau, shown = (found.comparison, found.optimum, found.plateau,
+                                           found.shown)
+    map_trials = found.searched
     values = split_grid(scenario, context.seed, map_trials, horizon)[metric]
     best = best_cell(values, objective, bounds)
-    optimum = optimise(scenario, context.seed, map_trials, horizon, objective_key, bounds)
-    rows, _ = named_splits(scenario, list(custom), optimum.result.split, objective_key)
-    by_key = {named.key: named for named in rows}
-    results = run_named(scenario, rows, context.seed, context.trials)
-    chosen, shown = answer_split(by_key, pick_key)
-    comparison = compare_paired(results[chosen.key].metrics[metric],
-                                results["rule"].metrics[metric])
-    is_pick = chosen.key == "best"
-    plateau = optimum.stability.plateau if is_pick and optimum.stability.is_plateau else ()
-    sentence = headline(shown, comparison, metric, horizon, objective_key, is_pick=is_pick,
-                        trials=context.trials, searched_trials=map_trials, plateau=plateau)
+    sentence = headline(shown, comparison, metric, horizon, objective_key,
+                        is_pick=found.chosen.key == "best", trials=context.trials,
+                        searched_trials=map_trials, plateau=plateau)
     markers = pd.DataFrame([
         {"cold": RULE_631.cold, "warm": RULE_631.warm, "kind": "6:3:1",
          "label": label(RULE_631)},
@@ -133,20 +177,12 @@ def budget_split_answer(context: PageContext, *,
     chart = split_map_chart(map_cells(values, objective, bounds, best),
                             f"Median {METRIC_WORDS[metric]} ($)", markers=markers)
     figures = (
-        Figure("Split in the answer", label(chosen.split)),
+        Figure("Split in the answer", label(found.chosen.split)),
         Figure(f"Mean gain in {METRIC_WORDS[metric]}", fmt.money(comparison.diff_mean,
                                                                  signed=True)),
         Figure("Beats 6:3:1 in", "tie" if comparison.p_tie >= 1
                else fmt.share(comparison.p_beats)),
         Figure("Optimiser's pick is stable in", fmt.share(optimum.stability.win_share)))
-    if (objective_key, int(map_trials), pick_key) == (next(iter(OBJECTIVE_LABELS)),
-                                                      MAP_TRIALS_DEFAULT, "best") \
-            and bounds.is_open():
-        region = f"{plateau_words(plateau)} ({shown} at best)" if plateau else shown
-        _record_best(context, "budget_split", (
-            f"best split found on Budget split: {region}, "
-            f"{fmt.money(comparison.diff_mean, signed=True)} mean {METRIC_WORDS[metric]} over "
-            f"6:3:1, wins in {fmt.share(comparison.p_beats)} of futures"))
     searched = (f"the map and optimiser searched the first {map_trials:,} and the pick was "
                 f"re-run on all {context.trials:,}" if map_trials < context.trials else
                 "the map and optimiser use the same futures")
@@ -195,6 +231,25 @@ def guarantee_answer(context: PageContext, *, chosen: int | None = None) -> Page
         chart_title="Lift against returns: where the longer guarantee pays")
 
 
+def share_pointer(context: PageContext, goal: str = GOALS[0]) -> str:
+    """Return the Overview's pointer to the Retention page's answer on `goal` (default: the
+    page's), in the figures its tiles show, from the page's cached sweep on all the sidebar's
+    futures."""
+    sweep = run_sweep(context.scenario, context.seed, context.trials)
+    best = best_share(sweep, goal)
+    today = share_words(float(sweep.shares[sweep.current]))
+    split = fmt.split_label(*split_for_hot_share(context.scenario, best.share))
+    goal_label = GOAL_LABELS[goal].split(" (")[0].lower()
+    if best.index == sweep.current:
+        return (f"best share on Retention: today's {today} for existing buyers ({split}); no "
+                f"share from 0% to 80% earns more {goal_label} on average over "
+                f"{sweep.trials:,} futures")
+    return (f"best share on Retention: {share_words(best.share)} for existing buyers ({split}), "
+            f"{fmt.money(best.vs_current.diff_mean, signed=True)} mean {goal_label} over "
+            f"today's {today}, wins in {fmt.share(best.vs_current.p_beats)} of "
+            f"{sweep.trials:,} futures")
+
+
 def retention_answer(context: PageContext, *, goal: str = GOALS[0]) -> PageAnswer:
     """Retention: the best share of the budget for existing buyers on `goal`, its gain over
     today's split, and the sweep of shares from 0% to 80%."""
@@ -218,13 +273,6 @@ def retention_answer(context: PageContext, *, goal: str = GOALS[0]) -> PageAnswe
         x_title=f"Share for existing buyers (rest: cold and warm "
                 f"{ratio * 100:.0f}/{(1 - ratio) * 100:.0f})")
     worth = share_worth(scenario, context.seed, trials, goal)
-    if goal == GOALS[0]:
-        _record_best(context, "retention", (
-            f"best share on Retention: {share_words(share)} for existing buyers ({split}), "
-            f"{fmt.money(vs_today.diff_mean, signed=True)} mean {goal_label.lower()} over "
-            f"today's {share_words(float(sweep.shares[today]))}"
-            + ("" if best.index == today else
-               f", wins in {fmt.share(vs_today.p_beats)} of {trials:,} futures")))
     known = (Figure(f"Worth knowing {input_name(worth.path)}", fmt.money(worth.worth))
              if worth is not None else
              Figure("Not clearly beaten by the best",

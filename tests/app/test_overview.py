@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from sim.engine import BASE_LABEL, plan_scenarios, simulate_plans
 from sim.metrics import compare_paired
 from sim.scenario import load_scenario_file
-from tests.app.conftest import decision_text
+from tests.app.conftest import decision_text, detail_text, open_page
 from tests.conftest import REPO_ROOT
 from ui import format as fmt
+from ui.runs import COUNT_RUNS_ENV
 
 
 def _answer(at: AppTest) -> str:
@@ -78,3 +83,46 @@ def test_bad_link_falls_back_with_message(app: AppTest) -> None:
     assert "no scenario file named '../etc/passwd'" in warnings
     # Fell back to the saved baseline and still answers.
     assert "simulated futures" in _answer(app)
+
+
+def test_overview_first_points_to_the_best_split_and_share_with_the_pages_numbers(
+        app: AppTest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Reconciled "best" (issue 13): on a fresh app the Overview finds the best split and share
+    itself, through the Budget split and Retention pages' own cached runs, so the pages opened
+    next show the same figures without running the search again. 600 futures: more than the
+    NumPy engine's search uses (500), so both pages must say the search used fewer."""
+    st.cache_data.clear()
+    counted = tmp_path / "runs.tsv"
+    monkeypatch.setenv(COUNT_RUNS_ENV, str(counted))
+    trials = 600
+    open_page(app, "pages/overview.py", scenario="baseline", trials=str(trials))
+    detail = detail_text(app)
+    assert _answer(app).startswith("Switch to ")  # the best named plan stays the answer
+
+    open_page(app, "pages/budget-split.py", scenario="baseline", trials=str(trials))
+    tiles = {m.label: m.value for m in app.metric}
+    gain = next(value for name, value in tiles.items() if name.startswith("Mean gain in "))
+    metric_words = next(name for name in tiles if name.startswith("Mean gain in ")).removeprefix(
+        "Mean gain in ")
+    assert (f"best split found on Budget split: {tiles['Split in the answer']}" in detail
+            or f"({tiles['Split in the answer']} at best)" in detail), detail
+    assert (f"{gain} mean {metric_words} over 6:3:1, wins in {tiles['Beats 6:3:1 in']} of "
+            f"{trials:,} futures" in detail), detail
+    searched = "the map, the optimiser and the horizon table use the first 500 of these futures"
+    assert f"On Budget split, {searched}" in detail
+    assert any(searched.capitalize() in c.value for c in app.caption)
+
+    open_page(app, "pages/retention.py", scenario="baseline", trials=str(trials))
+    tiles = {m.label: m.value for m in app.metric}
+    gain_label = next(name for name in tiles if name.startswith("Gain over today's "))
+    today = gain_label.removeprefix("Gain over today's ")
+    share, split = tiles["Best share for existing buyers"].split(" (")
+    odds = tiles["Beats today's split in"].removesuffix(" of futures")
+    assert (f"best share on Retention: {share} for existing buyers ({split}, "
+            f"{tiles[gain_label]} mean profit over today's {today}, wins in {odds} of "
+            f"{trials:,} futures") in detail, detail
+
+    # One search: the pages read what the Overview computed.
+    runs = [line.split("\t")[0] for line in counted.read_text().splitlines()]
+    for name in ("ui.splits._grid", "ui.splits._optimise", "ui.retention.run_sweep"):
+        assert runs.count(name) == 1, (name, runs)
