@@ -2,13 +2,12 @@
 
 import streamlit as st
 
-from sim.metrics import compare_paired, monthly_bands
+from sim.metrics import monthly_bands
 from sim.splits import OBJECTIVES, Bounds, parse_split_list
 from ui import format as fmt
 from ui.charts import fan_chart, show_chart, split_map_chart
 from ui.layout import controls, footer, page_header, show_answer
 from ui.split_report import (
-    answer_split,
     best_cell_words,
     crossover_words,
     horizon_table,
@@ -34,19 +33,15 @@ from ui.splits import (
     horizon_optima,
     label,
     map_cells,
-    map_futures,
     map_futures_words,
     map_trials_words,
-    named_splits,
-    optimise,
     pick_options,
     pick_words,
-    run_named,
     split_grid,
     split_table,
 )
 from ui.state import current
-from ui.topic_answers import budget_split_answer
+from ui.topic_answers import budget_split_answer, split_found
 
 _SAVED_KEY = "_split_saved_message"
 
@@ -117,18 +112,15 @@ if bound_problems:
 
 objective = OBJECTIVES[objective_key]
 metric = objective.metric
-map_trials = map_futures(scenario, context.trials, map_trials_choice)
+found = split_found(context, objective_key=objective_key, map_trials=map_trials_choice,
+                    bounds=bounds, custom=custom, pick_key=pick_key)
+map_trials, optimum, rows, skipped = found.searched, found.optimum, found.rows, found.skipped
+results, chosen, shown_name, comparison = (found.results, found.chosen, found.shown,
+                                           found.comparison)
+pick_split = optimum.result.split
 grid = split_grid(scenario, context.seed, map_trials, horizon)
 values = grid[metric]
 best = best_cell(values, objective, bounds)
-optimum = optimise(scenario, context.seed, map_trials, horizon, objective_key, bounds)
-pick_split = optimum.result.split
-rows, skipped = named_splits(scenario, custom, pick_split, objective_key)
-by_key = {named.key: named for named in rows}
-results = run_named(scenario, rows, context.seed, context.trials)
-chosen, shown_name = answer_split(by_key, pick_key)
-comparison = compare_paired(results[chosen.key].metrics[metric],
-                            results["rule"].metrics[metric])
 with answer_slot:
     show_answer(context, budget_split_answer(
         context, objective_key=objective_key, map_trials=map_trials_choice, bounds=bounds,

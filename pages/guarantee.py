@@ -1,16 +1,13 @@
 """Guarantee: does a longer money-back guarantee win more than it refunds?"""
 
-import numpy as np
 import streamlit as st
 
 from sim.distributions import point_inputs
-from sim.metrics import summarize
 from ui import format as fmt
 from ui.charts import fan_chart, show_chart
 from ui.guarantee import (
     ab_plan_table,
     ab_traffic,
-    break_even_for,
     default_length,
     desk_charts,
     length_adjective,
@@ -19,14 +16,12 @@ from ui.guarantee import (
     length_runs,
     lengths_table,
     lift_map_chart,
-    pays,
     run_desk,
     sweep_charts,
-    variant_lengths,
 )
 from ui.layout import controls, footer, page_header, show_answer
 from ui.state import current
-from ui.topic_answers import guarantee_answer
+from ui.topic_answers import guarantee_answer, guarantee_findings
 
 SWEEP_TRIALS = (500, 1000, 2000, 5000)
 
@@ -76,14 +71,9 @@ with controls():
         "A/B test: power", (0.80, 0.90, 0.95), index=0, format_func=lambda p: f"{p:.0%}",
         key="guarantee_ab_power", bind="query-params"))
 
-compared = tuple(sorted({current_days, chosen, *variant_lengths(scenario)}))
-runs = length_runs(scenario, compared, context.seed, context.trials)
-be = break_even_for(scenario, chosen)
-
-profit_pays = pays(runs, "profit", chosen)
-revenue_pays = pays(runs, "net_revenue", chosen)
-expected_lift = float(np.median(runs.metric("conversion_multiplier", chosen))) - 1.0
-open_liability = summarize(runs.metric("open_guarantee_liability", chosen))
+found = guarantee_findings(context, chosen)
+compared, runs, be = found.compared, found.runs, found.be
+profit_pays, revenue_pays, open_liability = found.profit, found.revenue, found.owed
 with top:
     show_answer(context, guarantee_answer(context, chosen=chosen), metrics=False)
     tiles = st.columns(5)

@@ -10,10 +10,6 @@ from ui.charts import PALETTE, ranked_bars_chart, show_chart, threshold_chart, t
 from ui.layout import controls, footer, page_header, show_answer
 from ui.sensitivity import (
     METRICS,
-    THRESHOLD_TRIALS,
-    TOP_INPUTS,
-    analyse_draws,
-    choice_decision,
     flip_words,
     input_axis_format,
     input_label,
@@ -21,8 +17,6 @@ from ui.sensitivity import (
     input_value,
     metric_words,
     plan_means,
-    run_thresholds,
-    run_tornado,
     sentence_name,
     share_rows,
     thresholds_table,
@@ -30,7 +24,7 @@ from ui.sensitivity import (
     worth_rows,
 )
 from ui.state import current
-from ui.topic_answers import sensitivity_answer
+from ui.topic_answers import sensitivity_answer, sensitivity_findings, threshold_for
 from ui.words import base_plan_label
 
 GAP = "gap"
@@ -69,38 +63,17 @@ with controls():
         key="sens_of", bind="query-params",
         help="Explain one plan's metric, or the gap between plan A and plan B.")
 
-has_choice = bool(challengers) and plan_a != plan_b
-if target == GAP and not has_choice:
-    target = BASE_LABEL
+findings = sensitivity_findings(context, metric=metric, plan_a=plan_a, plan_b=plan_b,
+                                target=target)
+has_choice, gap, swings, draws = (findings.has_choice, findings.gap, findings.swings,
+                                  findings.draws)
+target_words, x_title, decision = findings.target_words, findings.x_title, findings.decision
+ranked, thresholds = list(findings.ranked), findings.thresholds
+threshold_trials = findings.threshold_trials
 words = metric_words(metric, horizon)
 axis_unit = "money"
-
-# ------------------------------------------------------------------ what moves the target
-if target == GAP:
-    swings = run_tornado(scenario, plan_a, plan_b, metric, horizon)
-    target_words = (f"gap between {sentence_name(shown[plan_a])} and "
-                    f"{sentence_name(shown[plan_b])}")
-    x_title = f"{fmt.metric_heading(metric)}: {shown[plan_a]} − {shown[plan_b]} ($)"
-else:
-    swings = run_tornado(scenario, target, None, metric, horizon)
-    target_words = f"of {sentence_name(shown[target])}"
-    x_title = f"{fmt.metric_heading(metric)} over {horizon} months ($)"
-draws = analyse_draws(scenario, context.seed, context.trials, metric, plan_a, plan_b,
-                      None if target == GAP else target)
 fields = list(draws.fields)
 shares, gap_shares, worth = draws.shares, draws.gap_shares, draws.worth
-drivers = [bar.path for bar in swings.bars if bar.width > 0]
-
-# ------------------------------------------------------------------ the choice
-decision = None
-thresholds = {}
-threshold_trials = min(THRESHOLD_TRIALS, context.trials)
-if has_choice and fields:
-    ranked = sorted(fields, key=lambda path: -gap_shares[path])
-    thresholds = run_thresholds(scenario, plan_a, plan_b, tuple(ranked[:TOP_INPUTS]), metric,
-                                threshold_trials, context.seed, horizon)
-if has_choice:
-    decision = choice_decision(draws.gap_mean, shown[plan_a], shown[plan_b])
 
 pair_plans = [plans[plan_a], plans[plan_b]]
 
@@ -164,7 +137,7 @@ if fields:
             "Each bar moves one input from its P10 to its P90 (values written at the bar ends) "
             "with every other input at its median; one exact run per setting, no Monte Carlo "
             f"error. The black line is the value with all inputs at their medians "
-            f"({fmt.metric_value(metric, swings.base_value, signed=target == GAP)}).")
+            f"({fmt.metric_value(metric, swings.base_value, signed=gap)}).")
     explained = float(sum(shares.values()))
     with right:
         st.markdown("**All inputs at once** (share of variance)")
@@ -187,9 +160,7 @@ if has_choice and fields:
         bind="query-params",
         help="Any uncertain input: the value at which the choice between A and B flips.")
     show_page_answer(chosen)  # the headline follows the input searched (issue 13)
-    found = thresholds.get(chosen) or run_thresholds(
-        scenario, plan_a, plan_b, (chosen,), metric, threshold_trials, context.seed,
-        horizon)[chosen]
+    found = threshold_for(context, findings, chosen)
     flip = flip_words(found, decision.winner_is_a, pair_plans)
     if flip:
         roots = ", ".join(

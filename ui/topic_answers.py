@@ -16,9 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.engine import BASE_LABEL, plan_scenarios
-from sim.metrics import Comparison, compare_paired, summarize
+from sim.engine import BASE_LABEL, SimResult, plan_scenarios
+from sim.guarantee import BreakEven, LengthRuns
+from sim.metrics import Comparison, Summary, compare_paired, summarize
 from sim.retention import GOALS, best_share, cold_ratio, split_for_hot_share
+from sim.sensitivity import Threshold, Tornado
 from sim.splits import OBJECTIVES, RULE_631, Bounds, BudgetSplit
 from ui import format as fmt
 from ui.charts import share_sweep_chart, split_map_chart, tornado_chart
@@ -44,7 +46,9 @@ from ui.sensitivity import (
     THRESHOLD_TRIALS,
     TOP_INPUTS,
     Decision,
+    DrawAnalysis,
     analyse_draws,
+    choice_decision,
     input_label,
     input_name,
     input_value,
@@ -83,10 +87,12 @@ from ui.words import base_plan_label
 class SplitFound:
     """What the Budget split page's answer rests on, before it is worded.
 
-    searched: the futures (the first of the sidebar's) the map and optimiser used; chosen and
-    shown: the split in the answer and its name as shown; comparison: it against 6:3:1 on all
-    the sidebar's futures, paired, on the objective's metric; plateau: the splits within Monte
-    Carlo error of an unstable pick (empty when the pick is stable or not in the answer).
+    searched: the futures (the first of the sidebar's) the map and optimiser used; rows: the
+    named splits of the page's table (skipped: variants left out as they keep the base split)
+    and results: key -> their runs on all the sidebar's futures; chosen and shown: the split in
+    the answer and its name as shown; comparison: it against 6:3:1, paired, on the objective's
+    metric; plateau: the splits within Monte Carlo error of an unstable pick (empty when the
+    pick is stable or not in the answer).
     """
 
     objective_key: str
@@ -94,6 +100,9 @@ class SplitFound:
     searched: int
     trials: int
     optimum: Optimum
+    rows: tuple[NamedSplit, ...]
+    skipped: tuple[str, ...]
+    results: dict[str, SimResult]
     chosen: NamedSplit
     shown: str
     comparison: Comparison
@@ -118,7 +127,7 @@ def split_found(context: PageContext, *,
     searched = map_futures(scenario, context.trials, map_trials)
     optimum = optimise(scenario, context.seed, searched, context.horizon, objective_key,
                        bounds)
-    rows, _ = named_splits(scenario, list(custom), optimum.result.split, objective_key)
+    rows, skipped = named_splits(scenario, list(custom), optimum.result.split, objective_key)
     results = run_named(scenario, rows, context.seed, context.trials)
     chosen, shown = answer_split({named.key: named for named in rows}, pick_key)
     metric = OBJECTIVES[objective_key].metric
@@ -127,7 +136,8 @@ def split_found(context: PageContext, *,
     plateau = (tuple(optimum.stability.plateau)
                if chosen.key == "best" and optimum.stability.is_plateau else ())
     return SplitFound(objective_key, int(map_trials), int(searched), int(context.trials),
-                      optimum, chosen, shown, comparison, plateau)
+                      optimum, tuple(rows), tuple(skipped), results, chosen, shown, comparison,
+                      plateau)
 
 
 def split_pointer(found: SplitFound) -> str:
@@ -202,32 +212,60 @@ def budget_split_answer(context: PageContext, *,
         chart_title=f"Every split: median {METRIC_WORDS[metric]} over {horizon} months")
 
 
-def guarantee_answer(context: PageContext, *, chosen: int | None = None) -> PageAnswer:
-    """Guarantee: the chosen length against the current one (break-even lift, pays on profit
-    and revenue after refunds still owed) and the lift-against-returns map."""
-    scenario, horizon = context.scenario, context.horizon
+@dataclass(frozen=True)
+class GuaranteeFindings:
+    """What the Guarantee page's answer rests on: the lengths compared (current, chosen and
+    the variants', in days) on the same futures, the chosen length's break-even lifts, its
+    paired comparisons with the current length on profit and net revenue (after refunds still
+    owed), its median conversion lift (a share, 0.05 = +5%) and the refunds still owed at the
+    horizon ($ per future)."""
+
+    current: int
+    chosen: int
+    compared: tuple[int, ...]
+    runs: LengthRuns
+    be: BreakEven
+    profit: Comparison
+    revenue: Comparison
+    lift: float
+    owed: Summary
+
+
+def guarantee_findings(context: PageContext, chosen: int | None = None) -> GuaranteeFindings:
+    """Return the Guarantee page's findings for the length `chosen` (default: the page's),
+    from its cached runs of every compared length on the sidebar's futures."""
+    scenario = context.scenario
     current = scenario.guarantee.days
     chosen = default_length(scenario) if chosen is None else int(chosen)
     compared = tuple(sorted({current, chosen, *variant_lengths(scenario)}))
     runs = length_runs(scenario, compared, context.seed, context.trials)
-    be = break_even_for(scenario, chosen)
-    profit = pays(runs, "profit", chosen)
-    revenue = pays(runs, "net_revenue", chosen)
-    lift = float(np.median(runs.metric("conversion_multiplier", chosen))) - 1.0
-    owed = summarize(runs.metric("open_guarantee_liability", chosen))
-    sentence = guarantee_sentence(current=current, chosen=chosen, be=be, expected_lift=lift,
-                                  profit=profit, revenue=revenue, open_liability=owed.p50,
+    return GuaranteeFindings(
+        current, chosen, compared, runs, break_even_for(scenario, chosen),
+        pays(runs, "profit", chosen), pays(runs, "net_revenue", chosen),
+        float(np.median(runs.metric("conversion_multiplier", chosen))) - 1.0,
+        summarize(runs.metric("open_guarantee_liability", chosen)))
+
+
+def guarantee_answer(context: PageContext, *, chosen: int | None = None) -> PageAnswer:
+    """Guarantee: the chosen length against the current one (break-even lift, pays on profit
+    and revenue after refunds still owed) and the lift-against-returns map."""
+    found = guarantee_findings(context, chosen)
+    horizon, be, owed = context.horizon, found.be, found.owed
+    sentence = guarantee_sentence(current=found.current, chosen=found.chosen, be=be,
+                                  expected_lift=found.lift, profit=found.profit,
+                                  revenue=found.revenue, open_liability=owed.p50,
                                   trials=context.trials, horizon=horizon)
     figures = (Figure("Break-even, profit", fmt.share(be.profit_engine, 1)),
-               Figure("Pays on profit", fmt.share(profit.p_beats)),
-               Figure("Pays on revenue", fmt.share(revenue.p_beats)),
+               Figure("Pays on profit", fmt.share(found.profit.p_beats)),
+               Figure("Pays on revenue", fmt.share(found.revenue.p_beats)),
                Figure(f"Owed at month {horizon}", fmt.money(owed.p50)))
     return PageAnswer(
         "guarantee", "Guarantee", sentence,
-        detail=guarantee_detail(current=current, chosen=chosen, be=be, expected_lift=lift,
-                                revenue=revenue, open_liability=owed.p50,
-                                trials=context.trials, horizon=horizon),
-        figures=figures, chart=lift_map_chart(scenario, runs, chosen),
+        detail=guarantee_detail(current=found.current, chosen=found.chosen, be=be,
+                                expected_lift=found.lift, revenue=found.revenue,
+                                open_liability=owed.p50, trials=context.trials,
+                                horizon=horizon),
+        figures=figures, chart=lift_map_chart(context.scenario, found.runs, found.chosen),
         chart_title="Lift against returns: where the longer guarantee pays")
 
 
@@ -298,14 +336,43 @@ def retention_answer(context: PageContext, *, goal: str = GOALS[0]) -> PageAnswe
         chart_title=f"{goal_label} by the share for existing buyers (median, P10-P90)")
 
 
-def sensitivity_answer(context: PageContext, *, metric: str = "profit",
-                       plan_a: str | None = None, plan_b: str = BASE_LABEL,
-                       target: str = BASE_LABEL, chosen: str | None = None) -> PageAnswer:
-    """Sensitivity: which inputs move `metric` of `target` (a plan label, or "gap" for plan A
-    minus plan B), whether plan A or B wins and where that flips on the input `chosen` (the
-    page's "Input to search"; default, as on the page, the one that explains most of the
-    gap's variance); the tornado chart. plan_a defaults to the challenger with the best mean,
-    as on the page."""
+@dataclass(frozen=True)
+class SensitivityFindings:
+    """What the Sensitivity page's answer and sections rest on for one metric, pair of plans
+    and tornado target (plan labels as in `sim.engine.plan_scenarios`; shown: label -> name on
+    screen).
+
+    gap: the tornado explains plan A minus plan B; target: the plan it explains otherwise;
+    swings, target_words, x_title: the tornado, what it explains in words and its axis title;
+    draws: variance shares, gap and value of knowing from the sidebar's futures; ranked: the
+    uncertain inputs by their share of the gap's variance, largest first (empty without a
+    choice between two plans); thresholds: where the choice flips for the top TOP_INPUTS of
+    them, on the first threshold_trials futures; decision: which plan wins on the mean gap.
+    """
+
+    metric: str
+    plan_a: str
+    plan_b: str
+    shown: dict[str, str]
+    has_choice: bool
+    gap: bool
+    target: str
+    swings: Tornado
+    target_words: str
+    x_title: str
+    draws: DrawAnalysis
+    ranked: tuple[str, ...]
+    thresholds: dict[str, Threshold]
+    threshold_trials: int
+    decision: Decision | None
+
+
+def sensitivity_findings(context: PageContext, *, metric: str = "profit",
+                         plan_a: str | None = None, plan_b: str = BASE_LABEL,
+                         target: str = BASE_LABEL) -> SensitivityFindings:
+    """Return the Sensitivity page's findings for these settings (defaults: the page's; plan_a
+    defaults to the challenger with the best mean of `metric`; target "gap" is plan A minus
+    plan B, and falls back to the base plan when A and B are the same plan)."""
     scenario, horizon = context.scenario, context.horizon
     labels = list(plan_scenarios(scenario))
     shown = {name: base_plan_label(scenario) if name == BASE_LABEL else name for name in labels}
@@ -315,33 +382,59 @@ def sensitivity_answer(context: PageContext, *, metric: str = "profit",
         plan_a = max(challengers, key=means.get) if challengers else BASE_LABEL
     has_choice = bool(challengers) and plan_a != plan_b
     gap = target == "gap" and has_choice
-    target = target if target in labels or gap else BASE_LABEL
+    if gap or target not in labels:
+        target = BASE_LABEL
     if gap:
         swings = run_tornado(scenario, plan_a, plan_b, metric, horizon)
         target_words = (f"gap between {sentence_name(shown[plan_a])} and "
                         f"{sentence_name(shown[plan_b])}")
-        x_title = f"{fmt.metric_label(metric)}: {shown[plan_a]} − {shown[plan_b]} ($)"
+        x_title = f"{fmt.metric_heading(metric)}: {shown[plan_a]} − {shown[plan_b]} ($)"
     else:
         swings = run_tornado(scenario, target, None, metric, horizon)
         target_words = f"of {sentence_name(shown[target])}"
-        x_title = f"{fmt.metric_label(metric)}, {metric_words(metric, horizon)} ($)"
+        x_title = f"{fmt.metric_heading(metric)} over {horizon} months ($)"
     draws = analyse_draws(scenario, context.seed, context.trials, metric, plan_a, plan_b,
                           None if gap else target)
-    drivers = [bar.path for bar in swings.bars if bar.width > 0]
-    decision, thresholds, found = None, {}, None
+    ranked: tuple[str, ...] = ()
+    thresholds: dict[str, Threshold] = {}
     threshold_trials = min(THRESHOLD_TRIALS, context.trials)
     if has_choice and draws.fields:
-        ranked = sorted(draws.fields, key=lambda path: -draws.gap_shares[path])
-        thresholds = run_thresholds(scenario, plan_a, plan_b, tuple(ranked[:TOP_INPUTS]),
-                                    metric, threshold_trials, context.seed, horizon)
-        chosen = chosen if chosen in draws.fields else ranked[0]
-        found = thresholds.get(chosen) or run_thresholds(
-            scenario, plan_a, plan_b, (chosen,), metric, threshold_trials, context.seed,
-            horizon)[chosen]
-    if has_choice:
-        a_wins = draws.gap_mean > 0
-        decision = Decision(shown[plan_a] if a_wins else shown[plan_b],
-                            shown[plan_b] if a_wins else shown[plan_a], a_wins)
+        ranked = tuple(sorted(draws.fields, key=lambda path: -draws.gap_shares[path]))
+        thresholds = run_thresholds(scenario, plan_a, plan_b, ranked[:TOP_INPUTS], metric,
+                                    threshold_trials, context.seed, horizon)
+    decision = (choice_decision(draws.gap_mean, shown[plan_a], shown[plan_b]) if has_choice
+                else None)
+    return SensitivityFindings(metric, plan_a, plan_b, shown, has_choice, gap, target, swings,
+                               target_words, x_title, draws, ranked, thresholds,
+                               threshold_trials, decision)
+
+
+def threshold_for(context: PageContext, found: SensitivityFindings, chosen: str) -> Threshold:
+    """Return where the choice between plan A and plan B flips on the input `chosen` (searched
+    among the top inputs already, or now), on the first `found.threshold_trials` futures."""
+    return found.thresholds.get(chosen) or run_thresholds(
+        context.scenario, found.plan_a, found.plan_b, (chosen,), found.metric,
+        found.threshold_trials, context.seed, context.horizon)[chosen]
+
+
+def sensitivity_answer(context: PageContext, *, metric: str = "profit",
+                       plan_a: str | None = None, plan_b: str = BASE_LABEL,
+                       target: str = BASE_LABEL, chosen: str | None = None) -> PageAnswer:
+    """Sensitivity: which inputs move `metric` of `target` (a plan label, or "gap" for plan A
+    minus plan B), whether plan A or B wins and where that flips on the input `chosen` (the
+    page's "Input to search"; default, as on the page, the one that explains most of the
+    gap's variance); the tornado chart. plan_a defaults to the challenger with the best mean,
+    as on the page."""
+    scenario, horizon = context.scenario, context.horizon
+    findings = sensitivity_findings(context, metric=metric, plan_a=plan_a, plan_b=plan_b,
+                                    target=target)
+    plan_a, plan_b, decision = findings.plan_a, findings.plan_b, findings.decision
+    swings, draws, target_words = findings.swings, findings.draws, findings.target_words
+    drivers = [bar.path for bar in swings.bars if bar.width > 0]
+    found = None
+    if findings.ranked:
+        chosen = chosen if chosen in draws.fields else findings.ranked[0]
+        found = threshold_for(context, findings, chosen)
     plans = plan_scenarios(scenario, [name for name in (plan_a, plan_b) if name != BASE_LABEL])
     sentence = sensitivity_sentence(target=target_words, metric=metric, horizon=horizon,
                                     drivers=drivers, decision=decision,
@@ -367,7 +460,7 @@ def sensitivity_answer(context: PageContext, *, metric: str = "profit",
         "sensitivity", "Sensitivity", sentence,
         detail=(f"Each input swung from its P10 to its P90 with the others at their medians; "
                 f"{metric_words(metric, horizon)}.{knowing}"),
-        figures=tuple(figures), chart=tornado_chart(rows, swings.base_value, x_title,
+        figures=tuple(figures), chart=tornado_chart(rows, swings.base_value, findings.x_title,
                                                     base_label="All inputs at their medians"),
         chart_title=f"What moves the {metric_words(metric, horizon)} {target_words}")
 
