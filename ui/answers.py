@@ -58,9 +58,10 @@ def beyond_named(context: PageContext) -> str:
     page finds and the best share the Retention page finds with their default settings, in
     the figures those pages show for this seed and trials (their own cached runs: whichever
     page opens first fills the cache for the others), and the futures the split search used.
-    The first call on a scenario, seed and trials runs the split search: about 4 s for 5,000
-    futures on the compiled engine; on the NumPy engine the search uses fewer futures
-    (`ui.splits.map_futures`) and the sentence says so, as the Budget split page does."""
+    The first call on a scenario, seed and trials runs the split search (about 7 s of CPU on
+    two cores for 5,000 futures on the compiled engine); without the compiled engine the
+    search uses fewer futures (`ui.splits.map_futures`) and the sentence says so, as the
+    Budget split page does."""
     found = split_found(context)
     return (f"Beyond the named plans: {split_pointer(found)}; {share_pointer(context)}. "
             f"{split_futures_words(found)}")
