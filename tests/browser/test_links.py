@@ -46,8 +46,9 @@ def test_shared_link_reproduces_the_headline(open_app, app_server: str) -> None:
     assert query["seed"] == ["4242"] and query["trials"] == ["1000"]
     assert query["compare_metric"] == ["NPV of profit"]
     assert query["compare_plans"] == ["baseline — base plan",
-                                      "baseline — 8:2:0 acquisition first",
-                                      "baseline — 4:3:3 balanced", "baseline — 3:6:1 nurture leads"]
+                                      "baseline — 80/20/0 acquisition first",
+                                      "baseline — 40/30/30 balanced",
+                                      "baseline — 30/60/10 nurture leads"]
     assert not app_errors(page)
     # A fresh browser context (no cookies, no session) opens the link: same sentence.
     other = open_app(_path_and_query(link))

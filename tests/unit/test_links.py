@@ -77,10 +77,10 @@ def test_link_round_trip_reproduces_the_scenario(baseline) -> None:
 
 def test_page_settings_travel_in_the_link(baseline) -> None:
     query = share_query(_context(baseline, {}),
-                        {"compare_plans": ["baseline — base plan", "baseline — 4:3:3 balanced"],
+                        {"compare_plans": ["baseline — base plan", "baseline — 40/30/30 balanced"],
                          "compare_metric": "npv", "trials": "999999", "a.b": "1"})
     params = parse_qsl(query)
-    assert params.count(("compare_plans", "baseline — 4:3:3 balanced")) == 1
+    assert params.count(("compare_plans", "baseline — 40/30/30 balanced")) == 1
     assert ("compare_metric", "npv") in params
     # A page may not smuggle reserved or dotted keys through its own settings.
     assert ("trials", "999999") not in params and ("a.b", "1") not in params
