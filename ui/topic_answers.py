@@ -61,6 +61,8 @@ from ui.splits import (
     MAP_TRIALS_DEFAULT,
     METRIC_WORDS,
     OBJECTIVE_LABELS,
+    RULE_LABEL,
+    RULE_SPLIT,
     best_cell,
     headline,
     label,
@@ -106,7 +108,7 @@ def budget_split_answer(context: PageContext, *,
                         map_trials: int = MAP_TRIALS_DEFAULT, bounds: Bounds | None = None,
                         custom: Sequence[BudgetSplit] = (), pick_key: str = "best"
                         ) -> PageAnswer:
-    """Budget split: the split in the answer against 6:3:1 (headline, mean gain, P(beats),
+    """Budget split: the split in the answer against 60/30/10 (headline, mean gain, P(beats),
     the optimiser's stability) and the split map, in $ of the objective's metric."""
     scenario, horizon = context.scenario, context.horizon
     bounds = bounds or Bounds()
@@ -127,7 +129,7 @@ def budget_split_answer(context: PageContext, *,
     sentence = headline(shown, comparison, metric, horizon, objective_key, is_pick=is_pick,
                         trials=context.trials, searched_trials=map_trials, plateau=plateau)
     markers = pd.DataFrame([
-        {"cold": RULE_631.cold, "warm": RULE_631.warm, "kind": "6:3:1",
+        {"cold": RULE_631.cold, "warm": RULE_631.warm, "kind": RULE_LABEL,
          "label": label(RULE_631)},
         {"cold": GRID[best].cold, "warm": GRID[best].warm, "kind": "Best cell",
          "label": f"best {label(GRID[best])}"}])
@@ -137,7 +139,7 @@ def budget_split_answer(context: PageContext, *,
         Figure("Split in the answer", label(chosen.split)),
         Figure(f"Mean gain in {METRIC_WORDS[metric]}", fmt.money(comparison.diff_mean,
                                                                  signed=True)),
-        Figure("Beats 6:3:1 in", "tie" if comparison.p_tie >= 1
+        Figure(f"Beats {RULE_SPLIT} in", "tie" if comparison.p_tie >= 1
                else fmt.share(comparison.p_beats)),
         Figure("Optimiser's pick is stable in", fmt.share(optimum.stability.win_share)))
     if (objective_key, int(map_trials), pick_key) == (next(iter(OBJECTIVE_LABELS)),
@@ -147,7 +149,7 @@ def budget_split_answer(context: PageContext, *,
         _record_best(context, "budget_split", (
             f"best split found on Budget split: {region}, "
             f"{fmt.money(comparison.diff_mean, signed=True)} mean {METRIC_WORDS[metric]} over "
-            f"6:3:1, wins in {fmt.share(comparison.p_beats)} of futures"))
+            f"{RULE_SPLIT}, wins in {fmt.share(comparison.p_beats)} of futures"))
     searched = (f"the map and optimiser searched the first {map_trials:,} and the pick was "
                 f"re-run on all {context.trials:,}" if map_trials < context.trials else
                 "the map and optimiser use the same futures")
@@ -158,8 +160,8 @@ def budget_split_answer(context: PageContext, *,
               "resamples")
     return PageAnswer(
         "budget_split", "Budget split", sentence,
-        detail=(f"{shown} against 6:3:1 (60/30/10) on {context.trials:,} simulated futures "
-                f"(seed {context.seed}), paired: mean gain "
+        detail=(f"{shown} against the 6:3:1 rule ({RULE_SPLIT}) on {context.trials:,} "
+                f"simulated futures (seed {context.seed}), paired: mean gain "
                 f"{fmt.money(comparison.diff_mean, signed=True)}, 90% range "
                 f"{fmt.money(comparison.diff_p5, signed=True)} to "
                 f"{fmt.money(comparison.diff_p95, signed=True)}; {searched}; {stable}."),

@@ -246,10 +246,10 @@ def test_6_3_1_against_itself_is_a_tie_not_a_win() -> None:
     assert comparison.p_tie == 1.0 and comparison.verdict == "tie"
     assert comparison.diff_mean == 0.0
     assert p_beats_text(comparison) == "tie (equal in every future)"
-    sentence = headline("6:3:1", comparison, "profit", 36, "mean_profit", is_pick=False)
+    sentence = headline("60/30/10", comparison, "profit", 36, "mean_profit", is_pick=False)
     assert "a tie, not a win" in sentence and "beats" not in sentence
-    picked = headline("6:3:1", comparison, "profit", 36, "mean_profit", is_pick=True)
-    assert picked.startswith("Stay with 6:3:1: it is already the best split")
+    picked = headline("60/30/10", comparison, "profit", 36, "mean_profit", is_pick=True)
+    assert picked.startswith("Stay with 60/30/10: it is already the best split")
     stability = bootstrap_stability([RULE_631], rule[None, :], MEAN_PROFIT, RULE_631, seed=1,
                                     resamples=20)
     assert stability.win_share == 1.0 and stability.near_share == 1.0
