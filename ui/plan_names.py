@@ -1,11 +1,10 @@
-"""Plans renamed since older share links were made: the one table of old and new names.
+"""Plans renamed since older share links were made: how a link's old plan name reads now.
 
 Issue 13 writes every split in one notation, whole percents with slashes (40/30/30). The
-shipped scenarios' variants were renamed to match ("4:3:3 balanced" is now "40/30/30
-balanced"), and the base plan's label changed with the notation ("Base plan (6:3:1)" is now
-"Base plan (60/30/10)"). Links and saved settings made before still carry the old names; this
-module says which plan each old name is now, so such a link opens the same plan (ui.state
-rewrites the link's values and says so on the page).
+shipped scenarios' variants were renamed to match (the table is `sim.scenario.RENAMED_VARIANTS`)
+and the base plan's label changed with the notation ("Base plan (6:3:1)" is now "Base plan
+(60/30/10)"). Links made before still carry the old names; ui.state rewrites such a link's
+values with `renamed_value` so it opens the same plan, and says so on the page.
 """
 
 from __future__ import annotations
@@ -13,18 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 
-#: Old name -> new name of every renamed variant of the shipped scenarios.
-RENAMED_PLANS: dict[str, str] = {
-    # scenarios/baseline.yaml
-    "8:2:0 acquisition first": "80/20/0 acquisition first",
-    "4:3:3 balanced": "40/30/30 balanced",
-    "3:6:1 nurture leads": "30/60/10 nurture leads",
-    "2:3:5 retention heavy": "20/30/50 retention heavy",
-    # scenarios/retention_first.yaml
-    "6:3:1 rule": "60/30/10 rule",
-    "Sales-oriented 7:3:0": "Sales-oriented 70/30/0",
-    "Customer-centric 2:3:5": "Customer-centric 20/30/50",
-}
+from sim.scenario import renamed_variant
+
 #: The base plan's label as the ratio notation wrote it: 'Base plan (6:3:1)',
 #: 'Base plan (45:35:20)', 'Base plan (66.7:33.3:0)'.
 OLD_BASE_LABEL = re.compile(r"Base plan \(\d+(?:\.\d+)?:\d+(?:\.\d+)?:\d+(?:\.\d+)?\)")
@@ -40,16 +29,13 @@ def renamed_value(value: str, variants: Callable[[str | None], Collection[str] |
     Compare's 'file — variant' ('baseline — 4:3:3 balanced'), and the base plan's label in the
     ratio notation ('Base plan (6:3:1)' -> `base_label`). `variants(None)` gives the variant
     names of the scenario shown, `variants(stem)` those of a library file (None when it cannot
-    be read). A name is renamed only when that scenario has the new name and not the old one,
-    so a plan someone still calls "4:3:3 balanced" in their own file keeps opening.
+    be read); a variant is renamed only when that scenario has its new name and not the old.
     """
     if OLD_BASE_LABEL.fullmatch(value):
         return base_label if value != base_label else None
     file, separator, name = value.partition(FILE_SEPARATOR)
     stem, prefix = (file, file + separator) if separator else (None, "")
     name = name if separator else value
-    new = RENAMED_PLANS.get(name)
-    names = variants(stem) if new is not None else None
-    if new is None or names is None or name in names or new not in names:
-        return None
-    return prefix + new
+    names = variants(stem)
+    new = None if names is None else renamed_variant(name, names)
+    return None if new is None else prefix + new

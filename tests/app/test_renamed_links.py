@@ -1,5 +1,6 @@
 """Links made before the shipped plans were renamed to the percent notation (issue 13) still
-open the same plan, and the page says the plan was renamed (ui/plan_names.py holds the table)."""
+open the same plan, and the page says the plan was renamed (the table:
+sim/scenario/renamed.py; reading links: ui/plan_names.py and ui/state.py)."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from sim.scenario import (
+    RENAMED_VARIANTS,
     ScenarioError,
     apply_overrides,
     changed_fields,
@@ -14,7 +15,7 @@ from sim.scenario import (
     parse_scalar,
 )
 from tests.conftest import REPO_ROOT
-from ui.plan_names import RENAMED_PLANS, renamed_value
+from ui.plan_names import renamed_value
 from ui.state import (
     MAX_LINK_CHARS,
     MAX_LINK_FIELDS,
@@ -174,12 +175,12 @@ def test_heavily_changed_scenario_is_too_long_for_a_link(baseline) -> None:
 
 
 def test_every_renamed_plan_is_a_shipped_variant_named_in_percent() -> None:
-    """The table of old names (ui/plan_names.py) points at plans the shipped files have."""
+    """The table of old names (sim/scenario/renamed.py) points at plans the shipped files have."""
     shipped = {name for stem in STEMS
                for name in load_scenario_file(REPO_ROOT / "scenarios" / f"{stem}.yaml").variants}
-    assert set(RENAMED_PLANS.values()) <= shipped
-    assert not set(RENAMED_PLANS) & shipped
-    assert RENAMED_PLANS["4:3:3 balanced"] == "40/30/30 balanced"
+    assert set(RENAMED_VARIANTS.values()) <= shipped
+    assert not set(RENAMED_VARIANTS) & shipped
+    assert RENAMED_VARIANTS["4:3:3 balanced"] == "40/30/30 balanced"
 
 
 def test_old_plan_names_in_links_are_read_as_the_new_ones() -> None:
