@@ -249,18 +249,17 @@ def resolve() -> PageContext | None:
                           bool(state.get("present", False)), tuple(problems), file_problems)
     state[_CTX_KEY] = context
     _write_url(context)
-    if state.pop(_RENAME_CHECK_KEY, False):
-        _follow_renamed_plans(context)
     return context
 
 
 def _follow_renamed_plans(context: PageContext) -> None:
     """Point a link's page parameters that name a plan by its old name (ui.plan_names) at the
-    plan's new name, keep a note for the page, and run again.
+    plan's new name, keep a note for the page, and run the page again.
 
     The run again is needed because Streamlit seeds URL-bound widgets from the address the
     run started with: the next run starts from the rewritten one, so the widgets open on the
-    renamed plan and the share link carries the new name.
+    renamed plan and the share link carries the new name. Called from `current()`, inside the
+    page st.navigation chose: a rerun asked for before that would open the default page.
     """
     state = st.session_state
 
@@ -318,6 +317,8 @@ def current() -> PageContext:
         st.error("The scenario library is empty: add a scenario YAML file to the scenarios "
                  "folder (or the folder named by FUNNEL_LAB_SCENARIOS).")
         st.stop()
+    if st.session_state.pop(_RENAME_CHECK_KEY, False):
+        _follow_renamed_plans(context)
     return context
 
 
