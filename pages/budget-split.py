@@ -1,4 +1,4 @@
-"""Budget split: is 6:3:1 right for this business, and which split is better?"""
+"""Budget split: is the 6:3:1 rule right for this business, and which split is better?"""
 
 import streamlit as st
 
@@ -24,6 +24,7 @@ from ui.splits import (
     MAP_TRIALS_DEFAULT,
     METRIC_WORDS,
     OBJECTIVE_LABELS,
+    RULE_SPLIT,
     TABLE_METRICS,
     best_cell,
     canonical_pick_key,
@@ -88,7 +89,7 @@ with controls():
         st.query_params["split_pick"] = canonical_pick_key(linked)
         st.session_state["split_pick"] = canonical_pick_key(linked)
     pick_key = row[0].selectbox(
-        "Split in the answer (against 6:3:1)", choices, format_func=pick_words,
+        f"Split in the answer (against {RULE_SPLIT})", choices, format_func=pick_words,
         key="split_pick", bind="query-params")
     variant_name = row[1].text_input(
         "Name for the saved variant", key="split_variant_name", max_chars=80,
@@ -134,7 +135,7 @@ with answer_slot:
                            context.trials))
     st.caption(
         f"From {context.trials:,} simulated futures (seed {context.seed}), paired: each split "
-        f"meets 6:3:1 in the same futures. Monte Carlo error (90%): {error}. "
+        f"meets {RULE_SPLIT} in the same futures. Monte Carlo error (90%): {error}. "
         + map_futures_words(map_trials, context.trials, map_trials_choice)
         + (f" Re-derive it: `{command}`" if command else ""))
 
@@ -143,8 +144,9 @@ with figures_slot:
     columns[0].metric("Split in the answer", label(chosen.split), help=chosen.name)
     columns[1].metric(f"Mean gain in {METRIC_WORDS[metric]}",
                       fmt.money(comparison.diff_mean, signed=True),
-                      help="The split in the answer minus 6:3:1, averaged over the futures.")
-    columns[2].metric("Beats 6:3:1 in", "tie" if comparison.p_tie >= 1
+                      help=f"The split in the answer minus {RULE_SPLIT}, averaged over the "
+                           "futures.")
+    columns[2].metric(f"Beats {RULE_SPLIT} in", "tie" if comparison.p_tie >= 1
                       else fmt.share(comparison.p_beats),
                       help="Share of simulated futures in which it does strictly better.")
     columns[3].metric("Optimiser's pick is stable in", fmt.share(optimum.stability.win_share),
@@ -162,15 +164,16 @@ if save_clicked:
         st.rerun()
 
 # ------------------------------------------------------------------ table of named splits
-st.subheader(f"6:3:1 against the named splits, {fmt.horizon_words(horizon)} totals")
+st.subheader(f"The 6:3:1 rule ({RULE_SPLIT}) against the named splits, "
+             f"{fmt.horizon_words(horizon)} totals")
 tabs = st.tabs([fmt.metric_heading(name) for name in TABLE_METRICS])
 for tab, name in zip(tabs, TABLE_METRICS, strict=True):
     with tab:
         st.dataframe(split_table(rows, results, name), hide_index=True, width="stretch")
-notes = [f"P10 / median / P90 over {context.trials:,} simulated futures. P(beats 6:3:1) is the "
-         "share of futures in which the split does strictly better than 6:3:1 in the same "
-         "future, ± its 90% Monte Carlo interval; a split equal to 6:3:1 in every future is a "
-         "tie, not a win."]
+notes = [f"P10 / median / P90 over {context.trials:,} simulated futures. P(beats {RULE_SPLIT}) "
+         f"is the share of futures in which the split does strictly better than {RULE_SPLIT} "
+         f"in the same future, ± its 90% Monte Carlo interval; a split equal to {RULE_SPLIT} "
+         "in every future is a tie, not a win."]
 if skipped:
     notes.append(f"Variants that keep the base split ({', '.join(skipped)}) are compared on the "
                  "Overview page.")
@@ -220,11 +223,12 @@ st.caption(f"Each horizon is optimised on its own ({METRIC_WORDS[metric]} totall
            "keeping them.")
 
 pair = results_pair(results, chosen)
-st.markdown(f"**Cumulative profit, {label(chosen.split)} against 6:3:1**")
+st.markdown(f"**Cumulative profit, {label(chosen.split)} against {RULE_SPLIT}**")
 show_chart(fan_chart(cumulative_bands(pair), "Cumulative profit ($)"), width="stretch")
 difference = cumulative_difference(results[chosen.key], results["rule"])
-st.markdown(f"**Cumulative profit of {label(chosen.split)} minus 6:3:1, in the same futures**")
-show_chart(fan_chart({f"{label(chosen.split)} minus 6:3:1": monthly_bands(difference)},
+st.markdown(f"**Cumulative profit of {label(chosen.split)} minus {RULE_SPLIT}, in the same "
+            "futures**")
+show_chart(fan_chart({f"{label(chosen.split)} minus {RULE_SPLIT}": monthly_bands(difference)},
                      "Cumulative difference ($)"), width="stretch")
 st.caption(crossover_words(chosen.split, difference, comparison, horizon))
 

@@ -46,6 +46,7 @@ from sim.scenario import (
     ScenarioError,
     apply_overrides,
     load_scenario_file,
+    renamed_variant,
     variant_scenario,
     without_variants,
 )
@@ -484,6 +485,16 @@ def _variant(scenario: Scenario, path: str, name: str) -> Scenario:
         raise ScenarioError([f"{path}: {problem}" for problem in error.problems]) from None
 
 
+def _current_name(scenario: Scenario, path: str, name: str, stderr: TextIO) -> str:
+    """Return a variant's name as the file has it now: the old name of a renamed shipped variant
+    ("4:3:3 balanced", sim/scenario/renamed.py) is followed to its new one, with a note."""
+    new = renamed_variant(name, scenario.variant_names())
+    if new is None:
+        return name
+    stderr.write(f"{path}: variant {name!r} is now called {new!r}; running it\n")
+    return new
+
+
 def cmd_validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     """Check every file; print "FILE: ok" or one line per problem. Return 0 or 2."""
     status = 0
@@ -503,8 +514,8 @@ def cmd_run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     """Run the base plan, one variant or all of them; write the report. Return 0."""
     scenario = _with_settings(_load(args.file), args)
     if args.variant is not None:
-        plans = [Plan(args.variant, _variant(scenario, args.file, args.variant), scenario.name,
-                      args.variant)]
+        name = _current_name(scenario, args.file, args.variant, stderr)
+        plans = [Plan(name, _variant(scenario, args.file, name), scenario.name, name)]
     else:
         names = scenario.variant_names() if args.all_variants else []
         plans = [Plan(BASE_LABEL, without_variants(scenario), scenario.name, None)]
@@ -545,6 +556,8 @@ def cmd_compare(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         if path not in loaded:
             loaded[path] = _load(path)
         scenario = loaded[path]
+        if variant is not None:
+            variant = _current_name(scenario, path, variant, stderr)
         runnable = (without_variants(scenario) if variant is None
                     else _variant(scenario, path, variant))
         name = (variant or BASE_LABEL) if one_file else argument

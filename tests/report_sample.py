@@ -35,10 +35,10 @@ def sample_answers() -> list[PageAnswer]:
     """Two answers as the Overview and Guarantee pages would give them."""
     rng = np.random.default_rng(5)
     profit = {"Base plan": rng.normal(190_000, 250_000, 2000),
-              "4:3:3 balanced": rng.normal(300_000, 260_000, 2000)}
+              "40/30/30 balanced": rng.normal(300_000, 260_000, 2000)}
     overview = PageAnswer(
         page="overview", title="Overview",
-        decision=("4:3:3 balanced beats the base plan (6:3:1) on 3-year profit in 68% of "
+        decision=("40/30/30 balanced beats the base plan (60/30/10) on 3-year profit in 68% of "
                   "2,000 simulated futures (median gain +$105k)."),
         detail="Each line is the share of futures; the dashed line is break-even.",
         figures=[Figure("Median 3-year profit", "$192k"), Figure("Chance of a loss", "23%"),

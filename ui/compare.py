@@ -95,7 +95,7 @@ def default_plans(entries: list[PlanEntry], context: PageContext) -> list[str]:
 
 def short_labels(entries: list[PlanEntry], context: PageContext) -> dict[str, str]:
     """Return label -> the name shown on charts and in sentences: with every plan from one
-    file, just 'Base plan (6:3:1)' or the variant's name; else the full 'file — plan'."""
+    file, just 'Base plan (60/30/10)' or the variant's name; else the full 'file — plan'."""
     if len({entry.stem for entry in entries}) != 1:
         return {entry.label: entry.label for entry in entries}
     scenario = _file_scenario(entries[0].stem, context)

@@ -202,7 +202,7 @@ def goal_words(goal: str, horizon: int) -> str:
 
 
 def split_name(scenario: Scenario, sweep: ShareSweep, index: int) -> str:
-    """'10% (6:3:1)': a hot share of the sweep with the whole split."""
+    """'10% (60/30/10)': a hot share of the sweep with the whole split."""
     share = float(sweep.shares[index])
     return f"{share_words(share)} ({fmt.split_label(*split_for_hot_share(scenario, share))})"
 

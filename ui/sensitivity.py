@@ -257,7 +257,7 @@ def flip_words(threshold: Threshold, winner_is_a: bool, plans: Sequence[Scenario
 
 
 def sentence_name(label: str) -> str:
-    """Return a plan's on-screen name inside a sentence: 'the base plan (6:3:1)'."""
+    """Return a plan's on-screen name inside a sentence: 'the base plan (60/30/10)'."""
     if label.startswith("Base plan"):
         return "the b" + label[1:]
     return label

@@ -30,6 +30,7 @@ from ui.splits import (
     GRID_STEP,
     METRIC_WORDS,
     RULE_LABEL,
+    RULE_SPLIT,
     NamedSplit,
     Optimum,
     crossover_month,
@@ -41,21 +42,27 @@ from ui.splits import (
 
 def answer_split(by_key: Mapping[str, NamedSplit], pick_key: str) -> tuple[NamedSplit, str]:
     """Return the named split the answer is about (the optimiser's pick when the chosen key
-    is gone; 6:3:1 when the base plan is asked for but is 6:3:1) and its name as shown."""
+    is gone; the rule when the base plan is asked for but is 60/30/10) and its name as shown:
+    a variant's name with its split, unless the name already says it ('40/30/30 balanced')."""
     chosen = by_key.get(pick_key, by_key["best"])
     if pick_key == "base" and "base" not in by_key:
         chosen = by_key["rule"]
     plain = chosen.key in ("best", "base") or chosen.key.startswith("custom:")
-    shown = label(chosen.split) if plain else f"{chosen.name} ({label(chosen.split)})"
+    if plain:
+        shown = label(chosen.split)
+    elif label(chosen.split) in chosen.name:
+        shown = chosen.name
+    else:
+        shown = f"{chosen.name} ({label(chosen.split)})"
     return chosen, shown
 
 
 def map_markers(best: BudgetSplit, pick: BudgetSplit, objective_key: str) -> pd.DataFrame:
-    """Return the map's marked splits: 6:3:1, the best cell and the optimiser's refined pick
-    (when it is not the best cell)."""
+    """Return the map's marked splits: the 6:3:1 rule, the best cell and the optimiser's
+    refined pick (when it is not the best cell)."""
     words = objective_name(objective_key)
     markers = pd.DataFrame([
-        {"cold": RULE_631.cold, "warm": RULE_631.warm, "kind": "6:3:1",
+        {"cold": RULE_631.cold, "warm": RULE_631.warm, "kind": RULE_LABEL,
          "label": label(RULE_631)},
         {"cold": best.cold, "warm": best.warm, "kind": f"Best cell ({words.lower()})",
          "label": f"best {label(best)}"},
@@ -69,7 +76,7 @@ def map_markers(best: BudgetSplit, pick: BudgetSplit, objective_key: str) -> pd.
 
 def best_cell_words(values: np.ndarray, cells: pd.DataFrame, best: int,
                     objective_key: str) -> str:
-    """Return the map's best cell in words: its objective, how often it beats 6:3:1 and how
+    """Return the map's best cell in words: its objective, how often it beats 60/30/10 and how
     many cells are statistically tied with it."""
     tied_count = int(cells["flag"].sum()) - 1
     rule_vs_best = compare_paired(values[best], values[GRID.index(RULE_631)])
@@ -77,13 +84,13 @@ def best_cell_words(values: np.ndarray, cells: pd.DataFrame, best: int,
         f"**Best cell:** {label(GRID[best])} "
         f"({objective_name(objective_key).lower()} "
         f"{fmt.money(float(cells['objective'][best]))}). "
-        f"It beats 6:3:1 in {fmt.share(rule_vs_best.p_beats)} of futures. "
+        f"It beats {RULE_SPLIT} in {fmt.share(rule_vs_best.p_beats)} of futures. "
         f"{tied_count} other cells are statistically tied with it (dots): the best cell wins "
         "against them in fewer than 80% of futures, so the data cannot separate them.")
 
 
 def optimiser_words(optimum: Optimum, objective_key: str) -> str:
-    """Return the optimiser's pick in words (Markdown list): value against 6:3:1, the mean
+    """Return the optimiser's pick in words (Markdown list): value against 60/30/10, the mean
     gain with its 90% Monte Carlo error, and how stable the pick is across resamples."""
     objective = OBJECTIVES[objective_key]
     metric = objective.metric
@@ -92,16 +99,16 @@ def optimiser_words(optimum: Optimum, objective_key: str) -> str:
     stability = optimum.stability
     return (
         f"- **Best split for {objective_name(objective_key).lower()}: {label(result.split)}** "
-        f"({fmt.money(result.value)}; 6:3:1: "
+        f"({fmt.money(result.value)}; {RULE_SPLIT}: "
         f"{fmt.money(float(objective_values(optimum.reference, objective)))}). "
         f"Searched the {GRID_STEP}% grid within your bounds (best cell {label(result.coarse)}), "
         "then moved 2 and 1 points between buckets while that improved it, on the same "
         "futures.\n"
-        f"- **Gain over 6:3:1:** {fmt.money(gain.diff_mean, signed=True)} "
+        f"- **Gain over {RULE_SPLIT}:** {fmt.money(gain.diff_mean, signed=True)} "
         f"{METRIC_WORDS[metric]} on average (Monte Carlo error "
         f"±{fmt.money(fmt.mc_margin(gain.diff_se))}); 90% range across futures "
         f"{fmt.money(gain.diff_p5, signed=True)} to {fmt.money(gain.diff_p95, signed=True)}"
-        f"; beats 6:3:1 in {p_beats_text(gain)} of futures.\n"
+        f"; beats {RULE_SPLIT} in {p_beats_text(gain)} of futures.\n"
         f"- **Stability:** in {fmt.share(stability.win_share)} of {stability.resamples} "
         "bootstrap resamples of the futures it is still the best of the "
         f"{len(optimum.candidates)} candidate splits; in {fmt.share(stability.near_share)} the "
@@ -113,7 +120,7 @@ def optimiser_words(optimum: Optimum, objective_key: str) -> str:
 def horizon_table(by_horizon: Mapping[int, OptimiserResult],
                   references: Mapping[int, np.ndarray], horizon: int,
                   objective_key: str) -> pd.DataFrame:
-    """Return the best split per horizon against 6:3:1 (the scenario's horizon marked)."""
+    """Return the best split per horizon against 60/30/10 (the scenario's horizon marked)."""
     objective = OBJECTIVES[objective_key]
     words = objective_name(objective_key)
     rows = []
@@ -124,30 +131,30 @@ def horizon_table(by_horizon: Mapping[int, OptimiserResult],
             "Horizon": f"{h} months" + (" (this scenario)" if h == horizon else ""),
             "Best split": label(found.split),
             words: fmt.money(found.value),
-            "6:3:1": fmt.money(float(objective_values(references[h], objective))),
-            "Mean gain over 6:3:1": fmt.money(versus.diff_mean, signed=True),
+            RULE_SPLIT: fmt.money(float(objective_values(references[h], objective))),
+            f"Mean gain over {RULE_SPLIT}": fmt.money(versus.diff_mean, signed=True),
             "90% range of the gain": (f"{fmt.money(versus.diff_p5, signed=True)} to "
                                       f"{fmt.money(versus.diff_p95, signed=True)}"),
-            "P(beats 6:3:1)": p_beats_text(versus),
+            f"P(beats {RULE_SPLIT})": p_beats_text(versus),
         })
     return pd.DataFrame(rows)
 
 
 def crossover_words(split: BudgetSplit, difference: np.ndarray, comparison: Comparison,
                     horizon: int) -> str:
-    """Return when the split overtakes 6:3:1 in cumulative profit in the median future (or
+    """Return when the split overtakes 60/30/10 in cumulative profit in the median future (or
     that it does not), from the per-future cumulative difference (futures x months)."""
     if comparison.p_tie >= 1:
-        return "The split in the answer is 6:3:1 itself, so the two lines coincide."
+        return f"The split in the answer is {RULE_SPLIT} itself, so the two lines coincide."
     month = crossover_month(difference)
     end = summarize(difference[:, -1])
     bands = f"Lines: medians; bands: P10-P90 of {difference.shape[0]:,} futures."
     if month is None:
-        return (f"In the median future {label(split)} is still behind 6:3:1 in cumulative "
+        return (f"In the median future {label(split)} is still behind {RULE_SPLIT} in cumulative "
                 f"profit after {horizon} months (median difference "
                 f"{fmt.money(end.p50, signed=True)}). {bands}")
-    return (f"In the median future {label(split)} overtakes 6:3:1 in cumulative profit in "
-            f"month {month} and stays ahead (median difference after {horizon} months "
+    return (f"In the median future {label(split)} overtakes {RULE_SPLIT} in cumulative profit "
+            f"in month {month} and stays ahead (median difference after {horizon} months "
             f"{fmt.money(end.p50, signed=True)}). {bands}")
 
 
@@ -175,7 +182,8 @@ def save_split(stem: str, name: str, split: BudgetSplit) -> tuple[str | None, st
 
 def results_pair(results: Mapping[str, SimResult], chosen: NamedSplit
                  ) -> dict[str, SimResult]:
-    """Return 6:3:1 and the split in the answer, named for the cumulative profit chart."""
+    """Return the 6:3:1 rule and the split in the answer, named for the cumulative profit
+    chart."""
     return {RULE_LABEL: results["rule"],
             f"{label(chosen.split)} ({'optimiser' if chosen.key == 'best' else chosen.name})":
                 results[chosen.key]}

@@ -89,7 +89,10 @@ METRIC_WORDS: dict[str, str] = {name: registry.in_sentence(registry.metric(name)
                                 for name in ("profit", "npv", "net_revenue")}
 TABLE_METRICS: tuple[str, ...] = ("profit", "net_revenue", "npv", "clv_new_customer",
                                   "new_customers", "active_customers_end")
+#: The 6:3:1 rule's name in tables and legends, and its split as tables and headlines write
+#: it (the app's one notation, issue 13): "P(beats 60/30/10)", "Stay with 60/30/10".
 RULE_LABEL = "6:3:1 rule"
+RULE_SPLIT = RULE_631.label
 
 
 def map_trials_words(choice: int) -> str:
@@ -369,8 +372,8 @@ def pick_words(key: str) -> str:
 
 def cli_command(stem: str, scenario: Scenario, rows: Sequence[NamedSplit], chosen: NamedSplit,
                 seed: int, trials: int) -> str | None:
-    """Return the CLI line that gives the same P(beats 6:3:1) as the answer, or None when
-    the file holds no plan for 6:3:1 or for the chosen split (save it as a variant first).
+    """Return the CLI line that gives the same P(beats 60/30/10) as the answer, or None when
+    the file holds no plan for 60/30/10 or for the chosen split (save it as a variant first).
 
     `scenario` must be the saved file's scenario (link changes are not in the file).
     """
@@ -405,8 +408,9 @@ def p_beats_text(comparison: Comparison) -> str:
 
 def split_table(rows: Sequence[NamedSplit], results: Mapping[str, SimResult],
                 metric: str) -> pd.DataFrame:
-    """Return the table for one metric: P10 / median / P90 per row, the paired gain over 6:3:1
-    and P(beats 6:3:1) with its Monte Carlo error (90% Wilson half-width)."""
+    """Return the table for one metric: P10 / median / P90 per row, the paired gain over the
+    6:3:1 rule (60/30/10) and P(beats 60/30/10) with its Monte Carlo error (90% Wilson
+    half-width)."""
     rule = results["rule"].metrics[metric]
     table = []
     for row in rows:
@@ -415,14 +419,14 @@ def split_table(rows: Sequence[NamedSplit], results: Mapping[str, SimResult],
         entry = {"Plan": row.name + (f" — {row.note}" if row.note else ""),
                  "Split (cold/warm/hot, %)": label(row.split)}
         if row.key == "rule":
-            entry.update({"P(beats 6:3:1)": "—", "Mean gain over 6:3:1": "—",
+            entry.update({f"P(beats {RULE_SPLIT})": "—", f"Mean gain over {RULE_SPLIT}": "—",
                           "90% range of the gain": "—"})
         else:
             comparison = compare_paired(values, rule)
             entry.update({
-                "P(beats 6:3:1)": p_beats_text(comparison),
-                "Mean gain over 6:3:1": fmt.metric_value(metric, comparison.diff_mean,
-                                                         signed=True),
+                f"P(beats {RULE_SPLIT})": p_beats_text(comparison),
+                f"Mean gain over {RULE_SPLIT}": fmt.metric_value(metric, comparison.diff_mean,
+                                                                 signed=True),
                 "90% range of the gain": (
                     f"{fmt.metric_value(metric, comparison.diff_p5, signed=True)} to "
                     f"{fmt.metric_value(metric, comparison.diff_p95, signed=True)}")})
@@ -454,7 +458,7 @@ def headline(name: str, comparison: Comparison, metric: str, horizon: int,
              searched_trials: int | None = None,
              plateau: Sequence[BudgetSplit] = ()) -> str:
     """Return the decision a presenter reads out (issue 13: the decision first, one risk
-    clause, at most ~30 words): the chosen split against 6:3:1.
+    clause, at most ~30 words): the chosen split against the 6:3:1 rule, written 60/30/10.
 
     trials: the futures of `comparison` (all of the sidebar's); searched_trials: the futures
     the optimiser searched, when fewer (the pick was re-run on all, and the sentence says so);
@@ -463,12 +467,12 @@ def headline(name: str, comparison: Comparison, metric: str, horizon: int,
     """
     words = METRIC_WORDS[metric]
     if comparison.p_tie >= 1.0 and is_pick:
-        return (f"Stay with 6:3:1: it is already the best split for "
+        return (f"Stay with {RULE_SPLIT}: it is already the best split for "
                 f"{objective_name(objective_key).lower()} within your bounds over {horizon} "
                 "months.")
     if comparison.p_tie >= 1.0:
-        return (f"Stay with 6:3:1: {name} gives the same {words} in every future, a tie, not "
-                "a win.")
+        return (f"Stay with {RULE_SPLIT}: {name} gives the same {words} in every future, a "
+                "tie, not a win.")
     gain = comparison.diff_mean
     odds = fmt.share(comparison.p_beats)
     if trials is None:
@@ -478,9 +482,9 @@ def headline(name: str, comparison: Comparison, metric: str, horizon: int,
     else:
         where = f"of {trials:,} futures"
     if gain < 0:
-        return (f"Stay with 6:3:1: {name} earns {fmt.money(-gain)} less {words} on average "
-                f"and wins in only {odds} {where}.")
-    average = f"earns {fmt.money(gain)} more {words} than 6:3:1 on average"
+        return (f"Stay with {RULE_SPLIT}: {name} earns {fmt.money(-gain)} less {words} on "
+                f"average and wins in only {odds} {where}.")
+    average = f"earns {fmt.money(gain)} more {words} than {RULE_SPLIT} on average"
     if comparison.p_beats < 0.5:
         return f"Test {name} before moving budget: it {average} but wins in only {odds} {where}."
     if is_pick and len(plateau) > 1:
@@ -536,6 +540,6 @@ def cumulative_bands(results: Mapping[str, SimResult]) -> dict[str, dict[str, np
 
 
 def cumulative_difference(split: SimResult, rule: SimResult) -> np.ndarray:
-    """Return the cumulative profit of one split minus 6:3:1 per trial and month (same
+    """Return the cumulative profit of one split minus 60/30/10 per trial and month (same
     futures), shape (kept trials, months), in $."""
     return np.cumsum(split.monthly["profit"] - rule.monthly["profit"], axis=1)

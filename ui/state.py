@@ -35,6 +35,8 @@ from ui.bound_params import shown_value, widget_accepts
 from ui.format import format_param
 from ui.library import list_stems, read_entry
 from ui.navigation import ensure_app_navigation
+from ui.plan_names import renamed_value
+from ui.words import base_plan_label
 
 #: Trials the app allows (a link asking for more is capped).
 MIN_TRIALS, MAX_TRIALS = 100, 20_000
@@ -56,6 +58,10 @@ _CARRY_KEY = "_funnel_carry"
 #: The page's own parameters of the link the session opened with (checked once widgets exist).
 _LINK_PAGE_PARAMS_KEY = "_funnel_link_page_params"
 _LINK_NOTES_KEY = "_funnel_link_notes"
+#: Set on a link's first run: its page parameters are checked for plans named the old way.
+_RENAME_CHECK_KEY = "_funnel_rename_check"
+#: Page parameter -> note, for link values that named a renamed plan (shown by its page).
+_RENAMED_NOTES_KEY = "_funnel_renamed_notes"
 #: Words a link may use for the presenter flag.
 _PRESENT_WORDS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
@@ -193,6 +199,7 @@ def resolve() -> PageContext | None:
             # A refused link: none of its text stays in the address bar.
             st.query_params.clear()
         state[_LINK_PAGE_PARAMS_KEY] = page_params()
+        state[_RENAME_CHECK_KEY] = True
         state["scenario_file"] = settings.get("scenario", stems[0])
         entry = read_entry(state["scenario_file"])
         saved = entry.scenario or Scenario()
@@ -245,6 +252,41 @@ def resolve() -> PageContext | None:
     return context
 
 
+def _follow_renamed_plans(context: PageContext) -> None:
+    """Point a link's page parameters that name a plan by its old name (ui.plan_names) at the
+    plan's new name, keep a note for the page, and run the page again.
+
+    The run again is needed because Streamlit seeds URL-bound widgets from the address the
+    run started with: the next run starts from the rewritten one, so the widgets open on the
+    renamed plan and the share link carries the new name. Called from `current()`, inside the
+    page st.navigation chose: a rerun asked for before that would open the default page.
+    """
+    state = st.session_state
+
+    def variants(stem: str | None) -> list[str] | None:
+        scenario = (context.scenario if stem in (None, context.stem)
+                    else read_entry(stem).scenario if stem in list_stems() else None)
+        return None if scenario is None else scenario.variant_names()
+
+    base = base_plan_label(context.scenario)
+    link = state.get(_LINK_PAGE_PARAMS_KEY) or {}
+    notes: dict[str, str] = {}
+    for key in page_params():
+        values = st.query_params.get_all(key)
+        renamed = [renamed_value(value, variants, base) for value in values]
+        if not any(renamed):
+            continue
+        now = [new or value for new, value in zip(renamed, values, strict=True)]
+        st.query_params[key] = now if len(now) > 1 else now[0]
+        link[key] = now
+        notes[key] = "; ".join(
+            f"{key}: the plan “{value[:80]}” is now called “{new}” (splits are written in "
+            "percent); showing it" for new, value in zip(renamed, values, strict=True) if new)
+    if notes:
+        state[_RENAMED_NOTES_KEY] = notes
+        st.rerun()
+
+
 def _write_url(context: PageContext) -> None:
     """Rewrite the parameters this module owns; page widgets' own parameters are untouched."""
     wanted = {"scenario": context.stem, "seed": str(context.seed),
@@ -275,6 +317,8 @@ def current() -> PageContext:
         st.error("The scenario library is empty: add a scenario YAML file to the scenarios "
                  "folder (or the folder named by FUNNEL_LAB_SCENARIOS).")
         st.stop()
+    if st.session_state.pop(_RENAME_CHECK_KEY, False):
+        _follow_renamed_plans(context)
     return context
 
 
@@ -324,15 +368,24 @@ def check_page_params() -> list[str]:
 
     Call after the page's widgets exist. A key no widget of this page is bound to is unknown
     (``foo=bar``); a value the bound widget cannot take (``guarantee_days=banana``) is named
-    like a bad scenario field. Returns one line per problem; the page the link opened keeps
-    showing them on its reruns, other pages do not.
+    like a bad scenario field. A value that named a plan by its old name was already pointed at
+    the new one (`_follow_renamed_plans`): its note goes to the page with that widget. Returns
+    one line per problem; the page the link opened keeps showing them on its reruns, other
+    pages do not.
     """
     page = _page_hash()
+    # Notes on renamed plans go to the page whose widget the parameter is bound to.
+    pending = st.session_state.get(_RENAMED_NOTES_KEY, {})
+    renamed = [pending.pop(key) for key in list(pending) if key in st.session_state]
     link = st.session_state.pop(_LINK_PAGE_PARAMS_KEY, None)
     if link is None:
         shown_on, notes = st.session_state.get(_LINK_NOTES_KEY, ("", []))
-        return list(notes) if shown_on == page else []
-    notes = []
+        notes = list(notes) if shown_on == page else []
+        if renamed:
+            notes = renamed + notes
+            st.session_state[_LINK_NOTES_KEY] = (page, notes)
+        return notes
+    notes = list(renamed)
     here = {key for key in link if key in st.session_state and not key.startswith("_")}
     # Another page's setting (a link made there, opened here first) is left for that page.
     unknown = sorted(key for key in link

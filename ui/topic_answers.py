@@ -65,6 +65,8 @@ from ui.splits import (
     MAP_TRIALS_DEFAULT,
     METRIC_WORDS,
     OBJECTIVE_LABELS,
+    RULE_LABEL,
+    RULE_SPLIT,
     NamedSplit,
     Optimum,
     best_cell,
@@ -146,10 +148,11 @@ def split_pointer(found: SplitFound) -> str:
     comparison, words = found.comparison, METRIC_WORDS[found.metric]
     region = (f"{plateau_words(found.plateau)} ({found.shown} at best)" if found.plateau
               else found.shown)
-    wins = ("a tie with 6:3:1 in every future" if comparison.p_tie >= 1 else
+    wins = ("a tie with " + RULE_SPLIT + " in every future" if comparison.p_tie >= 1 else
             f"wins in {fmt.share(comparison.p_beats)} of {found.trials:,} futures")
     return (f"best split found on Budget split: {region}, "
-            f"{fmt.money(comparison.diff_mean, signed=True)} mean {words} over 6:3:1, {wins}")
+            f"{fmt.money(comparison.diff_mean, signed=True)} mean {words} over {RULE_SPLIT}, "
+            f"{wins}")
 
 
 def split_futures_words(found: SplitFound) -> str:
@@ -164,7 +167,7 @@ def budget_split_answer(context: PageContext, *,
                         map_trials: int = MAP_TRIALS_DEFAULT, bounds: Bounds | None = None,
                         custom: Sequence[BudgetSplit] = (), pick_key: str = "best"
                         ) -> PageAnswer:
-    """Budget split: the split in the answer against 6:3:1 (headline, mean gain, P(beats),
+    """Budget split: the split in the answer against 60/30/10 (headline, mean gain, P(beats),
     the optimiser's stability) and the split map, in $ of the objective's metric."""
     scenario, horizon = context.scenario, context.horizon
     bounds = bounds or Bounds()
@@ -180,7 +183,7 @@ def budget_split_answer(context: PageContext, *,
                         is_pick=found.chosen.key == "best", trials=context.trials,
                         searched_trials=map_trials, plateau=plateau)
     markers = pd.DataFrame([
-        {"cold": RULE_631.cold, "warm": RULE_631.warm, "kind": "6:3:1",
+        {"cold": RULE_631.cold, "warm": RULE_631.warm, "kind": RULE_LABEL,
          "label": label(RULE_631)},
         {"cold": GRID[best].cold, "warm": GRID[best].warm, "kind": "Best cell",
          "label": f"best {label(GRID[best])}"}])
@@ -190,7 +193,7 @@ def budget_split_answer(context: PageContext, *,
         Figure("Split in the answer", label(found.chosen.split)),
         Figure(f"Mean gain in {METRIC_WORDS[metric]}", fmt.money(comparison.diff_mean,
                                                                  signed=True)),
-        Figure("Beats 6:3:1 in", "tie" if comparison.p_tie >= 1
+        Figure(f"Beats {RULE_SPLIT} in", "tie" if comparison.p_tie >= 1
                else fmt.share(comparison.p_beats)),
         Figure("Optimiser's pick is stable in", fmt.share(optimum.stability.win_share)))
     searched = (f"the map and optimiser searched the first {map_trials:,} and the pick was "
@@ -203,8 +206,8 @@ def budget_split_answer(context: PageContext, *,
               "resamples")
     return PageAnswer(
         "budget_split", "Budget split", sentence,
-        detail=(f"{shown} against 6:3:1 (60/30/10) on {context.trials:,} simulated futures "
-                f"(seed {context.seed}), paired: mean gain "
+        detail=(f"{shown} against the 6:3:1 rule ({RULE_SPLIT}) on {context.trials:,} "
+                f"simulated futures (seed {context.seed}), paired: mean gain "
                 f"{fmt.money(comparison.diff_mean, signed=True)}, 90% range "
                 f"{fmt.money(comparison.diff_p5, signed=True)} to "
                 f"{fmt.money(comparison.diff_p95, signed=True)}; {searched}; {stable}."),

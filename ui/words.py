@@ -40,7 +40,7 @@ def odds_words(p_beats: float, futures: int) -> str:
 
 
 def base_plan_label(scenario: Scenario) -> str:
-    """Return the base plan's name with its split: 'Base plan (6:3:1)'."""
+    """Return the base plan's name with its split: 'Base plan (60/30/10)'."""
     split = scenario.budget.split
     return f"Base plan ({fmt.split_label(split.cold, split.warm, split.hot)})"
 

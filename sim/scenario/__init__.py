@@ -11,7 +11,8 @@ modules, by job:
   or anchors, no duplicate keys, no tags, bounded nesting); `dump_scenario` writes keys in
   schema order with a header comment, so that save -> load -> save is byte-identical;
 - `overrides`: `build_scenario`, `apply_overrides` (dotted overrides such as
-  ``{"guarantee.days": 365}``, as share links use), `variant_scenario`, `changed_fields`.
+  ``{"guarantee.days": 365}``, as share links use), `variant_scenario`, `changed_fields`;
+- `renamed`: `RENAMED_VARIANTS`, the shipped variants' old names (ratio notation) and new ones.
 
 Every problem is reported as ``dotted.path: what is wrong and what is allowed`` and nothing is
 changed when a problem is found: callers get a `ScenarioError` listing all of them. Import from
@@ -50,6 +51,7 @@ from sim.scenario.overrides import (
     variant_scenario,
     without_variants,
 )
+from sim.scenario.renamed import RENAMED_VARIANTS, renamed_variant
 from sim.scenario.schema import (
     MAX_SOURCE_CHARS,
     MAX_SOURCES,
@@ -89,6 +91,7 @@ __all__ = [
     "MAX_PROBLEMS",
     "MAX_SOURCES",
     "MAX_SOURCE_CHARS",
+    "RENAMED_VARIANTS",
     "SCHEMA_VERSION",
     "Amount",
     "Budget",
@@ -134,6 +137,7 @@ __all__ = [
     "parse_scalar",
     "parse_value",
     "parse_yaml",
+    "renamed_variant",
     "variant_scenario",
     "without_variants",
 ]

@@ -36,9 +36,9 @@ PAGE = "pages/budget-split.py"
 TRIALS = 100
 SPLIT = re.compile(r"\b\d+/\d+/\d+\b")
 #: How the answer starts: the decision (ui.words.DECISION_VERBS).
-DECISIONS = ("Move to ", "Stay with 6:3:1: ", "Test ")
-BASELINE_VARIANTS = ["8:2:0 acquisition first", "4:3:3 balanced", "3:6:1 nurture leads",
-                     "2:3:5 retention heavy"]
+DECISIONS = ("Move to ", "Stay with 60/30/10: ", "Test ")
+BASELINE_VARIANTS = ["80/20/0 acquisition first", "40/30/30 balanced", "30/60/10 nurture leads",
+                     "20/30/50 retention heavy"]
 
 
 def _open(at: AppTest, scenario: str = "baseline", **params: str) -> AppTest:
@@ -87,7 +87,7 @@ def _expected_pick(stem: str, bounds: Bounds = Bounds()) -> BudgetSplit:  # noqa
 
 
 def _versus_rule(stem: str, split: BudgetSplit) -> tuple[str, str]:
-    """P(beats 6:3:1) of a split as the answer words it, and as the table does."""
+    """P(beats 60/30/10) of a split as the answer words it, and as the table does."""
     scenario = _scenario(stem)
     seed = scenario.simulation.seed
     rule = simulate(with_split(scenario, BudgetSplit(60, 30, 10)), trials=TRIALS, seed=seed)
@@ -102,22 +102,22 @@ def test_baseline_answer_names_the_optimisers_pick_against_6_3_1(app: AppTest) -
     share, _ = _versus_rule("baseline", pick)
     sentence = _answer(app)
     assert sentence.startswith(DECISIONS) and label(pick) in sentence, sentence
-    assert "profit than 6:3:1 on average" in sentence
+    assert "profit than 60/30/10 on average" in sentence
     # The map uses min(500, TRIALS) futures: here all of them, so no re-run to mention.
     assert f"wins in {share} of {TRIALS:,} futures." in sentence or (
         f"wins in only {share}" in sentence)
     assert _metrics(app)["Split in the answer"] == label(pick)
-    assert _metrics(app)["Beats 6:3:1 in"] == share
+    assert _metrics(app)["Beats 60/30/10 in"] == share
     table = _table(app)
     assert table["Plan"].tolist() == [
         "Base plan (60/30/10)", *BASELINE_VARIANTS,
         f"Optimiser's pick {label(pick)} (best mean profit)"]
     assert table["Split (cold/warm/hot, %)"].tolist() == [
         "60/30/10", "80/20/0", "40/30/30", "30/60/10", "20/30/50", label(pick)]
-    # The table's P(beats 6:3:1) of a shipped variant is a paired run of that split.
-    assert _row(table, "4:3:3 balanced")["P(beats 6:3:1)"] == _versus_rule(
+    # The table's P(beats 60/30/10) of a shipped variant is a paired run of that split.
+    assert _row(table, "40/30/30 balanced")["P(beats 60/30/10)"] == _versus_rule(
         "baseline", BudgetSplit(40, 30, 30))[1]
-    assert _row(table, "Base plan (60/30/10)")["P(beats 6:3:1)"] == "—"
+    assert _row(table, "Base plan (60/30/10)")["P(beats 60/30/10)"] == "—"
     # The link reproduces the view: the page's own settings are in it.
     assert app.query_params["trials"] == str(TRIALS)
 
@@ -127,7 +127,7 @@ def test_every_shipped_scenario_answers(app: AppTest, stem: str) -> None:
     _open(app, stem)
     scenario = _scenario(stem)
     sentence = _answer(app)
-    assert "6:3:1" in sentence and sentence.startswith(DECISIONS)
+    assert "60/30/10" in sentence and sentence.startswith(DECISIONS)
     shown = _metrics(app)["Split in the answer"]
     assert shown in SPLIT.findall(sentence), (shown, sentence)
     assert shown == label(_expected_pick(stem))
@@ -140,9 +140,9 @@ def test_every_shipped_scenario_answers(app: AppTest, stem: str) -> None:
                    in c.value for c in app.caption)
     else:
         assert plans == [
-            RULE_LABEL, base_plan_label(scenario), "6:3:1 rule",
-            "Sales-oriented 7:3:0 — also changes hot.churn_unpreventable",
-            "Customer-centric 2:3:5", f"Optimiser's pick {shown} (best mean profit)"]
+            RULE_LABEL, base_plan_label(scenario), "60/30/10 rule",
+            "Sales-oriented 70/30/0 — also changes hot.churn_unpreventable",
+            "Customer-centric 20/30/50", f"Optimiser's pick {shown} (best mean profit)"]
 
 
 def test_added_splits_become_rows_and_can_be_the_answer(app: AppTest) -> None:
@@ -154,7 +154,7 @@ def test_added_splits_become_rows_and_can_be_the_answer(app: AppTest) -> None:
     assert len(table) == len(before) + 2
     assert table["Plan"].tolist()[-3:-1] == ["Your split 40/30/30", "Your split 50/25/25"]
     # 40-30-30 is the 4:3:3 variant on the same futures: every figure is the same.
-    mine, variant = _row(table, "Your split 40/30/30"), _row(table, "4:3:3 balanced")
+    mine, variant = _row(table, "Your split 40/30/30"), _row(table, "40/30/30 balanced")
     assert mine.drop("Plan").tolist() == variant.drop("Plan").tolist()
     picker = app.selectbox(key="split_pick")
     assert picker.options[-2:] == ["Your split 40/30/30", "Your split 50/25/25"]
@@ -162,7 +162,7 @@ def test_added_splits_become_rows_and_can_be_the_answer(app: AppTest) -> None:
     assert not app.exception
     share, _ = _versus_rule("baseline", BudgetSplit(50, 25, 25))
     sentence = _answer(app)
-    assert sentence.startswith(("Move to 50/25/25: ", "Stay with 6:3:1: 50/25/25 ",
+    assert sentence.startswith(("Move to 50/25/25: ", "Stay with 60/30/10: 50/25/25 ",
                                 "Test 50/25/25 ")), sentence
     assert f"wins in {share} of {TRIALS:,} futures" in sentence or f"in only {share} of" in sentence
     assert _metrics(app)["Split in the answer"] == "50/25/25"
@@ -211,15 +211,16 @@ def test_a_split_that_does_not_add_up_gets_a_clear_message(app: AppTest) -> None
 
 def test_a_split_equal_to_6_3_1_is_a_tie_not_a_win(app: AppTest) -> None:
     # The pick comes from the link, as a shared view would give it.
-    _open(app, "retention_first", split_pick="6:3:1 rule")
-    assert app.selectbox(key="split_pick").value == "variant:6:3:1 rule"
-    assert _answer(app) == ("Stay with 6:3:1: 6:3:1 rule (60/30/10) gives the same profit in "
-                            "every future, a tie, not a win.")
+    _open(app, "retention_first", split_pick="60/30/10 rule")
+    assert app.selectbox(key="split_pick").value == "variant:60/30/10 rule"
+    # The variant's name already says its split: it is not written twice.
+    assert _answer(app) == ("Stay with 60/30/10: 60/30/10 rule gives the same profit in every "
+                            "future, a tie, not a win.")
     shown = _metrics(app)
-    assert shown["Beats 6:3:1 in"] == "tie" and shown["Mean gain in profit"] == "$0"
+    assert shown["Beats 60/30/10 in"] == "tie" and shown["Mean gain in profit"] == "$0"
     table = _table(app)
-    variant = table[(table["Plan"] == "6:3:1 rule") & (table["P(beats 6:3:1)"] != "—")]
-    assert variant["P(beats 6:3:1)"].tolist() == ["tie (equal in every future)"]
+    variant = table[(table["Plan"] == "60/30/10 rule") & (table["P(beats 60/30/10)"] != "—")]
+    assert variant["P(beats 60/30/10)"].tolist() == ["tie (equal in every future)"]
 
 
 def test_bounds_keep_the_optimisers_pick_inside_them(app: AppTest) -> None:

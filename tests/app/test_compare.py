@@ -130,14 +130,14 @@ def test_comparison_table_numbers(lib: Path) -> None:
     """The CSV's numbers against direct NumPy: percentiles, P(beats) and paired differences;
     for CAC, lower is better."""
     scenario = load_scenario_file(lib / "baseline.yaml")
-    results = simulate_plans(plan_scenarios(scenario, ["4:3:3 balanced"]), trials=TRIALS,
+    results = simulate_plans(plan_scenarios(scenario, ["40/30/30 balanced"]), trials=TRIALS,
                              seed=11)
     table = compare.comparison_table(results)
     assert list(table["metric"].unique()) == list(compare.COMPARE_METRICS)
     first = results[BASE_LABEL].metrics
-    other = results["4:3:3 balanced"].metrics
+    other = results["40/30/30 balanced"].metrics
     for metric in compare.COMPARE_METRICS:
-        row = table[(table.metric == metric) & (table.plan == "4:3:3 balanced")].iloc[0]
+        row = table[(table.metric == metric) & (table.plan == "40/30/30 balanced")].iloc[0]
         values = other[metric][np.isfinite(other[metric])]
         assert row.p10 == pytest.approx(np.percentile(values, 10))
         assert row.p90 == pytest.approx(np.percentile(values, 90))
@@ -154,7 +154,7 @@ def test_download_csv_has_readable_headers_and_rounded_numbers(lib: Path) -> Non
     """The page's CSV: one row per plan, headers with the metric's name and unit, money in
     whole dollars, CAC in cents, P(beats) in percent to 0.1 point; no machine names."""
     scenario = load_scenario_file(lib / "baseline.yaml")
-    results = simulate_plans(plan_scenarios(scenario, ["4:3:3 balanced"]), trials=TRIALS,
+    results = simulate_plans(plan_scenarios(scenario, ["40/30/30 balanced"]), trials=TRIALS,
                              seed=11)
     table = compare.comparison_table(results)
     text = compare.download_csv(table)
@@ -167,8 +167,8 @@ def test_download_csv_has_readable_headers_and_rounded_numbers(lib: Path) -> Non
     assert f"Profit {owed}, median ($)" in header and "CAC, median ($)" in header
     assert f"Profit {owed}, P(beats the first) (%)" in header
     assert not any("_" in name for name in header)  # no machine names
-    assert [row["Plan"] for row in rows] == [BASE_LABEL, "4:3:3 balanced"]
-    other = results["4:3:3 balanced"].metrics
+    assert [row["Plan"] for row in rows] == [BASE_LABEL, "40/30/30 balanced"]
+    other = results["40/30/30 balanced"].metrics
     base = results[BASE_LABEL].metrics
     median_profit = float(np.percentile(other["profit"], 50))
     assert rows[1][f"Profit {owed}, median ($)"] == f"{round(median_profit):.1f}"
@@ -184,10 +184,10 @@ def test_download_csv_has_readable_headers_and_rounded_numbers(lib: Path) -> Non
 
 def test_cac_sentence_says_lower(lib: Path) -> None:
     scenario = load_scenario_file(lib / "baseline.yaml")
-    results = simulate_plans(plan_scenarios(scenario, ["8:2:0 acquisition first"]),
+    results = simulate_plans(plan_scenarios(scenario, ["80/20/0 acquisition first"]),
                              trials=TRIALS, seed=3)
     sentence = compare.compare_sentence(results, "cac", TRIALS, 36)
-    comparison = compare_paired(results["8:2:0 acquisition first"].metrics["cac"],
+    comparison = compare_paired(results["80/20/0 acquisition first"].metrics["cac"],
                                 results[BASE_LABEL].metrics["cac"], higher_is_better=False)
     if comparison.p_beats > 0.5:
         assert "lower by" in sentence

@@ -140,10 +140,10 @@ def test_budget_split_page_agrees_with_the_overview(fresh_scenario_library: Path
     page = open_page(new_app(), "pages/budget-split.py", scenario="baseline",
                      trials=str(TRIALS), split_trials="250")
     tables = [frame.value for frame in page.dataframe
-              if "P(beats 6:3:1)" in frame.value.columns]
+              if "P(beats 60/30/10)" in frame.value.columns]
     table = tables[TABLE_METRICS.index("profit")]
     for name, reference in expected.items():
         row = table[table["Plan"].str.startswith(name)].iloc[0]
-        assert _share(row["P(beats 6:3:1)"]) == fmt.share(reference.p_beats), name
-        assert row["Mean gain over 6:3:1"] == fmt.metric_value(
+        assert _share(row["P(beats 60/30/10)"]) == fmt.share(reference.p_beats), name
+        assert row["Mean gain over 60/30/10"] == fmt.metric_value(
             "profit", reference.diff_mean, signed=True), name

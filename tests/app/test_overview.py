@@ -106,7 +106,7 @@ def test_overview_first_points_to_the_best_split_and_share_with_the_pages_number
         "Mean gain in ")
     assert (f"best split found on Budget split: {tiles['Split in the answer']}" in detail
             or f"({tiles['Split in the answer']} at best)" in detail), detail
-    assert (f"{gain} mean {metric_words} over 6:3:1, wins in {tiles['Beats 6:3:1 in']} of "
+    assert (f"{gain} mean {metric_words} over 60/30/10, wins in {tiles['Beats 60/30/10 in']} of "
             f"{trials:,} futures" in detail), detail
     searched = "the map, the optimiser and the horizon table use the first 500 of these futures"
     assert f"On Budget split, {searched}" in detail

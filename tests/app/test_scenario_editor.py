@@ -117,7 +117,7 @@ def test_round_trip_edit_save_reopen(at: AppTest, lib: Path) -> None:
     assert list(saved.variants)[-1] == "Year guarantee, more cold"
     assert saved.variants["Year guarantee, more cold"] == {
         "guarantee": {"days": 365}, "budget": {"split": {"cold": 0.7, "warm": 0.3, "hot": 0}}}
-    assert "8:2:0 acquisition first" not in saved.variants
+    assert "80/20/0 acquisition first" not in saved.variants
     first_bytes = saved_path.read_bytes()
     assert first_bytes == dump_scenario(saved).encode()
     # The app now shows the saved file, with no changes left in the link.

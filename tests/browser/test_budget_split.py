@@ -12,7 +12,7 @@ from tests.browser.helpers import app_errors, metric_value, screenshot, wait_for
 
 #: The first view runs the 231-split map, the optimiser and four horizons: allow a slow machine.
 SETTLE_MS = 240_000
-PICKER = "Split in the answer (against 6:3:1)"
+PICKER = "Split in the answer (against 60/30/10)"
 
 
 def _answer(page: Page) -> str:
@@ -25,14 +25,14 @@ def test_typed_split_becomes_the_answer_and_its_link_reproduces_it(open_app) -> 
     wait_for_app(page, timeout=SETTLE_MS)
     assert not app_errors(page)
     first = _answer(page)
-    assert first.startswith(("Move to ", "Stay with 6:3:1", "Test ")) and "6:3:1" in first
+    assert first.startswith(("Move to ", "Stay with 60/30/10", "Test ")) and "60/30/10" in first
     assert "1,000 simulated futures" in page.locator("body").inner_text()
     # Map, cumulative profit and horizon charts are drawn (Vega renders them as canvas/svg).
     assert page.locator("[data-testid='stVegaLiteChart']").count() >= 2
     path = screenshot(page, "budget-split")
     assert path.stat().st_size > 50_000
 
-    # 2. Type a split and pick it: the headline changes to that split against 6:3:1.
+    # 2. Type a split and pick it: the headline changes to that split against 60/30/10.
     box = page.get_by_role("textbox", name="Add splits (cold/warm/hot, in %)", exact=True)
     box.fill("40-30-30")
     box.press("Enter")
@@ -60,7 +60,7 @@ def test_typed_split_becomes_the_answer_and_its_link_reproduces_it(open_app) -> 
     wait_for_app(page, timeout=SETTLE_MS)
     assert not app_errors(page)
     changed = _answer(page)
-    assert changed != first and "6:3:1" in changed
+    assert changed != first and "60/30/10" in changed
     assert metric_value(page, "Split in the answer") == "40/30/30"
     screenshot(page, "budget-split-typed")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from playwright.sync_api import Page
 
@@ -46,13 +46,28 @@ def test_shared_link_reproduces_the_headline(open_app, app_server: str) -> None:
     assert query["seed"] == ["4242"] and query["trials"] == ["1000"]
     assert query["compare_metric"] == ["NPV of profit"]
     assert query["compare_plans"] == ["baseline — base plan",
-                                      "baseline — 8:2:0 acquisition first",
-                                      "baseline — 4:3:3 balanced", "baseline — 3:6:1 nurture leads"]
+                                      "baseline — 80/20/0 acquisition first",
+                                      "baseline — 40/30/30 balanced",
+                                      "baseline — 30/60/10 nurture leads"]
     assert not app_errors(page)
     # A fresh browser context (no cookies, no session) opens the link: same sentence.
     other = open_app(_path_and_query(link))
     assert _answer(other) == made
     assert _share_link(other) == link
+
+
+def test_a_link_naming_a_renamed_plan_opens_it(open_app) -> None:
+    """A link made before the shipped variants were named in percent (issue 13) opens the
+    same plans, says the plan was renamed, and its share link carries the new name."""
+    old = quote("baseline — 4:3:3 balanced")
+    page = open_app(f"/compare?trials=500&compare_plans={quote('baseline — base plan')}"
+                    f"&compare_plans={old}")
+    warning = page.locator("[data-testid='stAlertContentWarning']").inner_text()
+    assert "is now called “baseline — 40/30/30 balanced”" in warning
+    assert "40/30/30 balanced" in _answer(page)
+    query = parse_qs(urlsplit(_share_link(page)).query)
+    assert query["compare_plans"] == ["baseline — base plan", "baseline — 40/30/30 balanced"]
+    assert not app_errors(page)
 
 
 def test_field_change_travels_and_reproduces(open_app) -> None:

@@ -264,6 +264,21 @@ def test_unknown_variant_exits_2_listing_variants(shop: Path) -> None:
     assert "Acquisition first 8:2:0, Five-year guarantee" in err
 
 
+def test_an_old_variant_name_runs_the_renamed_variant() -> None:
+    """A command saved before the shipped variants were renamed (issue 13) runs the same plan,
+    says so, and gives the numbers of the new name."""
+    baseline = REPO_ROOT / "scenarios" / "baseline.yaml"
+    settings = ("--trials", 200, "--format", "json")
+    code, out, err = run_cli("compare", baseline, f"{baseline}#4:3:3 balanced", *settings)
+    assert code == 0
+    assert err.count("variant '4:3:3 balanced' is now called '40/30/30 balanced'") == 1
+    _, again, _ = run_cli("compare", baseline, f"{baseline}#40/30/30 balanced", *settings)
+    assert json.loads(out) == json.loads(again)
+    code, out, err = run_cli("run", baseline, "--variant", "4:3:3 balanced", *settings)
+    assert code == 0 and json.loads(out)["variant"] == "40/30/30 balanced"
+    assert "is now called '40/30/30 balanced'" in err
+
+
 def test_hostile_file_exits_2(tmp_path: Path) -> None:
     alias = tmp_path / "alias.yaml"
     alias.write_text("name: &shop Shop\ndescription: *shop\n", encoding="utf-8")

@@ -53,8 +53,8 @@ def test_the_draft_module_needs_no_streamlit() -> None:
 def test_a_draft_starts_with_the_file_variants_as_rows_in_file_order() -> None:
     draft = _draft()
     assert [row["name"] for row in draft.variants] == [
-        "8:2:0 acquisition first", "4:3:3 balanced", "3:6:1 nurture leads",
-        "2:3:5 retention heavy"]
+        "80/20/0 acquisition first", "40/30/30 balanced", "30/60/10 nurture leads",
+        "20/30/50 retention heavy"]
     assert [row["id"] for row in draft.variants] == [0, 1, 2, 3]
     assert draft.variants[1]["text"] == (
         "budget.split.cold: 0.4\nbudget.split.warm: 0.3\nbudget.split.hot: 0.3")
@@ -75,7 +75,7 @@ def test_a_removed_variant_leaves_the_file_and_its_id_is_not_reused() -> None:
     draft = _draft()
     draft.remove_variant(1)
     assert [row["name"] for row in draft.variants] == [
-        "8:2:0 acquisition first", "3:6:1 nurture leads", "2:3:5 retention heavy"]
+        "80/20/0 acquisition first", "30/60/10 nurture leads", "20/30/50 retention heavy"]
     draft.add_new_variant()
     assert draft.variants[-1]["id"] == 4
     data = dict(draft.data)
@@ -84,7 +84,7 @@ def test_a_removed_variant_leaves_the_file_and_its_id_is_not_reused() -> None:
     assert result.problems == []
     assert result.scenario is not None
     assert list(result.scenario.variants) == [
-        "8:2:0 acquisition first", "3:6:1 nurture leads", "2:3:5 retention heavy",
+        "80/20/0 acquisition first", "30/60/10 nurture leads", "20/30/50 retention heavy",
         "New variant"]
 
 
@@ -96,7 +96,7 @@ def test_a_renamed_variant_keeps_its_changes_under_the_new_name() -> None:
     data["variants"], problems = read_variants(rows)
     result = validate_draft(data, problems)
     assert result.scenario is not None
-    assert "8:2:0 acquisition first" not in result.scenario.variants
+    assert "80/20/0 acquisition first" not in result.scenario.variants
     assert result.scenario.variants["All on acquisition"] == {
         "budget": {"split": {"cold": 0.8, "warm": 0.2, "hot": 0.0}}}
 
@@ -285,7 +285,7 @@ def test_typed_inputs_are_kept_by_the_draft_and_make_it_unsaved() -> None:
     draft.keep_input(f"v{first['id']}:name", "Renamed")
     variants = draft.file_data()["variants"]
     assert variants["Longer guarantee"] == {"guarantee": {"days": 90}}
-    assert "Renamed" in variants and "8:2:0 acquisition first" not in variants
+    assert "Renamed" in variants and "80/20/0 acquisition first" not in variants
     assert variants[last["name"]] == BASELINE.variants[last["name"]]
     assert "New variant" not in variants
     assert draft.unsaved(BASELINE)

@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from sim.scenario import (
+    RENAMED_VARIANTS,
     ScenarioError,
     apply_overrides,
     changed_fields,
@@ -14,6 +15,7 @@ from sim.scenario import (
     parse_scalar,
 )
 from tests.conftest import REPO_ROOT
+from ui.plan_names import renamed_value
 from ui.state import (
     MAX_LINK_CHARS,
     MAX_LINK_FIELDS,
@@ -77,10 +79,10 @@ def test_link_round_trip_reproduces_the_scenario(baseline) -> None:
 
 def test_page_settings_travel_in_the_link(baseline) -> None:
     query = share_query(_context(baseline, {}),
-                        {"compare_plans": ["baseline — base plan", "baseline — 4:3:3 balanced"],
+                        {"compare_plans": ["baseline — base plan", "baseline — 40/30/30 balanced"],
                          "compare_metric": "npv", "trials": "999999", "a.b": "1"})
     params = parse_qsl(query)
-    assert params.count(("compare_plans", "baseline — 4:3:3 balanced")) == 1
+    assert params.count(("compare_plans", "baseline — 40/30/30 balanced")) == 1
     assert ("compare_metric", "npv") in params
     # A page may not smuggle reserved or dotted keys through its own settings.
     assert ("trials", "999999") not in params and ("a.b", "1") not in params
@@ -170,3 +172,32 @@ def test_heavily_changed_scenario_is_too_long_for_a_link(baseline) -> None:
     assert problems == []
     assert apply_overrides(baseline, settings["overrides"]) == apply_overrides(baseline,
                                                                                overrides)
+
+
+def test_every_renamed_plan_is_a_shipped_variant_named_in_percent() -> None:
+    """The table of old names (sim/scenario/renamed.py) points at plans the shipped files have."""
+    shipped = {name for stem in STEMS
+               for name in load_scenario_file(REPO_ROOT / "scenarios" / f"{stem}.yaml").variants}
+    assert set(RENAMED_VARIANTS.values()) <= shipped
+    assert not set(RENAMED_VARIANTS) & shipped
+    assert RENAMED_VARIANTS["4:3:3 balanced"] == "40/30/30 balanced"
+
+
+def test_old_plan_names_in_links_are_read_as_the_new_ones() -> None:
+    files = {None: ["40/30/30 balanced"], "baseline": ["40/30/30 balanced"],
+             "mine": ["4:3:3 balanced", "40/30/30 balanced"]}
+    base = "Base plan (60/30/10)"
+
+    def read(value: str) -> str | None:
+        return renamed_value(value, files.get, base)
+
+    assert read("4:3:3 balanced") == "40/30/30 balanced"
+    assert read("baseline — 4:3:3 balanced") == "baseline — 40/30/30 balanced"
+    assert read("Base plan (6:3:1)") == base
+    assert read("Base plan (66.7:33.3:0)") == base
+    # Current names, a file that still has the old name, an unknown file: left as they are.
+    assert read("40/30/30 balanced") is None and read(base) is None
+    assert read("mine — 4:3:3 balanced") is None
+    assert read("nope — 4:3:3 balanced") is None
+    # A renamed name the scenario shown does not have (another file's variant) is left too.
+    assert read("6:3:1 rule") is None

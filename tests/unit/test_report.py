@@ -280,15 +280,15 @@ def test_a_chart_that_cannot_be_drawn_is_a_clear_report_error() -> None:
 
 
 def test_a_slide_without_a_chart_shows_its_table_and_says_what_is_left_out() -> None:
-    table = pd.DataFrame({"Split": [f"{i}:{10 - i}:0" for i in range(15)],
-                          "Beats 6:3:1": [f"{i * 5}%" for i in range(15)]})
-    answer = PageAnswer("splits", "Budget split", "6:3:1 is within noise of the best split.",
-                        table=table)
+    table = pd.DataFrame({"Split": [f"{i * 10}/{100 - i * 10}/0" for i in range(15)],
+                          "Beats 60/30/10": [f"{i * 5}%" for i in range(15)]})
+    answer = PageAnswer("splits", "Budget split", "Stay with 60/30/10: it is within noise of "
+                        "the best split.", table=table)
     deck = Presentation(io.BytesIO(report_pptx([answer], [], sample_meta())))
     slide = list(deck.slides)[1]
     shown = next(shape.table for shape in slide.shapes if shape.has_table)
     rows = [[cell.text for cell in row.cells] for row in shown.rows]
-    assert rows[:2] == [["Split", "Beats 6:3:1"], ["0:10:0", "0%"]]
+    assert rows[:2] == [["Split", "Beats 60/30/10"], ["0/100/0", "0%"]]
     assert len(rows) == 1 + 12
     texts = [shape.text_frame.text for shape in slide.shapes if shape.has_text_frame]
     assert "3 more rows in the HTML and PDF report." in texts

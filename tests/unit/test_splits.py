@@ -246,10 +246,10 @@ def test_6_3_1_against_itself_is_a_tie_not_a_win() -> None:
     assert comparison.p_tie == 1.0 and comparison.verdict == "tie"
     assert comparison.diff_mean == 0.0
     assert p_beats_text(comparison) == "tie (equal in every future)"
-    sentence = headline("6:3:1", comparison, "profit", 36, "mean_profit", is_pick=False)
+    sentence = headline("60/30/10", comparison, "profit", 36, "mean_profit", is_pick=False)
     assert "a tie, not a win" in sentence and "beats" not in sentence
-    picked = headline("6:3:1", comparison, "profit", 36, "mean_profit", is_pick=True)
-    assert picked.startswith("Stay with 6:3:1: it is already the best split")
+    picked = headline("60/30/10", comparison, "profit", 36, "mean_profit", is_pick=True)
+    assert picked.startswith("Stay with 60/30/10: it is already the best split")
     stability = bootstrap_stability([RULE_631], rule[None, :], MEAN_PROFIT, RULE_631, seed=1,
                                     resamples=20)
     assert stability.win_share == 1.0 and stability.near_share == 1.0
@@ -389,9 +389,9 @@ def assert_same_as_cli(mine: dict[str, dict[str, float | None]], report: dict) -
 
 def test_p_beats_of_a_shipped_variant_equals_the_cli() -> None:
     trials, seed = 400, 7  # not the file's seed: the seed given must be the one used
-    report = run_compare(str(BASELINE_PATH), f"{BASELINE_PATH}#4:3:3 balanced",
+    report = run_compare(str(BASELINE_PATH), f"{BASELINE_PATH}#40/30/30 balanced",
                          trials=trials, seed=seed)
-    assert report["baseline"] == "Base plan" and report["plans"][1]["label"] == "4:3:3 balanced"
+    assert report["baseline"] == "Base plan" and report["plans"][1]["label"] == "40/30/30 balanced"
     assert (report["trials"], report["seed"]) == (trials, seed)
     mine = splits_versus_rule(BASELINE, BudgetSplit(40, 30, 30), trials, seed)
     assert_same_as_cli(mine, report)
@@ -410,7 +410,7 @@ def test_p_beats_with_random_flows_equals_the_cli_at_a_seed_not_in_the_file(
     assert scenario.simulation.flows == "random"
     trials, seed = 200, 99
     assert seed != scenario.simulation.seed
-    report = run_compare(str(path), f"{path}#2:3:5 retention heavy", trials=trials, seed=seed)
+    report = run_compare(str(path), f"{path}#20/30/50 retention heavy", trials=trials, seed=seed)
     assert_same_as_cli(splits_versus_rule(scenario, BudgetSplit(20, 30, 50), trials, seed),
                        report)
 
