@@ -17,9 +17,10 @@ import threading
 import time
 
 from sim.dispatch import compiled_ready, load_compiled
+from sim.scenario import Scenario
 from ui.library import list_stems, read_entry
 from ui.runs import run_plans
-from ui.state import default_trials
+from ui.state import PageContext, default_trials
 
 #: Seconds after the first page run before the warm-up starts.
 WARM_UP_DELAY_S = 5.0
@@ -80,9 +81,21 @@ def start(delay_s: float = WARM_UP_DELAY_S) -> bool:
     return True
 
 
+def _overview_pointers(stem: str, scenario: Scenario) -> None:
+    """Run the Overview's pointers for a library scenario's default link: the Budget split
+    page's search and the Retention page's sweep (their own caches), the slowest part of a
+    first open of the Overview, Budget split or Retention pages."""
+    # Imported here: ui.answers needs ui.splits, which imports this module.
+    from ui.answers import beyond_named
+
+    seed, trials = scenario.simulation.seed, default_trials(scenario)
+    beyond_named(PageContext(stem, scenario, scenario, {}, seed, trials, False))
+
+
 def warm_up(delay_s: float = 0.0) -> None:
     """Load the compiled engine, then run every readable library scenario's base plan and
-    variants at its own seed and default trials through the page cache (`ui.runs.run_plans`).
+    variants at its own seed and default trials through the page cache (`ui.runs.run_plans`),
+    then each one's best split and share (`_overview_pointers`).
     Logs and stops at the first error; never raises."""
     try:
         time.sleep(delay_s)
@@ -96,6 +109,14 @@ def warm_up(delay_s: float = 0.0) -> None:
             time.sleep(PAUSE_S)
             run_plans(scenario, None, scenario.simulation.seed, default_trials(scenario))
             _LOG.info("warm-up: %s cached after %.1f s", stem, time.perf_counter() - started)
+        for stem in list_stems():
+            scenario = read_entry(stem).scenario
+            if scenario is None:
+                continue
+            time.sleep(PAUSE_S)
+            _overview_pointers(stem, scenario)
+            _LOG.info("warm-up: %s's best split and share found after %.1f s", stem,
+                      time.perf_counter() - started)
     except Exception:  # a warm-up must never take the app down; the pages still work cold
         _LOG.exception("warm-up stopped")
     finally:

@@ -144,10 +144,16 @@ def test_warm_up_caches_every_readable_library_scenario_at_its_defaults(
     monkeypatch.setattr(warmup, "load_compiled", lambda: False)
     monkeypatch.setattr(warmup, "run_plans", lambda scenario, labels, seed, trials: runs.append(
         (scenario.name, seed, trials)))
+    pointers: list[tuple[str, str]] = []
+    monkeypatch.setattr(warmup, "_overview_pointers", lambda stem, scenario: pointers.append(
+        (stem, scenario.name)))
     monkeypatch.setattr(warmup, "PAUSE_S", 0.0)
     monkeypatch.setattr(warmup, "_kernel_started", False)
     monkeypatch.setattr(warmup, "_kernel_done", warmup.threading.Event())
     warmup.warm_up(0.0)
+    # Then each one's best split and share, as the Overview asks for them.
+    assert sorted(pointers) == sorted((path.stem, load_scenario_file(path).name)
+                                      for path in SHIPPED)
     wanted = []
     for path in SHIPPED:
         scenario = load_scenario_file(path)
