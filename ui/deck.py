@@ -55,8 +55,10 @@ doc.addEventListener('keydown', doc.funnelDeckKeys);
 </script>
 """
 
-#: Total chart height (px) on a tall screen (1080 px) and on a short one (up to 900 px).
-SLIDE_CHART_HEIGHTS = {"tall": 540, "short": 345}
+#: Total chart height (px) and its axis and legend text (px) on a tall screen (1080 px) and
+#: on a short one (up to 900 px): what the title, a two-line decision, figures with two-line
+#: labels and the footer leave, with about 40 px to spare (tests/browser/test_deck.py).
+SLIDE_CHART_SIZES = {"tall": (650, charts.SLIDE_FONT_SIZE), "short": (390, 18)}
 
 _FORMATS = (("html", "HTML"), ("pdf", "PDF"), ("pptx", "PowerPoint"))
 _BUILDERS = {"html": report_html, "pdf": report_pdf, "pptx": report_pptx}
@@ -71,9 +73,10 @@ def _go(context: PageContext, index: int) -> None:
 
 
 def draw_slide(context: PageContext, answer: PageAnswer,
-               body: Callable[[], None] | None = None) -> None:
-    """Draw `answer` as one slide and stop the script. `body` replaces the chart (the
-    Assumptions slide draws its small pictures there)."""
+               body: Callable[[int, int], None] | None = None) -> None:
+    """Draw `answer` as one slide and stop the script. `body(height, font_size)` replaces the
+    chart (the Assumptions slide draws its small pictures there), given the px the chart
+    would take and its text size."""
     index = slide_index(answer.page)
     with st.container(key="slide"):
         st.markdown(f"<div class='slide-title'>{plain(answer.title)}</div>",
@@ -85,15 +88,18 @@ def draw_slide(context: PageContext, answer: PageAnswer,
                                       strict=True):
                 column.metric(figure.label, figure.value_text)
         with st.container(key="slide_chart"):
-            if body is not None:
-                body()
-            elif answer.chart is not None:
-                # Two sizes, one shown by the CSS for the screen's height (ui.layout): the
-                # browser knows the viewport, the script does not.
-                for size, height in SLIDE_CHART_HEIGHTS.items():
-                    with st.container(key=f"slide_chart_{size}"):
-                        st.vega_lite_chart(spec=charts.for_slide(answer.chart, height),
-                                           width="stretch")
+            # Two sizes, one shown by the CSS for the screen's height (ui.layout): the
+            # browser knows the viewport, the script does not.
+            for size, (height, font_size) in SLIDE_CHART_SIZES.items():
+                if body is None and answer.chart is None:
+                    break
+                with st.container(key=f"slide_chart_{size}"):
+                    if body is not None:
+                        body(height, font_size)
+                    else:
+                        st.vega_lite_chart(
+                            spec=charts.for_slide(answer.chart, height, font_size),
+                            width="stretch")
         with st.container(key="slide_footer", horizontal=True,
                           vertical_alignment="center"):
             previous = st.button("Previous", key="slide_previous",
