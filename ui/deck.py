@@ -141,45 +141,54 @@ def report_bytes(kind: str, answers: list[PageAnswer], context: PageContext,
     return _BUILDERS[kind](answers, listed, report_meta(context, share_link))
 
 
-def _prepare(key: str, link: str, build: Callable[[], bytes]) -> None:
-    # Button callback: the file is made once, on the click; a failure is kept as its message
-    # so the row shows an error instead of offering an empty file.
-    try:
-        st.session_state[key] = (link, build(), "")
-    except ReportError as error:
-        st.session_state[key] = (link, b"", str(error))
+#: Session key of the reports that could not be made: {button key: (share link, reason)}.
+FAILED_REPORTS_KEY = "_report_failures"
+
+
+def report_maker(kind: str, answers: Callable[[], list[PageAnswer]], context: PageContext,
+                 share_link: str, failures: dict[str, tuple[str, str]], key: str
+                 ) -> Callable[[], bytes]:
+    """Return the function that makes a report file when its download button is clicked.
+
+    Streamlit runs it on a worker thread after the click (no Streamlit calls there). A
+    report that cannot be made raises, so the button says the download failed, and its
+    reason is kept in `failures` under `key` for the page to show on its next run."""
+    def make() -> bytes:
+        try:
+            data = report_bytes(kind, answers(), context, share_link)
+        except ReportError as error:
+            failures[key] = (share_link, str(error))
+            raise
+        failures.pop(key, None)
+        return data
+
+    return make
 
 
 def download_row(context: PageContext, answer: PageAnswer, share_link: str) -> None:
     """Draw "Download report" (this page) and "Download the whole deck" as HTML, PDF and
-    PowerPoint. A first click makes the file (it can take seconds) and a second saves it;
-    a file that cannot be made shows why. The whole deck holds this page's answer with the
-    settings chosen on it and every other page with its default settings."""
+    PowerPoint. One click makes the file (it can take seconds; the button spins meanwhile)
+    and saves it; a file that could not be made says why on the page's next run. The whole
+    deck holds this page's answer with the settings chosen on it and every other page with
+    its default settings."""
     meta = report_meta(context, share_link)
+    failed: dict[str, tuple[str, str]] = st.session_state.setdefault(FAILED_REPORTS_KEY, {})
     failures = []
     with st.container(key="downloads", horizontal=True, vertical_alignment="center"):
         for whole, words in ((False, "Download report"), (True, "Download the whole deck")):
             scope = "deck" if whole else "page"
             st.markdown(f"**{words}:**")
+            answers = ((lambda: build_deck(context, answer)) if whole else (lambda: [answer]))
             for kind, name in _FORMATS:
                 key = f"report_{scope}_{kind}"
-                made = st.session_state.get(f"_{key}")
-                if made is None or made[0] != share_link or made[2]:
-                    if made is not None and made[0] == share_link and made[2]:
-                        failures.append(f"{name} ({words.lower()}): {made[2]}")
-                    answers = ((lambda: build_deck(context, answer)) if whole
-                               else (lambda: [answer]))
-                    st.button(name, key=key, icon=":material/description:",
-                              help=f"Make the {name} file (then click again to save it).",
-                              on_click=_prepare, args=(f"_{key}", share_link, (
-                                  lambda kind=kind, answers=answers: report_bytes(
-                                      kind, answers(), context, share_link))))
-                    continue
+                if key in failed and failed[key][0] == share_link:
+                    failures.append(f"{name} ({words.lower()}): {failed[key][1]}")
                 stem = report_filename(meta, kind).rsplit(".", 1)[0]
                 st.download_button(
-                    f"Save {name}", data=made[1], mime=MIME_TYPES[kind],
+                    name, data=report_maker(kind, answers, context, share_link, failed, key),
+                    mime=MIME_TYPES[kind],
                     file_name=f"{stem}-{scope if whole else answer.page}.{kind}",
-                    on_click="ignore", icon=":material/download:", type="primary",
-                    key=f"{key}_save")
+                    on_click="ignore", icon=":material/download:", key=key,
+                    help=f"Make and save the {name} file (it takes a few seconds).")
     for failure in failures:
         st.error(f"The report could not be made: {failure}")
