@@ -4,7 +4,7 @@
 import streamlit as st
 
 from ui.answers import assumption_pictures, assumptions_answer
-from ui.charts import show_chart
+from ui.charts import for_slide, show_chart
 from ui.layout import footer, page_header, show_answer
 from ui.state import current
 
@@ -14,14 +14,24 @@ page_answer = assumptions_answer(context)
 pictures = assumption_pictures(context)
 
 
-def draw_pictures() -> None:
-    """The top inputs' distributions side by side (each simulated future draws one value)."""
+# Height (px) the range written under a slide's picture takes (two lines at 1280 px wide).
+SLIDE_RANGE_TEXT_PX = 70
+
+
+def draw_pictures(height: int | None = None, font_size: int | None = None) -> None:
+    """The top inputs' distributions side by side (each simulated future draws one value).
+    On a slide they take `height` px with `font_size` px axis text, untitled: the figures
+    above them name the inputs."""
     if not pictures:
         st.info("No input of this scenario is uncertain, so there is nothing to picture.")
         return
     for column, item in zip(st.columns(len(pictures)), pictures, strict=True):
         with column:
-            show_chart(item.chart.properties(height=160), width="stretch")
+            if height is None or font_size is None:
+                show_chart(item.chart.properties(height=160), width="stretch")
+            else:
+                st.vega_lite_chart(for_slide(item.chart, height - SLIDE_RANGE_TEXT_PX,
+                                             font_size, titled=False), width="stretch")
             st.markdown(item.value_text)
 
 

@@ -534,8 +534,7 @@ def split_map_chart(cells: pd.DataFrame, value_title: str, *, unit: str = "money
     shape = alt.Shape("kind:N", title=None, sort=kinds,
                       scale=alt.Scale(domain=kinds, range=symbols),
                       legend=alt.Legend(orient="bottom", direction="vertical", symbolSize=140,
-                                        symbolStrokeWidth=2, symbolStrokeColor="#111",
-                                        symbolFillColor="white"))
+                                        symbolFillColor="#111"))
     point_x = alt.X("cold:Q", scale=scale)
     point_y = alt.Y("warm:Q", scale=scale)
     if len(flagged):
@@ -547,8 +546,10 @@ def split_map_chart(cells: pd.DataFrame, value_title: str, *, unit: str = "money
             tooltip=[alt.Tooltip("label:N", title="Split (cold/warm/hot, %)"),
                      alt.Tooltip("kind:N", title="Mark")]))
     if len(marks):
-        layers.append(alt.Chart(marks).mark_point(filled=True, fill="white", stroke="#111",
-                                                  strokeWidth=2.5, size=260, opacity=1).encode(
+        # Dark symbols ringed in white: Vega-Lite draws a filled point's legend symbol with
+        # its fill and no stroke, so a white symbol with a dark ring showed a blank legend.
+        layers.append(alt.Chart(marks).mark_point(filled=True, fill="#111", stroke="white",
+                                                  strokeWidth=2, size=260, opacity=1).encode(
             x=point_x, y=point_y, shape=shape,
             tooltip=[alt.Tooltip("kind:N", title="Mark"),
                      alt.Tooltip("label:N", title="Split (cold/warm/hot, %)")]))
@@ -662,25 +663,71 @@ def _render_png(spec_json: str, scale: float) -> bytes:
 
 #: Axis, legend and label text (px) on a presenter slide: readable from the back of a room.
 SLIDE_FONT_SIZE = 20
+#: Longest axis label (px) on a slide: whole input and plan names, not "Retention spend sc…".
+SLIDE_LABEL_LIMIT = 560
+# Room (px) the x axis (labels and title) and a legend's title take from a slide chart's height.
+_SLIDE_X_AXIS_PX = 80
+_SLIDE_LEGEND_EXTRA_PX = 140
+# Area (px²) of a legend symbol on a slide: a diamond of the page's 140 px² reads as a dot.
+_SLIDE_SYMBOL_SIZE = 360
 
 
-def for_slide(chart: alt.TopLevelMixin, height: int) -> dict:
+def for_slide(chart: alt.TopLevelMixin, height: int, font_size: int = SLIDE_FONT_SIZE, *,
+              titled: bool = True) -> dict:
     """Return the chart's Vega-Lite spec as a presenter slide shows it (st.vega_lite_chart):
-    axis, legend and title text at SLIDE_FONT_SIZE, and (single or layered charts) `height`
-    px tall in all, axes and legend included, and as wide as the slide. The one place presenter
-    charts are configured."""
+    axis, legend and title text at `font_size` px (labels written on the marks 2 px smaller),
+    legends on the right (a slide is wider than tall: a legend below would squash the plot),
+    colour bars no taller than the plot, axis labels up to SLIDE_LABEL_LIMIT px, and (single
+    or layered charts) `height` px tall in all, axes and legend included, and as wide as the
+    slide. `titled=False` drops the chart's own title (the slide names it). The one place
+    presenter charts are configured."""
     spec = chart.to_dict()
     config = spec.setdefault("config", {})
     for part in ("axis", "legend"):
-        config.setdefault(part, {}).update(labelFontSize=SLIDE_FONT_SIZE,
-                                           titleFontSize=SLIDE_FONT_SIZE)
-    config["axis"].update(labelOverlap=True, labelSeparation=8)
-    config["legend"].update(labelLimit=600, symbolSize=200)
-    config.setdefault("title", {})["fontSize"] = SLIDE_FONT_SIZE + 2
-    config.setdefault("text", {})["fontSize"] = SLIDE_FONT_SIZE - 2
+        config.setdefault(part, {}).update(labelFontSize=font_size, titleFontSize=font_size)
+    config["axis"].update(labelOverlap=True, labelSeparation=8, labelLimit=SLIDE_LABEL_LIMIT)
+    config["legend"].update(labelLimit=600, symbolSize=_SLIDE_SYMBOL_SIZE, orient="right")
+    config.setdefault("title", {})["fontSize"] = font_size + 2
+    config.setdefault("text", {})["fontSize"] = font_size - 2
+    gradient = max(100, int(height) - _SLIDE_X_AXIS_PX - _SLIDE_LEGEND_EXTRA_PX)
+    _enlarge_for_slide(spec, font_size, gradient)
+    if not titled:
+        spec.pop("title", None)
     single = not any(key in spec for key in ("hconcat", "vconcat", "concat", "facet", "repeat"))
     if single:
         spec["height"] = int(height)
         spec["width"] = "container"
         spec["autosize"] = {"type": "fit", "contains": "padding"}
     return spec
+
+
+def _enlarge_for_slide(node: object, font_size: int, gradient: int) -> None:
+    # Settings written on a mark, axis or legend win over the config, so the chart helpers'
+    # page sizes (labels at 12-14 px, a 320 px colour bar, a legend below) are replaced here.
+    if isinstance(node, list):
+        for item in node:
+            _enlarge_for_slide(item, font_size, gradient)
+        return
+    if not isinstance(node, dict):
+        return
+    mark = node.get("mark")
+    if isinstance(mark, dict) and mark.get("type") == "text":
+        mark["fontSize"] = max(mark.get("fontSize", 0), font_size - 2)
+    title = node.get("title")
+    if isinstance(title, dict) and "fontSize" in title:
+        title["fontSize"] = max(title["fontSize"], font_size)
+    for channel in (node.get("encoding") or {}).values():
+        if not isinstance(channel, dict):
+            continue
+        axis = channel.get("axis")
+        if isinstance(axis, dict) and "labelLimit" in axis:
+            axis["labelLimit"] = max(axis["labelLimit"], SLIDE_LABEL_LIMIT)
+        legend = channel.get("legend")
+        if isinstance(legend, dict):
+            if legend.get("orient", "right") != "right":
+                legend.update(orient="right", direction="vertical")
+            if "gradientLength" in legend:
+                legend["gradientLength"] = min(legend["gradientLength"], gradient)
+            if "symbolSize" in legend:
+                legend["symbolSize"] = max(legend["symbolSize"], _SLIDE_SYMBOL_SIZE)
+    _enlarge_for_slide(node.get("layer"), font_size, gradient)

@@ -55,8 +55,10 @@ doc.addEventListener('keydown', doc.funnelDeckKeys);
 </script>
 """
 
-#: Total chart height (px) on a tall screen (1080 px) and on a short one (up to 900 px).
-SLIDE_CHART_HEIGHTS = {"tall": 540, "short": 345}
+#: Total chart height (px) and its axis and legend text (px) on a tall screen (1080 px) and
+#: on a short one (up to 900 px): what the title, a two-line decision, figures with two-line
+#: labels and the footer leave, with about 40 px to spare (tests/browser/test_deck.py).
+SLIDE_CHART_SIZES = {"tall": (650, charts.SLIDE_FONT_SIZE), "short": (390, 18)}
 
 _FORMATS = (("html", "HTML"), ("pdf", "PDF"), ("pptx", "PowerPoint"))
 _BUILDERS = {"html": report_html, "pdf": report_pdf, "pptx": report_pptx}
@@ -71,9 +73,10 @@ def _go(context: PageContext, index: int) -> None:
 
 
 def draw_slide(context: PageContext, answer: PageAnswer,
-               body: Callable[[], None] | None = None) -> None:
-    """Draw `answer` as one slide and stop the script. `body` replaces the chart (the
-    Assumptions slide draws its small pictures there)."""
+               body: Callable[[int, int], None] | None = None) -> None:
+    """Draw `answer` as one slide and stop the script. `body(height, font_size)` replaces the
+    chart (the Assumptions slide draws its small pictures there), given the px the chart
+    would take and its text size."""
     index = slide_index(answer.page)
     with st.container(key="slide"):
         st.markdown(f"<div class='slide-title'>{plain(answer.title)}</div>",
@@ -85,15 +88,18 @@ def draw_slide(context: PageContext, answer: PageAnswer,
                                       strict=True):
                 column.metric(figure.label, figure.value_text)
         with st.container(key="slide_chart"):
-            if body is not None:
-                body()
-            elif answer.chart is not None:
-                # Two sizes, one shown by the CSS for the screen's height (ui.layout): the
-                # browser knows the viewport, the script does not.
-                for size, height in SLIDE_CHART_HEIGHTS.items():
-                    with st.container(key=f"slide_chart_{size}"):
-                        st.vega_lite_chart(spec=charts.for_slide(answer.chart, height),
-                                           width="stretch")
+            # Two sizes, one shown by the CSS for the screen's height (ui.layout): the
+            # browser knows the viewport, the script does not.
+            for size, (height, font_size) in SLIDE_CHART_SIZES.items():
+                if body is None and answer.chart is None:
+                    break
+                with st.container(key=f"slide_chart_{size}"):
+                    if body is not None:
+                        body(height, font_size)
+                    else:
+                        st.vega_lite_chart(
+                            spec=charts.for_slide(answer.chart, height, font_size),
+                            width="stretch")
         with st.container(key="slide_footer", horizontal=True,
                           vertical_alignment="center"):
             previous = st.button("Previous", key="slide_previous",
@@ -135,45 +141,54 @@ def report_bytes(kind: str, answers: list[PageAnswer], context: PageContext,
     return _BUILDERS[kind](answers, listed, report_meta(context, share_link))
 
 
-def _prepare(key: str, link: str, build: Callable[[], bytes]) -> None:
-    # Button callback: the file is made once, on the click; a failure is kept as its message
-    # so the row shows an error instead of offering an empty file.
-    try:
-        st.session_state[key] = (link, build(), "")
-    except ReportError as error:
-        st.session_state[key] = (link, b"", str(error))
+#: Session key of the reports that could not be made: {button key: (share link, reason)}.
+FAILED_REPORTS_KEY = "_report_failures"
+
+
+def report_maker(kind: str, answers: Callable[[], list[PageAnswer]], context: PageContext,
+                 share_link: str, failures: dict[str, tuple[str, str]], key: str
+                 ) -> Callable[[], bytes]:
+    """Return the function that makes a report file when its download button is clicked.
+
+    Streamlit runs it on a worker thread after the click (no Streamlit calls there). A
+    report that cannot be made raises, so the button says the download failed, and its
+    reason is kept in `failures` under `key` for the page to show on its next run."""
+    def make() -> bytes:
+        try:
+            data = report_bytes(kind, answers(), context, share_link)
+        except ReportError as error:
+            failures[key] = (share_link, str(error))
+            raise
+        failures.pop(key, None)
+        return data
+
+    return make
 
 
 def download_row(context: PageContext, answer: PageAnswer, share_link: str) -> None:
     """Draw "Download report" (this page) and "Download the whole deck" as HTML, PDF and
-    PowerPoint. A first click makes the file (it can take seconds) and a second saves it;
-    a file that cannot be made shows why. The whole deck holds this page's answer with the
-    settings chosen on it and every other page with its default settings."""
+    PowerPoint. One click makes the file (it can take seconds; the button spins meanwhile)
+    and saves it; a file that could not be made says why on the page's next run. The whole
+    deck holds this page's answer with the settings chosen on it and every other page with
+    its default settings."""
     meta = report_meta(context, share_link)
+    failed: dict[str, tuple[str, str]] = st.session_state.setdefault(FAILED_REPORTS_KEY, {})
     failures = []
     with st.container(key="downloads", horizontal=True, vertical_alignment="center"):
         for whole, words in ((False, "Download report"), (True, "Download the whole deck")):
             scope = "deck" if whole else "page"
             st.markdown(f"**{words}:**")
+            answers = ((lambda: build_deck(context, answer)) if whole else (lambda: [answer]))
             for kind, name in _FORMATS:
                 key = f"report_{scope}_{kind}"
-                made = st.session_state.get(f"_{key}")
-                if made is None or made[0] != share_link or made[2]:
-                    if made is not None and made[0] == share_link and made[2]:
-                        failures.append(f"{name} ({words.lower()}): {made[2]}")
-                    answers = ((lambda: build_deck(context, answer)) if whole
-                               else (lambda: [answer]))
-                    st.button(name, key=key, icon=":material/description:",
-                              help=f"Make the {name} file (then click again to save it).",
-                              on_click=_prepare, args=(f"_{key}", share_link, (
-                                  lambda kind=kind, answers=answers: report_bytes(
-                                      kind, answers(), context, share_link))))
-                    continue
+                if key in failed and failed[key][0] == share_link:
+                    failures.append(f"{name} ({words.lower()}): {failed[key][1]}")
                 stem = report_filename(meta, kind).rsplit(".", 1)[0]
                 st.download_button(
-                    f"Save {name}", data=made[1], mime=MIME_TYPES[kind],
+                    name, data=report_maker(kind, answers, context, share_link, failed, key),
+                    mime=MIME_TYPES[kind],
                     file_name=f"{stem}-{scope if whole else answer.page}.{kind}",
-                    on_click="ignore", icon=":material/download:", type="primary",
-                    key=f"{key}_save")
+                    on_click="ignore", icon=":material/download:", key=key,
+                    help=f"Make and save the {name} file (it takes a few seconds).")
     for failure in failures:
         st.error(f"The report could not be made: {failure}")

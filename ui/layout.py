@@ -27,6 +27,11 @@ _PRESENTER_CSS = """
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stExpandSidebarButton"], [data-testid="stHeader"], .st-key-controls,
 .st-key-share, .st-key-page_header, [data-testid="stToolbar"] { display: none; }
+/* What shows nothing (this style sheet, the hidden inputs, the arrow-key listener) takes no
+   room: the gaps around them would push the footer off a 720 px screen. */
+[data-testid="stElementContainer"]:has(> [data-testid="stMarkdown"] style),
+[data-testid="stLayoutWrapper"]:has(> .st-key-controls) { display: none; }
+[data-testid="stElementContainer"]:has(> [data-testid="stIFrame"]) { position: absolute; }
 .stMainBlockContainer { max-width: 100%; padding: 1.2vh 3vw 0 3vw !important; }
 html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
 .slide-title { font-size: 1.1rem; color: #555; font-weight: 600; }
@@ -129,15 +134,15 @@ def _warn_link_problems(problems: Sequence[str], slot: Any = st) -> None:
 
 
 def show_answer(context: PageContext, page_answer: PageAnswer, *, metrics: bool = True,
-                body: Callable[[], None] | None = None,
+                body: Callable[[int, int], None] | None = None,
                 more: Callable[[], PageAnswer] | None = None, more_words: str = "") -> None:
     """Show the page's answer (see ui.answers): the one way a page states its decision.
 
     Normal mode: the decision large, the detail smaller, the key figures as st.metric columns
     (`metrics=False` when the page draws its own tiles) and the report downloads; the page
     then continues. Presenter mode (``?present=1``): the page is drawn as one slide (decision,
-    figures, the chart or `body`, footer, slide number, Previous/Next and arrow keys) and the
-    script stops there.
+    figures, the chart or `body(height_px, font_px)`, footer, slide number, Previous/Next and
+    arrow keys) and the script stops there.
 
     `more` builds a fuller answer that takes longer (the Overview's pointers to the best split
     and share): `page_answer` is on screen first, then `more()` runs under a spinner saying

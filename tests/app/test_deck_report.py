@@ -66,21 +66,37 @@ def test_pages_show_the_registry_sentence_for_the_same_link(fresh_scenario_libra
         assert figure.value_text in values
 
 
-def test_a_report_that_cannot_be_made_shows_why_not_an_empty_file(fresh_scenario_library,
-                                                                 monkeypatch) -> None:
+def test_one_click_downloads_and_a_report_that_cannot_be_made_says_why(
+        fresh_scenario_library, monkeypatch) -> None:
     from ui import deck
     from ui.report import ReportError
 
     def refuse(*_args) -> bytes:
         raise ReportError("the chart renderer is missing")
 
+    # Keep what each download button runs when clicked (Streamlit calls it on the click).
+    makers: dict[str, object] = {}
+    original = deck.report_maker
+
+    def keep(kind, answers, context, share_link, failures, key):
+        makers[key] = original(kind, answers, context, share_link, failures, key)
+        return makers[key]
+
     monkeypatch.setitem(deck._BUILDERS, "pdf", refuse)
+    monkeypatch.setattr(deck, "report_maker", keep)
     at = open_page(new_app(), "pages/overview.py", trials=str(TRIALS), seed=str(SEED))
-    at.button(key="report_page_pdf").click().run()
+    # One button per file, each a download button: no "make it first" step.
+    labels = [w.proto.label for w in at.get("download_button")
+              if w.proto.id.endswith(("report_page_html", "report_page_pdf",
+                                      "report_page_pptx"))]
+    assert sorted(labels) == ["HTML", "PDF", "PowerPoint"]
+    assert not [b for b in at.button if (b.key or "").startswith("report_")]
+    html = makers["report_page_html"]()
+    assert html.lstrip().lower().startswith(b"<!doctype html")
+    assert b"Overview" in html
+    with pytest.raises(ReportError):
+        makers["report_page_pdf"]()
+    at.run()
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
     assert "could not be made: PDF (download report): the chart renderer is missing" in errors
-    assert not [w for w in at.get("download_button") if w.proto.label == "Save PDF"]
-    at.button(key="report_page_html").click().run()
-    saved = [w for w in at.get("download_button") if w.proto.label == "Save HTML"]
-    assert len(saved) == 1

@@ -1,7 +1,8 @@
 """Presenter deck in a real browser (issue 15): every slide reached with the arrow keys fits
-1920x1080 and 1280x720 (no scrolling, nothing wider than its box), shows its number, and the
-Overview slide shows the Overview page's numbers; at 800x900 the sidebar is collapsed, no
-metric or button is cut off and the split map keeps the page's width."""
+1920x1080 and 1280x720 (no scrolling, nothing wider than its box, charts inside their boxes
+with text of at least 16 px, nothing cut with "…", legends with visible symbols), shows its
+number, and the Overview slide shows the Overview page's numbers; at 800x900 the sidebar is
+collapsed, no metric or button is cut off and the split map keeps the page's width."""
 
 from __future__ import annotations
 
@@ -28,6 +29,33 @@ _FIT_JS = """() => {
          + (el.innerText || '').slice(0, 60));
   return {scroll: main.scrollHeight, client: main.clientHeight, wide: wide};
 }"""
+
+
+# Every chart on the slide (Vega draws SVG): its drawing inside its box, its smallest text,
+# text Vega cut short with "…", legend labels, and legend symbols drawn with neither fill nor
+# stroke (the split map's marker legend once showed its names beside blank symbols).
+_CHARTS_JS = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+  .filter(chart => chart.getBoundingClientRect().height > 0).map(chart => {
+    const frame = chart.parentElement.getBoundingClientRect();
+    const svg = chart.querySelector('svg');
+    if (!svg) return {svg: false};
+    const drawn = svg.getBoundingClientRect();
+    const texts = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim());
+    const blank = v => !v || ['none', 'transparent', 'white', '#fff', '#ffffff']
+      .includes(v.trim().toLowerCase());
+    return {
+      svg: true,
+      fits: drawn.left >= frame.left - 1 && drawn.right <= frame.right + 1
+            && drawn.height <= chart.getBoundingClientRect().height + 1,
+      smallest: Math.min(...texts.map(t => parseFloat(getComputedStyle(t).fontSize))),
+      cut: texts.map(t => t.textContent).filter(t => t.endsWith('\u2026')),
+      legend: [...svg.querySelectorAll('.role-legend-label text')].map(t => t.textContent),
+      blank: [...svg.querySelectorAll('.role-legend-symbol path')].filter(
+        p => blank(p.getAttribute('fill')) && blank(p.getAttribute('stroke'))).length,
+    };
+  })"""
+#: Smallest chart text (px) on a slide: axis labels and titles readable from the back of a room.
+MIN_CHART_TEXT_PX = 16
 
 
 def _slide_number(page: Page) -> str:
@@ -60,6 +88,15 @@ def test_walk_the_deck_with_the_arrow_keys(open_app, size) -> None:
         page.screenshot(path=str(DECK_DIR / f"{index}-{slide.name}-{width}x{height}.png"))
         assert fit["scroll"] <= fit["client"] + 2, (slide.name, fit)
         assert not fit["wide"], (slide.name, fit["wide"])
+        charts = page.evaluate(_CHARTS_JS)
+        assert charts, slide.name
+        for chart in charts:
+            assert chart["svg"] and chart["fits"], (slide.name, chart)
+            assert chart["smallest"] >= MIN_CHART_TEXT_PX, (slide.name, chart["smallest"])
+            assert not chart["cut"], (slide.name, chart["cut"])
+            assert not chart["blank"], (slide.name, chart)
+        if slide.name == "budget_split":
+            assert {"6:3:1", "Best cell"} <= set(charts[0]["legend"]), charts[0]["legend"]
         if index < total:
             page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowLeft")
