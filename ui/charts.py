@@ -7,9 +7,15 @@ tables.
 
 from __future__ import annotations
 
+import copy
+import functools
+import hashlib
 import json
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from functools import lru_cache
+from typing import Any, TypeVar
 
 import altair as alt
 import numpy as np
@@ -52,13 +58,102 @@ class _Unvalidated:
         return self.chart.to_dict(validate=False)
 
 
+#: Charts (and their specs) kept for reuse across reruns and sessions. A page draws at most
+#: about 20 charts, so this holds the charts of every page for a dozen scenarios; the tables
+#: behind them are small (binned or per-month rows), a few MB in all.
+CHART_CACHE_SIZE = 256
+
+_Builder = TypeVar("_Builder", bound=Callable[..., Any])
+
+
+class _Unhashable(Exception):
+    """An argument the chart cache cannot fingerprint: the chart is built afresh."""
+
+
+def _fingerprint(value: object) -> object:
+    """A hashable stand-in for a chart builder's argument, equal exactly when the argument's
+    content (values, order, dtypes, labels) is; arrays and tables by a digest of their bytes."""
+    if value is None or isinstance(value, (bool, int, float, str, np.generic)):
+        return (type(value).__name__, repr(value))
+    if isinstance(value, np.ndarray):
+        data = np.ascontiguousarray(value)
+        if data.dtype == object:
+            return ("array", data.shape, _fingerprint(data.tolist()))
+        return ("array", data.dtype.str, data.shape,
+                hashlib.blake2b(data.view(np.uint8).reshape(-1), digest_size=16).digest())
+    if isinstance(value, pd.DataFrame):
+        rows = pd.util.hash_pandas_object(value, index=True).to_numpy()
+        return ("frame", tuple(map(str, value.columns)), tuple(map(str, value.dtypes)),
+                _fingerprint(rows))
+    if isinstance(value, pd.Series):
+        return ("series", str(value.name), str(value.dtype),
+                _fingerprint(pd.util.hash_pandas_object(value, index=True).to_numpy()))
+    if isinstance(value, Mapping):
+        return ("map", tuple((_fingerprint(k), _fingerprint(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_fingerprint(item) for item in value))
+    raise _Unhashable(type(value).__name__)
+
+
+_cache_lock = threading.Lock()
+#: builder arguments -> chart; id(chart) -> (chart, spec). LRU order, oldest first.
+_charts: OrderedDict[object, alt.TopLevelMixin] = OrderedDict()
+_specs: OrderedDict[int, tuple[alt.TopLevelMixin, dict]] = OrderedDict()
+
+
+def _remember(table: OrderedDict, key: object, value: object) -> None:
+    with _cache_lock:
+        table[key] = value
+        table.move_to_end(key)
+        while len(table) > CHART_CACHE_SIZE:
+            table.popitem(last=False)
+
+
+def _recall(table: OrderedDict, key: object) -> Any:
+    with _cache_lock:
+        found = table.get(key)
+        if found is not None:
+            table.move_to_end(key)
+        return found
+
+
+def cached_chart(builder: _Builder) -> _Builder:
+    """Decorate a chart builder so that the same arguments (by content) return the same chart
+    object, built once: a rerun then skips Altair's chart construction, and `vega_spec` finds
+    the chart's finished spec by identity. Charts are shared between sessions, so nothing may
+    change a chart in place (Altair's `.properties(...)` and friends return copies)."""
+
+    @functools.wraps(builder)
+    def build(*args: Any, **kwargs: Any) -> Any:
+        try:
+            key = (builder.__qualname__, _fingerprint(args),
+                   _fingerprint(sorted(kwargs.items())))
+        except _Unhashable:
+            return builder(*args, **kwargs)
+        chart = _recall(_charts, key)
+        if chart is None:
+            chart = builder(*args, **kwargs)
+            _remember(_charts, key, chart)
+        return chart
+
+    return build  # type: ignore[return-value]
+
+
 def vega_spec(chart: alt.TopLevelMixin) -> dict:
     """The Vega-Lite spec Streamlit sends for `chart` (its tables as Arrow datasets named by
     content hash), built without Altair's JSON-schema validation: the helpers here build
     charts from valid parts, and validating the spec took about a third of a page's server
-    time (README, "Performance"). tests/unit/test_charts_spec.py checks the spec equals the
-    one `st.altair_chart` sends."""
-    return _streamlit_spec(_Unvalidated(chart))  # type: ignore[arg-type]
+    time (README, "Performance"). The spec of a chart from `cached_chart` is made once and
+    copied out (Streamlit edits the spec it is given). tests/unit/test_charts_spec.py checks
+    the spec equals the one `st.altair_chart` sends."""
+    found = _recall(_specs, id(chart))
+    if found is None or found[0] is not chart:
+        spec = _streamlit_spec(_Unvalidated(chart))  # type: ignore[arg-type]
+        # Keeping the chart keeps its id from being reused while the entry lives.
+        _remember(_specs, id(chart), (chart, spec))
+    else:
+        spec = found[1]
+    return copy.deepcopy(spec)
 
 
 def show_chart(chart: alt.TopLevelMixin, where: DeltaGenerator | None = None,
@@ -73,6 +168,7 @@ def _axis_format(unit: str) -> str:
     return {"money": MONEY_FORMAT, "share": ".0%", "count": ",.0f"}.get(unit, ",.3~g")
 
 
+@cached_chart
 def distribution_chart(samples: Mapping[str, np.ndarray], x_title: str, unit: str = "money",
                        bins: int = 60, reference: float | None = None,
                        reference_label: str = "") -> alt.Chart:
@@ -114,6 +210,7 @@ def distribution_chart(samples: Mapping[str, np.ndarray], x_title: str, unit: st
     return _style(alt.layer(*layers))
 
 
+@cached_chart
 def fan_chart(bands: Mapping[str, Mapping[str, np.ndarray]], y_title: str,
               unit: str = "money", x_title: str = "Month") -> alt.Chart:
     """Median line and P10-P90 band per plan over the months (bands: plan -> p10/p50/p90)."""
@@ -142,6 +239,7 @@ def fan_chart(bands: Mapping[str, Mapping[str, np.ndarray]], y_title: str,
     return _style(alt.layer(band, line))
 
 
+@cached_chart
 def interval_chart(rows: pd.DataFrame, x_title: str, unit: str = "money",
                    reference: float | None = 0.0) -> alt.Chart:
     """Horizontal P10-P90 bars with a median tick, one row per label.
@@ -169,6 +267,7 @@ def interval_chart(rows: pd.DataFrame, x_title: str, unit: str = "money",
     return _style(alt.layer(*layers), height=max(120, 46 * len(rows)))
 
 
+@cached_chart
 def tornado_chart(rows: pd.DataFrame, base_value: float, x_title: str, unit: str = "money",
                   base_label: str = "All inputs at their medians") -> alt.Chart:
     """Tornado: one row per input, bars from the base value to the metric with the input at
@@ -219,6 +318,7 @@ def tornado_chart(rows: pd.DataFrame, base_value: float, x_title: str, unit: str
     return _style(alt.layer(bars, left, right, rule), height=max(140, 44 * len(rows)))
 
 
+@cached_chart
 def ranked_bars_chart(rows: pd.DataFrame, x_title: str, unit: str = "share",
                       reference: float | None = None, reference_label: str = "") -> alt.Chart:
     """Horizontal bars, one per label in the given order, each with its value written at its
@@ -243,6 +343,7 @@ def ranked_bars_chart(rows: pd.DataFrame, x_title: str, unit: str = "share",
     return _style(alt.layer(*layers), height=max(140, 44 * len(rows)))
 
 
+@cached_chart
 def threshold_chart(points: pd.DataFrame, roots: pd.DataFrame, x_title: str, y_title: str,
                     x_format: str = ",.3~g", unit: str = "money") -> alt.Chart:
     """Mean difference between two plans as one input moves (points: x, y), a zero line, and
@@ -278,6 +379,7 @@ def _x_axis(x_labels: Mapping[float, str] | None, fmt: str) -> alt.Axis:
                     labelOverlap=False, grid=True)
 
 
+@cached_chart
 def band_chart(x: np.ndarray, bands: Mapping[str, Mapping[str, np.ndarray]], x_title: str,
                y_title: str, unit: str = "money", *, title: str = "", log_x: bool = False,
                x_labels: Mapping[float, str] | None = None, mark_x: float | None = None,
@@ -320,6 +422,7 @@ def band_chart(x: np.ndarray, bands: Mapping[str, Mapping[str, np.ndarray]], x_t
     return _style(alt.layer(*layers), height=height)
 
 
+@cached_chart
 def line_chart(x: np.ndarray, series: Mapping[str, np.ndarray], x_title: str, y_title: str,
                unit: str = "money", *, title: str = "", log_x: bool = False,
                x_labels: Mapping[float, str] | None = None, x_format: str = ",.0f",
@@ -360,6 +463,7 @@ def line_chart(x: np.ndarray, series: Mapping[str, np.ndarray], x_title: str, y_
     return _style(alt.layer(lines.encode(**encoding), points.encode(**encoding)), height=height)
 
 
+@cached_chart
 def bar_chart(labels: list[str], values: np.ndarray, x_title: str, y_title: str,
               unit: str = "count", *, title: str = "", height: int = 260) -> alt.Chart:
     """Vertical bars, one per label, in the order given."""
@@ -373,6 +477,7 @@ def bar_chart(labels: list[str], values: np.ndarray, x_title: str, y_title: str,
     return _style(chart, height=height)
 
 
+@cached_chart
 def heatmap_chart(x: np.ndarray, y: np.ndarray, z: np.ndarray, x_title: str, y_title: str,
                   z_title: str, *, x_unit: str = "share", y_unit: str = "ratio",
                   z_unit: str = "money", lines: Mapping[str, tuple[np.ndarray, np.ndarray]]
@@ -437,6 +542,7 @@ def heatmap_chart(x: np.ndarray, y: np.ndarray, z: np.ndarray, x_title: str, y_t
     return _style(alt.layer(*layers).resolve_scale(color="independent"), height=height)
 
 
+@cached_chart
 def share_sweep_chart(shares: np.ndarray, band: Mapping[str, np.ndarray], y_title: str,
                       unit: str = "money", *, marks: Mapping[str, float] | None = None,
                       zone: tuple[float, float] | None = None, zone_label: str = "",
@@ -484,6 +590,7 @@ def share_sweep_chart(shares: np.ndarray, band: Mapping[str, np.ndarray], y_titl
     return _style(alt.layer(*layers), height=height)
 
 
+@cached_chart
 def split_map_chart(cells: pd.DataFrame, value_title: str, *, unit: str = "money",
                     step: float = 5.0, markers: pd.DataFrame | None = None,
                     flag_label: str = "", height: int = 560) -> alt.Chart:
@@ -567,6 +674,7 @@ def split_map_chart(cells: pd.DataFrame, value_title: str, *, unit: str = "money
     return _style(alt.layer(*layers), height=height)
 
 
+@cached_chart
 def assumption_chart(draws: np.ndarray, low: float, high: float, label: str,
                      unit: str = "ratio", bins: int = 30, height: int = 90) -> alt.Chart:
     """Small histogram of one uncertain input's draws with its 90% interval (low to high, in
