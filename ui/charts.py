@@ -8,14 +8,9 @@ tables.
 from __future__ import annotations
 
 import copy
-import functools
-import hashlib
 import json
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, TypeVar
 
 import altair as alt
 import numpy as np
@@ -28,6 +23,8 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.elements.vega_charts import (
     _convert_altair_to_vega_lite_spec as _streamlit_spec,
 )
+
+from ui.memo import LruTable, by_content
 
 MONEY_FORMAT = "$,.3~s"
 FONT_SIZE = 14
@@ -58,85 +55,18 @@ class _Unvalidated:
         return self.chart.to_dict(validate=False)
 
 
-#: Charts (and their specs) kept for reuse across reruns and sessions. A page draws at most
-#: about 20 charts, so this holds the charts of every page for a dozen scenarios; the tables
-#: behind them are small (binned or per-month rows), a few MB in all.
-CHART_CACHE_SIZE = 256
+#: Charts kept per chart kind (and specs in all) for reuse across reruns and sessions: a page
+#: draws at most five charts of one kind, so this holds every page's charts for a dozen
+#: scenarios and settings; the tables behind them are small (binned or per-month rows).
+CHART_CACHE_SIZE = 64
 
-_Builder = TypeVar("_Builder", bound=Callable[..., Any])
-
-
-class _Unhashable(Exception):
-    """An argument the chart cache cannot fingerprint: the chart is built afresh."""
-
-
-def _fingerprint(value: object) -> object:
-    """A hashable stand-in for a chart builder's argument, equal exactly when the argument's
-    content (values, order, dtypes, labels) is; arrays and tables by a digest of their bytes."""
-    if value is None or isinstance(value, (bool, int, float, str, np.generic)):
-        return (type(value).__name__, repr(value))
-    if isinstance(value, np.ndarray):
-        data = np.ascontiguousarray(value)
-        if data.dtype == object:
-            return ("array", data.shape, _fingerprint(data.tolist()))
-        return ("array", data.dtype.str, data.shape,
-                hashlib.blake2b(data.view(np.uint8).reshape(-1), digest_size=16).digest())
-    if isinstance(value, pd.DataFrame):
-        rows = pd.util.hash_pandas_object(value, index=True).to_numpy()
-        return ("frame", tuple(map(str, value.columns)), tuple(map(str, value.dtypes)),
-                _fingerprint(rows))
-    if isinstance(value, pd.Series):
-        return ("series", str(value.name), str(value.dtype),
-                _fingerprint(pd.util.hash_pandas_object(value, index=True).to_numpy()))
-    if isinstance(value, Mapping):
-        return ("map", tuple((_fingerprint(k), _fingerprint(v)) for k, v in value.items()))
-    if isinstance(value, (list, tuple)):
-        return (type(value).__name__, tuple(_fingerprint(item) for item in value))
-    raise _Unhashable(type(value).__name__)
-
-
-_cache_lock = threading.Lock()
-#: builder arguments -> chart; id(chart) -> (chart, spec). LRU order, oldest first.
-_charts: OrderedDict[object, alt.TopLevelMixin] = OrderedDict()
-_specs: OrderedDict[int, tuple[alt.TopLevelMixin, dict]] = OrderedDict()
-
-
-def _remember(table: OrderedDict, key: object, value: object) -> None:
-    with _cache_lock:
-        table[key] = value
-        table.move_to_end(key)
-        while len(table) > CHART_CACHE_SIZE:
-            table.popitem(last=False)
-
-
-def _recall(table: OrderedDict, key: object) -> Any:
-    with _cache_lock:
-        found = table.get(key)
-        if found is not None:
-            table.move_to_end(key)
-        return found
-
-
-def cached_chart(builder: _Builder) -> _Builder:
-    """Decorate a chart builder so that the same arguments (by content) return the same chart
-    object, built once: a rerun then skips Altair's chart construction, and `vega_spec` finds
-    the chart's finished spec by identity. Charts are shared between sessions, so nothing may
-    change a chart in place (Altair's `.properties(...)` and friends return copies)."""
-
-    @functools.wraps(builder)
-    def build(*args: Any, **kwargs: Any) -> Any:
-        try:
-            key = (builder.__qualname__, _fingerprint(args),
-                   _fingerprint(sorted(kwargs.items())))
-        except _Unhashable:
-            return builder(*args, **kwargs)
-        chart = _recall(_charts, key)
-        if chart is None:
-            chart = builder(*args, **kwargs)
-            _remember(_charts, key, chart)
-        return chart
-
-    return build  # type: ignore[return-value]
+#: Build each chart once per content of its arguments (ui.memo): a rerun then skips Altair's
+#: chart construction, and `vega_spec` finds the chart's finished spec by identity. Charts are
+#: shared between sessions, so nothing may change one in place (Altair's `.properties(...)`
+#: and friends return copies).
+cached_chart = by_content(CHART_CACHE_SIZE)
+#: id(chart) -> (chart, its spec); keeping the chart keeps its id from being reused.
+_specs = LruTable(4 * CHART_CACHE_SIZE)
 
 
 def vega_spec(chart: alt.TopLevelMixin) -> dict:
@@ -146,11 +76,10 @@ def vega_spec(chart: alt.TopLevelMixin) -> dict:
     time (README, "Performance"). The spec of a chart from `cached_chart` is made once and
     copied out (Streamlit edits the spec it is given). tests/unit/test_charts_spec.py checks
     the spec equals the one `st.altair_chart` sends."""
-    found = _recall(_specs, id(chart))
+    found = _specs.get(id(chart))
     if found is None or found[0] is not chart:
         spec = _streamlit_spec(_Unvalidated(chart))  # type: ignore[arg-type]
-        # Keeping the chart keeps its id from being reused while the entry lives.
-        _remember(_specs, id(chart), (chart, spec))
+        _specs.put(id(chart), (chart, spec))
     else:
         spec = found[1]
     return copy.deepcopy(spec)
