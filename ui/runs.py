@@ -40,6 +40,13 @@ def scenario_key(scenario: Scenario) -> str:
 
 #: Cache key of a scenario (see scenario_key).
 SCENARIO_HASH = {Scenario: scenario_key}
+
+
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs=SCENARIO_HASH)
+def scenario_text(scenario: Scenario) -> str:
+    """The scenario's YAML as Save writes it (`Scenario.canonical`), kept per content: the
+    editor compares and offers it on every rerun, and writing it costs about 50 ms."""
+    return scenario.canonical()
 #: How long a cached result is kept without being used again (seconds).
 CACHE_TTL_S = 3600
 COUNT_RUNS_ENV = "FUNNEL_LAB_COUNT_RUNS"
