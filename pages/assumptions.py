@@ -4,7 +4,7 @@
 import streamlit as st
 
 from ui.answers import assumption_pictures, assumptions_answer
-from ui.charts import show_chart
+from ui.charts import show_chart, sized
 from ui.layout import footer, page_header, show_answer
 from ui.state import current
 
@@ -21,7 +21,7 @@ def draw_pictures() -> None:
         return
     for column, item in zip(st.columns(len(pictures)), pictures, strict=True):
         with column:
-            show_chart(item.chart.properties(height=160), width="stretch")
+            show_chart(sized(item.chart, 160), width="stretch")
             st.markdown(item.value_text)
 
 

@@ -85,6 +85,21 @@ def vega_spec(chart: alt.TopLevelMixin) -> dict:
     return copy.deepcopy(spec)
 
 
+_resized = LruTable(CHART_CACHE_SIZE)
+
+
+def sized(chart: alt.TopLevelMixin, height: int) -> alt.TopLevelMixin:
+    """`chart.properties(height=height)`, the same object each time for the same chart and
+    height, so that `vega_spec` finds its spec made (a fresh copy per rerun is converted anew).
+    """
+    key = (id(chart), int(height))
+    found = _resized.get(key)
+    if found is None or found[0] is not chart:
+        found = (chart, chart.properties(height=int(height)))
+        _resized.put(key, found)
+    return found[1]
+
+
 def show_chart(chart: alt.TopLevelMixin, where: DeltaGenerator | None = None,
                **options: object) -> DeltaGenerator:
     """Draw an Altair chart on the page (or in the container `where`), as `st.altair_chart`

@@ -74,3 +74,11 @@ def test_a_cached_chart_stays_as_built_after_its_spec_is_taken() -> None:
     charts.vega_spec(chart)
     charts.vega_spec(chart)
     assert chart.to_dict() == before
+
+
+def test_sized_is_properties_height_kept_per_chart() -> None:
+    chart = CHARTS["interval"]()
+    tall = charts.sized(chart, 190)
+    assert charts.sized(chart, 190) is tall and charts.sized(chart, 200) is not tall
+    assert tall.to_dict() == chart.properties(height=190).to_dict()
+    assert chart.to_dict()["height"] != 190  # the chart passed in is left as it was
