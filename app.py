@@ -5,13 +5,15 @@ and presenter mode. What is shown is resolved from the URL and the session by ui
 every view has a link that reproduces it.
 """
 
+from functools import partial
+
 import streamlit as st
 
 from ui import state, warmup
 from ui.draft_actions import unsaved_notice
 from ui.layout import refuse_unreadable_file
 from ui.library import list_stems, read_entry
-from ui.navigation import run_page
+from ui.navigation import run_file, run_page
 
 st.set_page_config(page_title="Funnel Lab", page_icon=":material/insights:", layout="wide")
 
@@ -44,9 +46,11 @@ PAGES = [
 ]
 EDITOR = PAGES[-1]
 # Hidden: old share links and typed addresses ending in /overview (no "Page not found") show
-# the Overview itself; switching to / instead ran the script twice on every such link.
-ALIASES = [st.Page("pages/overview.py", title="Overview", url_path="overview",
-                   visibility="hidden")]
+# the Overview itself; switching to / instead ran the script twice on every such link. A
+# function, not the file again: a second page of the same file would be the one tools and
+# tests open by that file's name.
+ALIASES = [st.Page(partial(run_file, "pages/overview.py"), title="Overview",
+                   url_path="overview", visibility="hidden")]
 
 # Once per server process: load the compiled engine and cache the shipped scenarios' runs.
 warmup.start()

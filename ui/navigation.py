@@ -48,6 +48,15 @@ def run_page(page: StreamlitPage) -> None:
         _RUN_BY_APP.reset(token)
 
 
+def run_file(path: str) -> None:
+    """Run the page script at `path` (relative to app.py's folder) in this run, as the page
+    st.navigation chose (app.py's hidden /overview page runs pages/overview.py this way)."""
+    script = APP_SCRIPT.parent / path
+    code = compile(script.read_bytes(), str(script), "exec")
+    # exec of our own page script (not user input), the way Streamlit itself runs scripts.
+    exec(code, {"__name__": "__main__", "__file__": str(script)})  # noqa: S102
+
+
 def ensure_app_navigation() -> None:
     """Make sure this page script runs inside app.py's menu; pages call it (via `current()`) first.
 
