@@ -5,21 +5,17 @@ and presenter mode. What is shown is resolved from the URL and the session by ui
 every view has a link that reproduces it.
 """
 
+from functools import partial
+
 import streamlit as st
 
 from ui import state, warmup
 from ui.draft_actions import unsaved_notice
 from ui.layout import refuse_unreadable_file
 from ui.library import list_stems, read_entry
-from ui.navigation import run_page
+from ui.navigation import run_file, run_page
 
 st.set_page_config(page_title="Funnel Lab", page_icon=":material/insights:", layout="wide")
-
-
-def _overview_link() -> None:
-    """/overview (the Overview's own address) opens the Overview at / with the same link."""
-    params = {key: st.query_params.get_all(key) for key in st.query_params}
-    st.switch_page(PAGES[0], query_params=params)
 
 
 # Each page file is named after its link (pages/<url_path>.py): a fresh server then finds the
@@ -49,8 +45,12 @@ PAGES = [
             url_path="scenario"),
 ]
 EDITOR = PAGES[-1]
-# Hidden: old share links and typed addresses ending in /overview (no "Page not found").
-ALIASES = [st.Page(_overview_link, title="Overview", url_path="overview", visibility="hidden")]
+# Hidden: old share links and typed addresses ending in /overview (no "Page not found") show
+# the Overview itself; switching to / instead ran the script twice on every such link. A
+# function, not the file again: a second page of the same file would be the one tools and
+# tests open by that file's name.
+ALIASES = [st.Page(partial(run_file, "pages/overview.py"), title="Overview",
+                   url_path="overview", visibility="hidden")]
 
 # Once per server process: load the compiled engine and cache the shipped scenarios' runs.
 warmup.start()
@@ -80,7 +80,7 @@ if context is None:
              "(or the folder named by FUNNEL_LAB_SCENARIOS) and reload.")
     st.stop()
 
-if context.file_problems and navigation is not EDITOR and navigation not in ALIASES:
+if context.file_problems and navigation is not EDITOR:
     refuse_unreadable_file(context, navigation.title, EDITOR)
 
 if navigation.url_path != "scenario":

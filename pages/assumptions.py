@@ -4,7 +4,7 @@
 import streamlit as st
 
 from ui.answers import assumption_pictures, assumptions_answer
-from ui.charts import for_slide, show_chart
+from ui.charts import for_slide, show_chart, sized
 from ui.layout import footer, page_header, show_answer
 from ui.state import current
 
@@ -28,7 +28,7 @@ def draw_pictures(height: int | None = None, font_size: int | None = None) -> No
     for column, item in zip(st.columns(len(pictures)), pictures, strict=True):
         with column:
             if height is None or font_size is None:
-                show_chart(item.chart.properties(height=160), width="stretch")
+                show_chart(sized(item.chart, 160), width="stretch")
             else:
                 st.vega_lite_chart(for_slide(item.chart, height - SLIDE_RANGE_TEXT_PX,
                                              font_size, titled=False), width="stretch")

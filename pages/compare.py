@@ -5,7 +5,7 @@ import streamlit as st
 from ui import compare
 from ui import format as fmt
 from ui.answers import compare_answer
-from ui.charts import fan_chart, interval_chart, show_chart
+from ui.charts import fan_chart, interval_chart, show_chart, sized
 from ui.layout import answer, controls, footer, page_header, show_answer
 from ui.runs import run_scenario
 from ui.state import current
@@ -68,8 +68,7 @@ unit = "money"
 difference_chart = interval_chart(differences, f"{fmt.metric_heading(metric)}: plan minus "
                                   f"{first_label} ($)", unit=unit)
 # Room for the axis below the rows, so bars never touch however few plans there are.
-show_chart(difference_chart.properties(height=80 + 50 * len(differences)),
-           width="stretch")
+show_chart(sized(difference_chart, 80 + 50 * len(differences)), width="stretch")
 st.caption("Each bar is one plan minus the first plan in the same simulated future (paired). "
            "Bar: the middle 80% of futures; thin line: the 90% interval (P5 to P95); dark "
            "tick: median; dashed line: no difference."

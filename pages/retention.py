@@ -16,7 +16,7 @@ from sim.retention import (
     cold_ratio,
 )
 from ui import format as fmt
-from ui.charts import interval_chart, line_chart, share_sweep_chart, show_chart
+from ui.charts import interval_chart, line_chart, share_sweep_chart, show_chart, sized
 from ui.layout import controls, footer, page_header, show_answer
 from ui.retention import (
     GOAL_LABELS,
@@ -134,8 +134,8 @@ nd = run_next_dollar(scenario, context.seed, trials, goal)
 sentence, gains = next_dollar_answer(nd, goal, horizon, ratio)
 st.markdown(sentence)
 p_ret = nd.retention_vs_acquisition.p_beats
-show_chart(interval_chart(gains, f"Change in {goal_text} against today ($)")
-           .properties(height=190), width="stretch")
+show_chart(sized(interval_chart(gains, f"Change in {goal_text} against today ($)"), 190),
+           width="stretch")
 st.caption(
     f"Both options add {extra_words} to month 1's budget (growing with the budget) and are run "
     f"on the same {trials:,} futures as today's plan; P(retention wins) = "
@@ -151,8 +151,8 @@ st.caption(check.definition)
 sentence, rows = retention_check_answer(check, horizon, trials)
 st.markdown(sentence)
 if rows is not None:
-    show_chart(interval_chart(rows, f"Change in {horizon}-month profit", unit="share",
-                              reference=0.0).properties(height=190), width="stretch")
+    show_chart(sized(interval_chart(rows, f"Change in {horizon}-month profit", unit="share",
+                                    reference=0.0), 190), width="stretch")
     st.caption(f"Percent change over the {fmt.share(check.share_profitable)} of futures where "
                "today's plan makes a profit (a percent of a loss means nothing). Bar: P10-P90; "
                "line: P5-P95; tick: median.")

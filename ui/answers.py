@@ -27,7 +27,7 @@ from sim.engine import BASE_LABEL
 from sim.metrics import compare_paired, summarize
 from ui import compare
 from ui import format as fmt
-from ui.charts import interval_chart
+from ui.charts import interval_chart, sized
 from ui.report import Figure, PageAnswer, assumptions_from_scenario
 from ui.runs import SCENARIO_HASH, run_plans, run_scenario
 from ui.state import PageContext
@@ -132,7 +132,7 @@ def compare_answer(context: PageContext, *, chosen: list[str] | None = None,
         compare.compare_sentence(results, metric, context.trials, horizon),
         detail=(f"{len(results)} plans on the same {context.trials:,} futures (seed "
                 f"{context.seed}); each bar is a plan minus {first} in the same future."),
-        figures=tuple(figures), chart=chart.properties(height=80 + 50 * len(differences)),
+        figures=tuple(figures), chart=sized(chart, 80 + 50 * len(differences)),
         chart_title=f"Difference from {first}: {compare.metric_words(metric, horizon)}")
 
 

@@ -7,6 +7,7 @@ tables.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from functools import lru_cache
@@ -22,6 +23,8 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.elements.vega_charts import (
     _convert_altair_to_vega_lite_spec as _streamlit_spec,
 )
+
+from ui.memo import LruTable, by_content
 
 MONEY_FORMAT = "$,.3~s"
 FONT_SIZE = 14
@@ -52,13 +55,49 @@ class _Unvalidated:
         return self.chart.to_dict(validate=False)
 
 
+#: Charts kept per chart kind (and specs in all) for reuse across reruns and sessions: a page
+#: draws at most five charts of one kind, so this holds every page's charts for a dozen
+#: scenarios and settings; the tables behind them are small (binned or per-month rows).
+CHART_CACHE_SIZE = 64
+
+#: Build each chart once per content of its arguments (ui.memo): a rerun then skips Altair's
+#: chart construction, and `vega_spec` finds the chart's finished spec by identity. Charts are
+#: shared between sessions, so nothing may change one in place (Altair's `.properties(...)`
+#: and friends return copies).
+cached_chart = by_content(CHART_CACHE_SIZE)
+#: id(chart) -> (chart, its spec); keeping the chart keeps its id from being reused.
+_specs = LruTable(4 * CHART_CACHE_SIZE)
+
+
 def vega_spec(chart: alt.TopLevelMixin) -> dict:
     """The Vega-Lite spec Streamlit sends for `chart` (its tables as Arrow datasets named by
     content hash), built without Altair's JSON-schema validation: the helpers here build
     charts from valid parts, and validating the spec took about a third of a page's server
-    time (README, "Performance"). tests/unit/test_charts_spec.py checks the spec equals the
-    one `st.altair_chart` sends."""
-    return _streamlit_spec(_Unvalidated(chart))  # type: ignore[arg-type]
+    time (README, "Performance"). The spec of a chart from `cached_chart` is made once and
+    copied out (Streamlit edits the spec it is given). tests/unit/test_charts_spec.py checks
+    the spec equals the one `st.altair_chart` sends."""
+    found = _specs.get(id(chart))
+    if found is None or found[0] is not chart:
+        spec = _streamlit_spec(_Unvalidated(chart))  # type: ignore[arg-type]
+        _specs.put(id(chart), (chart, spec))
+    else:
+        spec = found[1]
+    return copy.deepcopy(spec)
+
+
+_resized = LruTable(CHART_CACHE_SIZE)
+
+
+def sized(chart: alt.TopLevelMixin, height: int) -> alt.TopLevelMixin:
+    """`chart.properties(height=height)`, the same object each time for the same chart and
+    height, so that `vega_spec` finds its spec made (a fresh copy per rerun is converted anew).
+    """
+    key = (id(chart), int(height))
+    found = _resized.get(key)
+    if found is None or found[0] is not chart:
+        found = (chart, chart.properties(height=int(height)))
+        _resized.put(key, found)
+    return found[1]
 
 
 def show_chart(chart: alt.TopLevelMixin, where: DeltaGenerator | None = None,
@@ -73,6 +112,7 @@ def _axis_format(unit: str) -> str:
     return {"money": MONEY_FORMAT, "share": ".0%", "count": ",.0f"}.get(unit, ",.3~g")
 
 
+@cached_chart
 def distribution_chart(samples: Mapping[str, np.ndarray], x_title: str, unit: str = "money",
                        bins: int = 60, reference: float | None = None,
                        reference_label: str = "") -> alt.Chart:
@@ -114,6 +154,7 @@ def distribution_chart(samples: Mapping[str, np.ndarray], x_title: str, unit: st
     return _style(alt.layer(*layers))
 
 
+@cached_chart
 def fan_chart(bands: Mapping[str, Mapping[str, np.ndarray]], y_title: str,
               unit: str = "money", x_title: str = "Month") -> alt.Chart:
     """Median line and P10-P90 band per plan over the months (bands: plan -> p10/p50/p90)."""
@@ -142,6 +183,7 @@ def fan_chart(bands: Mapping[str, Mapping[str, np.ndarray]], y_title: str,
     return _style(alt.layer(band, line))
 
 
+@cached_chart
 def interval_chart(rows: pd.DataFrame, x_title: str, unit: str = "money",
                    reference: float | None = 0.0) -> alt.Chart:
     """Horizontal P10-P90 bars with a median tick, one row per label.
@@ -169,6 +211,7 @@ def interval_chart(rows: pd.DataFrame, x_title: str, unit: str = "money",
     return _style(alt.layer(*layers), height=max(120, 46 * len(rows)))
 
 
+@cached_chart
 def tornado_chart(rows: pd.DataFrame, base_value: float, x_title: str, unit: str = "money",
                   base_label: str = "All inputs at their medians") -> alt.Chart:
     """Tornado: one row per input, bars from the base value to the metric with the input at
@@ -219,6 +262,7 @@ def tornado_chart(rows: pd.DataFrame, base_value: float, x_title: str, unit: str
     return _style(alt.layer(bars, left, right, rule), height=max(140, 44 * len(rows)))
 
 
+@cached_chart
 def ranked_bars_chart(rows: pd.DataFrame, x_title: str, unit: str = "share",
                       reference: float | None = None, reference_label: str = "") -> alt.Chart:
     """Horizontal bars, one per label in the given order, each with its value written at its
@@ -243,6 +287,7 @@ def ranked_bars_chart(rows: pd.DataFrame, x_title: str, unit: str = "share",
     return _style(alt.layer(*layers), height=max(140, 44 * len(rows)))
 
 
+@cached_chart
 def threshold_chart(points: pd.DataFrame, roots: pd.DataFrame, x_title: str, y_title: str,
                     x_format: str = ",.3~g", unit: str = "money") -> alt.Chart:
     """Mean difference between two plans as one input moves (points: x, y), a zero line, and
@@ -278,6 +323,7 @@ def _x_axis(x_labels: Mapping[float, str] | None, fmt: str) -> alt.Axis:
                     labelOverlap=False, grid=True)
 
 
+@cached_chart
 def band_chart(x: np.ndarray, bands: Mapping[str, Mapping[str, np.ndarray]], x_title: str,
                y_title: str, unit: str = "money", *, title: str = "", log_x: bool = False,
                x_labels: Mapping[float, str] | None = None, mark_x: float | None = None,
@@ -320,6 +366,7 @@ def band_chart(x: np.ndarray, bands: Mapping[str, Mapping[str, np.ndarray]], x_t
     return _style(alt.layer(*layers), height=height)
 
 
+@cached_chart
 def line_chart(x: np.ndarray, series: Mapping[str, np.ndarray], x_title: str, y_title: str,
                unit: str = "money", *, title: str = "", log_x: bool = False,
                x_labels: Mapping[float, str] | None = None, x_format: str = ",.0f",
@@ -360,6 +407,7 @@ def line_chart(x: np.ndarray, series: Mapping[str, np.ndarray], x_title: str, y_
     return _style(alt.layer(lines.encode(**encoding), points.encode(**encoding)), height=height)
 
 
+@cached_chart
 def bar_chart(labels: list[str], values: np.ndarray, x_title: str, y_title: str,
               unit: str = "count", *, title: str = "", height: int = 260) -> alt.Chart:
     """Vertical bars, one per label, in the order given."""
@@ -373,6 +421,7 @@ def bar_chart(labels: list[str], values: np.ndarray, x_title: str, y_title: str,
     return _style(chart, height=height)
 
 
+@cached_chart
 def heatmap_chart(x: np.ndarray, y: np.ndarray, z: np.ndarray, x_title: str, y_title: str,
                   z_title: str, *, x_unit: str = "share", y_unit: str = "ratio",
                   z_unit: str = "money", lines: Mapping[str, tuple[np.ndarray, np.ndarray]]
@@ -437,6 +486,7 @@ def heatmap_chart(x: np.ndarray, y: np.ndarray, z: np.ndarray, x_title: str, y_t
     return _style(alt.layer(*layers).resolve_scale(color="independent"), height=height)
 
 
+@cached_chart
 def share_sweep_chart(shares: np.ndarray, band: Mapping[str, np.ndarray], y_title: str,
                       unit: str = "money", *, marks: Mapping[str, float] | None = None,
                       zone: tuple[float, float] | None = None, zone_label: str = "",
@@ -484,6 +534,7 @@ def share_sweep_chart(shares: np.ndarray, band: Mapping[str, np.ndarray], y_titl
     return _style(alt.layer(*layers), height=height)
 
 
+@cached_chart
 def split_map_chart(cells: pd.DataFrame, value_title: str, *, unit: str = "money",
                     step: float = 5.0, markers: pd.DataFrame | None = None,
                     flag_label: str = "", height: int = 560) -> alt.Chart:
@@ -568,6 +619,7 @@ def split_map_chart(cells: pd.DataFrame, value_title: str, *, unit: str = "money
     return _style(alt.layer(*layers), height=height)
 
 
+@cached_chart
 def assumption_chart(draws: np.ndarray, low: float, high: float, label: str,
                      unit: str = "ratio", bins: int = 30, height: int = 90) -> alt.Chart:
     """Small histogram of one uncertain input's draws with its 90% interval (low to high, in

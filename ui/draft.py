@@ -40,6 +40,7 @@ from sim.scenario import (
 )
 from ui.format import format_param
 from ui.library import read_entry, scenario_path, slugify
+from ui.runs import scenario_text
 
 #: Widget generations, unique in the process: a new draft never meets an old draft's widgets.
 _GENERATIONS = itertools.count(1)
@@ -541,7 +542,7 @@ def editor_sentence(draft: Draft, result: EditorResult) -> str:
         return (f"“{scenario.name}” is valid ({shape}) and not saved yet: save it to add "
                 f"{slugify(scenario.name)}.yaml to the library.")
     entry = read_entry(draft.stem)
-    if entry.scenario is not None and entry.scenario.canonical() == scenario.canonical():
+    if entry.scenario is not None and entry.scenario.canonical() == scenario_text(scenario):
         return f"“{scenario.name}” is valid and saved in {draft.stem}.yaml ({shape})."
     changed = (changed_fields(entry.scenario, scenario) if entry.scenario is not None else {})
     if len(changed) == 1:

@@ -31,7 +31,6 @@ from sim.scenario import (
     ScenarioError,
     apply_overrides,
     changed_fields,
-    dump_scenario,
     field_catalog,
     load_scenario_text,
 )
@@ -74,6 +73,7 @@ from ui.library import (
     slugify,
 )
 from ui.pictures import distribution_picture
+from ui.runs import scenario_text
 from ui.state import PageContext, open_scenario, set_overrides
 
 DRAFT_KEY = "_editor_draft"
@@ -522,7 +522,7 @@ def download_button(result: EditorResult) -> None:
                   icon=":material/download:", help="Fix the problems first.")
         return
     stem = slugify(result.scenario.name)
-    st.download_button("Download YAML", data=dump_scenario(result.scenario),
+    st.download_button("Download YAML", data=scenario_text(result.scenario),
                        file_name=f"{stem}.yaml", mime="application/x-yaml",
                        on_click="ignore", key="editor_download", icon=":material/download:")
 

@@ -16,6 +16,7 @@ import streamlit.components.v1 as components
 
 from sim.scenario import dump_scenario
 from ui.format import plain
+from ui.navigation import ALIAS_LINKS
 from ui.report import PageAnswer
 from ui.state import MAX_LINK_CHARS, PageContext, check_page_params, page_params, share_query
 
@@ -234,6 +235,9 @@ def share_link(context: PageContext, page_path: str = "") -> str:
 def _page_url(page_path: str = "") -> str:
     """Return this page's address without its query (st.context.url ends at the page)."""
     url = (st.context.url or "").split("?", 1)[0].split("#", 1)[0]
+    folder, _, last = url.rstrip("/").rpartition("/")
+    if folder.count("/") >= 2 and last in ALIAS_LINKS:  # an old link: share the page's own
+        url = f"{folder}/{ALIAS_LINKS[last]}"
     if url.startswith(("http://", "https://")):
         # The default page's address is the bare host: keep the slash before the query.
         return url if url.count("/") > 2 else url + "/"

@@ -34,6 +34,10 @@ from streamlit.navigation.page import StreamlitPage
 #: The app's entry script, which builds the menu and the sidebar.
 APP_SCRIPT = Path(__file__).resolve().parents[1] / "app.py"
 
+#: Hidden links app.py keeps for old share links -> the page's own link ("" is the default
+#: page at /): /overview shows the Overview, whose share link stays /?...
+ALIAS_LINKS = {"overview": ""}
+
 # True while app.py runs the page st.navigation chose. A context variable, because each
 # session's script runs in its own thread, and a nested run resets it on the way out.
 _RUN_BY_APP: ContextVar[bool] = ContextVar("funnel_lab_run_by_app", default=False)
@@ -46,6 +50,15 @@ def run_page(page: StreamlitPage) -> None:
         page.run()
     finally:
         _RUN_BY_APP.reset(token)
+
+
+def run_file(path: str) -> None:
+    """Run the page script at `path` (relative to app.py's folder) in this run, as the page
+    st.navigation chose (app.py's hidden /overview page runs pages/overview.py this way)."""
+    script = APP_SCRIPT.parent / path
+    code = compile(script.read_bytes(), str(script), "exec")
+    # exec of our own page script (not user input), the way Streamlit itself runs scripts.
+    exec(code, {"__name__": "__main__", "__file__": str(script)})  # noqa: S102
 
 
 def ensure_app_navigation() -> None:

@@ -97,7 +97,7 @@ PAGES: tuple[Target, ...] = (
     Target("overview", "/overview", ".st-key-answer", _type("Seed", "20261123"),
            "sidebar seed +1 (new simulation)"),
     Target("budget-split", "/budget-split", ".st-key-answer",
-           _type("Add splits (cold-warm-hot, in %)", "40-30-30"), "typed split 40-30-30"),
+           _type("Add splits (cold/warm/hot, in %)", "40/30/30"), "typed split 40/30/30"),
     Target("guarantee", "/guarantee", ".st-key-answer",
            _slider_step(None, "ArrowLeft"),
            "length slider one step"),

@@ -49,3 +49,36 @@ def test_style_sets_size_and_text_sizes_once() -> None:
                                         "titleLimit": 700}
     assert spec["config"]["title"] == {"fontSize": 16}
     assert base.config is alt.Undefined  # the chart passed in is left as it was
+
+
+def test_same_inputs_reuse_the_chart_and_its_spec_and_other_inputs_do_not() -> None:
+    first = charts.fan_chart(BANDS, "Profit ($)")
+    again = charts.fan_chart({k: {q: v.copy() for q, v in band.items()}
+                              for k, band in BANDS.items()}, "Profit ($)")
+    assert again is first  # equal content, fresh arrays: the chart built once is reused
+    moved = {k: dict(band) for k, band in BANDS.items()}
+    moved["B"] = {**moved["B"], "p90": moved["B"]["p90"] + 1e-9}
+    assert charts.fan_chart(moved, "Profit ($)") is not first
+    assert charts.fan_chart(BANDS, "Profit ($)", unit="share") is not first
+    assert charts.fan_chart(dict(reversed(BANDS.items())), "Profit ($)") is not first
+    spec = charts.vega_spec(first)
+    # The page may edit the spec it gets (Streamlit does): the next one is still whole.
+    spec["datasets"].clear()
+    spec["layer"][0]["encoding"]["y"]["title"] = "changed"
+    assert charts.vega_spec(first) == _convert_altair_to_vega_lite_spec(first)
+
+
+def test_a_cached_chart_stays_as_built_after_its_spec_is_taken() -> None:
+    chart = CHARTS["split map"]()
+    before = chart.to_dict()
+    charts.vega_spec(chart)
+    charts.vega_spec(chart)
+    assert chart.to_dict() == before
+
+
+def test_sized_is_properties_height_kept_per_chart() -> None:
+    chart = CHARTS["interval"]()
+    tall = charts.sized(chart, 190)
+    assert charts.sized(chart, 190) is tall and charts.sized(chart, 200) is not tall
+    assert tall.to_dict() == chart.properties(height=190).to_dict()
+    assert chart.to_dict()["height"] != 190  # the chart passed in is left as it was
