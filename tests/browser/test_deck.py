@@ -96,7 +96,7 @@ def test_walk_the_deck_with_the_arrow_keys(open_app, size) -> None:
             assert not chart["cut"], (slide.name, chart["cut"])
             assert not chart["blank"], (slide.name, chart)
         if slide.name == "budget_split":
-            assert {"6:3:1", "Best cell"} <= set(charts[0]["legend"]), charts[0]["legend"]
+            assert {"6:3:1 rule", "Best cell"} <= set(charts[0]["legend"]), charts[0]["legend"]
         if index < total:
             page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowLeft")
