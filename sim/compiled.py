@@ -313,6 +313,17 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool, t
             prospects[b], warm[b] = np.rint(prospects[b]), np.rint(warm[b])
             cohorts[b, 0] = np.rint(cohorts[b, 0])
         active[b] = cohorts[b, 0]
+    # The month's discount factor, computed once for the block when every trial has the same
+    # discount rate (the usual case: the same chain of divisions gives the same bits).
+    shared_discount = True
+    for b in range(count):
+        shared_discount = shared_discount and monthly_discount[b] == monthly_discount[0]
+    discount_by_month = np.ones(months)
+    if shared_discount:
+        factor = 1.0
+        for t in range(months):
+            factor = factor / (1.0 + monthly_discount[0])
+            discount_by_month[t] = factor
     late_refund_value = np.zeros((count, months + longest_late + 1))
     late_refund_count = np.zeros((count, months + longest_late + 1))
     pending = np.zeros((count, months))  # alive and not yet repeated, per cohort
@@ -321,6 +332,7 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool, t
     # cohorts' repeated, size), discount, open liability, then the last month's rates.
     early = np.zeros((count, 4))
     discount = np.ones(count)
+    impressions_bought = np.empty(count)
     open_liability = np.zeros(count)
     open_returns = np.zeros(count)
     totals = np.zeros((count, 9))
@@ -337,7 +349,10 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool, t
             spend_hot = packed[SPLIT_HOT, i] * budget
 
             # 1. Reach.
-            impressions = spend_cold / packed[COST_PER_THOUSAND, i] * 1000.0
+            # A budget that does not grow buys the same impressions every month.
+            if t == 0 or growth != 0.0:
+                impressions_bought[b] = spend_cold / packed[COST_PER_THOUSAND, i] * 1000.0
+            impressions = impressions_bought[b]
             prospects_now = prospects[b]
             reach_share = (-_expm1(-packed[ENGAGEMENT, i] * impressions
                                    / max(prospects_now, 1e-12))
@@ -444,7 +459,8 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool, t
             prospects[b] = prospects_now - leads
             active[b] = active_after
 
-            discount[b] = discount[b] / (1.0 + monthly_discount[b])
+            discount[b] = (discount_by_month[t] if shared_discount
+                           else discount[b] / (1.0 + monthly_discount[b]))
             totals[b, 0] += gross
             totals[b, 1] += refunds
             totals[b, 2] += profit
@@ -666,7 +682,7 @@ def pack_inputs(inputs: Mapping[str, np.ndarray], start: int = 0,
     if missing:
         raise KeyError(f"the engine needs the input {missing[0]!r}")
     stop = len(inputs[paths[0]]) if stop is None else stop
-    packed = np.zeros((len(INPUT_PATHS) + 2, stop - start))
+    packed = np.empty((len(INPUT_PATHS) + 2, stop - start))
     for row, path in enumerate(paths):
         packed[row] = inputs[path][start:stop]
     return packed, sbg
