@@ -122,6 +122,16 @@ def _whole_binomial(count: float, probability: float) -> float:
                                     min(max(probability, 0.0), 1.0)))
 
 
+def _expm1(x: float) -> float:
+    """exp(x) - 1; expm1(+-0) is +-0, returned without the call (no cold spend)."""
+    return math.expm1(x) if x != 0.0 else x
+
+
+def _exp(x: float) -> float:
+    """exp(x); exp(+-0) is 1, returned without the call (a bucket with no spend)."""
+    return math.exp(x) if x != 0.0 else 1.0
+
+
 def _pairwise_block(values: np.ndarray, start: int, count: int) -> float:
     """Sum values[start:start + count], count <= 128, in NumPy's order: one running sum below 8
     values, else 8 running sums combined as a tree, then the remainder."""
@@ -177,9 +187,70 @@ def _pairwise_sum(values: np.ndarray, start: int, count: int) -> float:
     return partial[0]
 
 
+def _churn_cohort(cohorts: np.ndarray, base_churn: np.ndarray, b: int, column: int, at: int,
+                  preventable: float) -> float:
+    """Churn cohort `column` of trial b at base churn base_churn[b, at] times the churn
+    multiplier; return the customers it loses."""
+    churned = cohorts[b, column] * (base_churn[b, at] * preventable)
+    cohorts[b, column] -= churned
+    return churned
+
+
+def _churn_cohorts(cohorts: np.ndarray, base_churn: np.ndarray, churned_now: np.ndarray, b: int,
+                   t: int, months: int, start_share: float, preventable: float) -> float:
+    """Month t's expected churn of every cohort of trial b (the starting customers lose
+    `start_share`); return the customers lost, summed in NumPy's pairwise order.
+
+    The sum is taken as the cohorts churn, with `_pairwise_block`'s eight running sums, instead
+    of storing each cohort's churn and summing it afterwards; `churned_now` is only used above
+    128 cohorts.
+    """
+    count = t + 2
+    at = months - t - 1  # base_churn[b, at + column]: the base churn of cohort `column`
+    first = cohorts[b, 0] * start_share
+    cohorts[b, 0] -= first
+    if count < 8:
+        total = 0.0
+        total += first
+        for column in range(1, count):
+            total += _churn_cohort(cohorts, base_churn, b, column, at + column, preventable)
+        return total
+    if count > 128:
+        churned_now[0] = first
+        for column in range(1, count):
+            churned_now[column] = _churn_cohort(cohorts, base_churn, b, column, at + column,
+                                                preventable)
+        return _pairwise_sum(churned_now, 0, count)
+    r0 = first
+    r1 = _churn_cohort(cohorts, base_churn, b, 1, at + 1, preventable)
+    r2 = _churn_cohort(cohorts, base_churn, b, 2, at + 2, preventable)
+    r3 = _churn_cohort(cohorts, base_churn, b, 3, at + 3, preventable)
+    r4 = _churn_cohort(cohorts, base_churn, b, 4, at + 4, preventable)
+    r5 = _churn_cohort(cohorts, base_churn, b, 5, at + 5, preventable)
+    r6 = _churn_cohort(cohorts, base_churn, b, 6, at + 6, preventable)
+    r7 = _churn_cohort(cohorts, base_churn, b, 7, at + 7, preventable)
+    column = 8
+    end_blocks = count - count % 8
+    while column < end_blocks:
+        r0 += _churn_cohort(cohorts, base_churn, b, column, at + column, preventable)
+        r1 += _churn_cohort(cohorts, base_churn, b, column + 1, at + column + 1, preventable)
+        r2 += _churn_cohort(cohorts, base_churn, b, column + 2, at + column + 2, preventable)
+        r3 += _churn_cohort(cohorts, base_churn, b, column + 3, at + column + 3, preventable)
+        r4 += _churn_cohort(cohorts, base_churn, b, column + 4, at + column + 4, preventable)
+        r5 += _churn_cohort(cohorts, base_churn, b, column + 5, at + column + 5, preventable)
+        r6 += _churn_cohort(cohorts, base_churn, b, column + 6, at + column + 6, preventable)
+        r7 += _churn_cohort(cohorts, base_churn, b, column + 7, at + column + 7, preventable)
+        column += 8
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while column < count:
+        total += _churn_cohort(cohorts, base_churn, b, column, at + column, preventable)
+        column += 1
+    return total
+
+
 def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool, top: int,
            months: int, metrics: np.ndarray, series: np.ndarray, kept: int) -> None:
-    """Run trials first .. first + count - 1 (rows of `packed`, inputs in INPUT_PATHS order)
+    """Run trials first .. first + count - 1 (columns of `packed`, inputs in INPUT_PATHS order)
     and write their metrics to metrics[:, i] and, for i < kept, their series to series[:, i, :].
 
     Month by month with the block's trials interleaved, so the processor overlaps the
@@ -194,37 +265,65 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool, t
     return_late = np.empty(count)
     late_months = np.ones(count, dtype=np.int64)
     late_spread = np.ones(count)
-    base_churn = np.empty((count, months + 1))  # by tenure: sBG, or constant
+    # Base churn by tenure k (sBG, or constant) at base_churn[b, months - k]: backwards, so
+    # that a month's cohorts (column c has tenure t + 1 - c) read it forwards.
+    base_churn = np.empty((count, months + 1))
     prospects = np.empty(count)
     warm = np.empty(count)
     active = np.empty(count)
     cohorts = np.zeros((count, months + 1))  # 0: starting customers; j + 1: acquired in j
     longest_late = 1
+    # pow is the costliest call here and most of these inputs are the same in every trial:
+    # the previous trial's result is reused when its arguments are equal (the same bits).
+    last_rate, last_discount = np.nan, np.nan
+    last_ratio, last_conversion_power, last_conversion = np.nan, np.nan, np.nan
+    last_return_power, last_return = np.nan, np.nan
     for b in range(count):
         i = first + b
-        monthly_discount[b] = (1.0 + packed[i, DISCOUNT_RATE]) ** (1.0 / 12.0) - 1.0
-        length_ratio = packed[i, DAYS] / packed[i, REFERENCE_DAYS]
-        conversion_multiplier[b] = length_ratio ** packed[i, CONVERSION_ELASTICITY]
-        rate = min(1.0, packed[i, RETURN_AT_REFERENCE]
-                   * length_ratio ** packed[i, RETURN_ELASTICITY])
-        late = math.ceil((packed[i, DAYS] - packed[i, REFERENCE_DAYS]) / 30.0)
-        has_late = late >= 1 and rate > packed[i, RETURN_AT_REFERENCE]
+        if packed[DISCOUNT_RATE, i] != last_rate:
+            last_rate = packed[DISCOUNT_RATE, i]
+            last_discount = (1.0 + last_rate) ** (1.0 / 12.0) - 1.0
+        monthly_discount[b] = last_discount
+        length_ratio = packed[DAYS, i] / packed[REFERENCE_DAYS, i]
+        if (length_ratio != last_ratio or packed[CONVERSION_ELASTICITY, i] != last_conversion_power
+                or packed[RETURN_ELASTICITY, i] != last_return_power):
+            last_ratio = length_ratio
+            last_conversion_power = packed[CONVERSION_ELASTICITY, i]
+            last_return_power = packed[RETURN_ELASTICITY, i]
+            last_conversion = length_ratio ** last_conversion_power
+            last_return = length_ratio ** last_return_power
+        conversion_multiplier[b] = last_conversion
+        rate = min(1.0, packed[RETURN_AT_REFERENCE, i] * last_return)
+        late = math.ceil((packed[DAYS, i] - packed[REFERENCE_DAYS, i]) / 30.0)
+        has_late = late >= 1 and rate > packed[RETURN_AT_REFERENCE, i]
         return_rate[b] = rate
-        return_now[b] = min(rate, packed[i, RETURN_AT_REFERENCE]) if has_late else rate
+        return_now[b] = min(rate, packed[RETURN_AT_REFERENCE, i]) if has_late else rate
         return_late[b] = rate - return_now[b] if has_late else 0.0
         if has_late:
             late_months[b] = late
             late_spread[b] = 1.0 / late
             longest_late = max(longest_late, late)
         for k in range(months + 1):
-            base_churn[b, k] = (packed[i, CHURN_A] / (packed[i, CHURN_A] + packed[i, CHURN_B] + k)
-                                if sbg else packed[i, CHURN_A])
-        prospects[b], warm[b] = packed[i, PROSPECTS], packed[i, WARM_START]
-        cohorts[b, 0] = packed[i, CUSTOMERS_START]
+            base_churn[b, months - k] = (
+                packed[CHURN_A, i] / (packed[CHURN_A, i] + packed[CHURN_B, i] + k)
+                if sbg else packed[CHURN_A, i])
+        prospects[b], warm[b] = packed[PROSPECTS, i], packed[WARM_START, i]
+        cohorts[b, 0] = packed[CUSTOMERS_START, i]
         if draws:
             prospects[b], warm[b] = np.rint(prospects[b]), np.rint(warm[b])
             cohorts[b, 0] = np.rint(cohorts[b, 0])
         active[b] = cohorts[b, 0]
+    # The month's discount factor, computed once for the block when every trial has the same
+    # discount rate (the usual case: the same chain of divisions gives the same bits).
+    shared_discount = True
+    for b in range(count):
+        shared_discount = shared_discount and monthly_discount[b] == monthly_discount[0]
+    discount_by_month = np.ones(months)
+    if shared_discount:
+        factor = 1.0
+        for t in range(months):
+            factor = factor / (1.0 + monthly_discount[0])
+            discount_by_month[t] = factor
     late_refund_value = np.zeros((count, months + longest_late + 1))
     late_refund_count = np.zeros((count, months + longest_late + 1))
     pending = np.zeros((count, months))  # alive and not yet repeated, per cohort
@@ -233,6 +332,7 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool, t
     # cohorts' repeated, size), discount, open liability, then the last month's rates.
     early = np.zeros((count, 4))
     discount = np.ones(count)
+    impressions_bought = np.empty(count)
     open_liability = np.zeros(count)
     open_returns = np.zeros(count)
     totals = np.zeros((count, 9))
@@ -241,18 +341,21 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool, t
     for t in range(months):
         for b in range(count):
             i = first + b
-            growth = packed[i, GROWTH]
+            growth = packed[GROWTH, i]
             # pow(1, t) is exactly 1: skip the costly call when the budget does not grow.
-            budget = packed[i, BUDGET] * ((1.0 + growth) ** float(t) if growth != 0.0 else 1.0)
-            spend_cold = packed[i, SPLIT_COLD] * budget
-            spend_warm = packed[i, SPLIT_WARM] * budget
-            spend_hot = packed[i, SPLIT_HOT] * budget
+            budget = packed[BUDGET, i] * ((1.0 + growth) ** float(t) if growth != 0.0 else 1.0)
+            spend_cold = packed[SPLIT_COLD, i] * budget
+            spend_warm = packed[SPLIT_WARM, i] * budget
+            spend_hot = packed[SPLIT_HOT, i] * budget
 
             # 1. Reach.
-            impressions = spend_cold / packed[i, COST_PER_THOUSAND] * 1000.0
+            # A budget that does not grow buys the same impressions every month.
+            if t == 0 or growth != 0.0:
+                impressions_bought[b] = spend_cold / packed[COST_PER_THOUSAND, i] * 1000.0
+            impressions = impressions_bought[b]
             prospects_now = prospects[b]
-            reach_share = (-math.expm1(-packed[i, ENGAGEMENT] * impressions
-                                       / max(prospects_now, 1e-12))
+            reach_share = (-_expm1(-packed[ENGAGEMENT, i] * impressions
+                                   / max(prospects_now, 1e-12))
                            if prospects_now > 0 else 0.0)
             leads = (_whole_binomial(prospects_now, reach_share) if draws
                      else prospects_now * reach_share)
@@ -260,22 +363,25 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool, t
             # 2. Conversion.
             warm_now = warm[b]
             spend_per_lead = spend_warm / max(warm_now, 1.0)
-            p0, pmax = packed[i, CONVERSION_NO_SPEND], packed[i, CONVERSION_MAX]
-            conversion = min(1.0, (p0 + (pmax - p0) * -math.expm1(
-                -spend_per_lead / packed[i, WARM_SCALE])) * conversion_multiplier[b])
+            p0, pmax = packed[CONVERSION_NO_SPEND, i], packed[CONVERSION_MAX, i]
+            # 1 - exp as the engine (funnel.spend_gap_left): not -expm1, which differs in the
+            # last bits, and entirely for a spend per lead near 1e-300.
+            gap_warm = _exp(-spend_per_lead / packed[WARM_SCALE, i])
+            conversion = min(1.0, (p0 + (pmax - p0) * (1.0 - gap_warm))
+                             * conversion_multiplier[b])
             new = _whole_binomial(warm_now, conversion) if draws else warm_now * conversion
 
             # 3. Retention spend.
             active_now = active[b]
             spend_per_customer = spend_hot / max(active_now, 1.0)
-            saturation = math.exp(-spend_per_customer / packed[i, HOT_SCALE])
-            q0, qmax = packed[i, REPEAT_NO_SPEND], packed[i, REPEAT_MAX]
+            saturation = _exp(-spend_per_customer / packed[HOT_SCALE, i])
+            q0, qmax = packed[REPEAT_NO_SPEND, i], packed[REPEAT_MAX, i]
             repeat_rate = q0 + (qmax - q0) * (1.0 - saturation)
             repeats = (_whole_binomial(active_now, repeat_rate) if draws
                        else active_now * repeat_rate)
 
             # 4. Orders and returns.
-            gross = new * packed[i, FIRST_VALUE] + repeats * packed[i, REPEAT_VALUE]
+            gross = new * packed[FIRST_VALUE, i] + repeats * packed[REPEAT_VALUE, i]
             orders = new + repeats
             returned_share = 1.0
             if draws:
@@ -295,10 +401,10 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool, t
             returned = count_now + late_refund_count[b, t]
             open_liability[b] += late_value - late_refund_value[b, t]
             open_returns[b] += late_count - late_refund_count[b, t]
-            margin = packed[i, MARGIN]
+            margin = packed[MARGIN, i]
             cost_of_goods = (1.0 - margin) * gross
-            profit = (gross - refunds - cost_of_goods + packed[i, RESALE] * (1.0 - margin) * refunds
-                      - packed[i, HANDLING] * returned - budget)
+            profit = (gross - refunds - cost_of_goods + packed[RESALE, i] * (1.0 - margin) * refunds
+                      - packed[HANDLING, i] * returned - budget)
 
             # Early repeat: cohorts in the first months after acquisition (oldest first).
             for cohort in range(max(0, t - EARLY_REPEAT_MONTHS), t):
@@ -309,53 +415,52 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool, t
                 pending[b, cohort] = pending[b, cohort] - ordered
 
             # 5. Move: new cohort joins, churn by tenure, leads decay.
-            cohorts[b, t + 1] = new
-            unpreventable = packed[i, UNPREVENTABLE]
+            unpreventable = packed[UNPREVENTABLE, i]
             preventable = unpreventable + (1.0 - unpreventable) * saturation
             if sbg or draws:
-                start_churn = (packed[i, CHURN_A] / (packed[i, CHURN_A] + packed[i, CHURN_B]
-                                                     + packed[i, START_TENURE] + t)
-                               if sbg else packed[i, CHURN_A])
+                cohorts[b, t + 1] = new
+                start_churn = (packed[CHURN_A, i] / (packed[CHURN_A, i] + packed[CHURN_B, i]
+                                                     + packed[START_TENURE, i] + t)
+                               if sbg else packed[CHURN_A, i])
                 if draws:
                     for column in range(t + 2):
-                        base = start_churn if column == 0 else base_churn[b, t + 1 - column]
+                        base = (start_churn if column == 0
+                                else base_churn[b, months - t - 1 + column])
                         churned = _whole_binomial(cohorts[b, column], base * preventable)
                         cohorts[b, column] -= churned
                         churned_now[column] = churned
+                    churned_total = _pairwise_sum(churned_now, 0, t + 2)
                 else:
-                    churned = cohorts[b, 0] * (start_churn * preventable)
-                    cohorts[b, 0] -= churned
-                    churned_now[0] = churned
-                    for column in range(1, t + 2):  # no branch: the compiler vectorises it
-                        churned = cohorts[b, column] * (base_churn[b, t + 1 - column]
-                                                        * preventable)
-                        cohorts[b, column] -= churned
-                        churned_now[column] = churned
-                churned_total = _pairwise_sum(churned_now, 0, t + 2)
+                    churned_total = _churn_cohorts(cohorts, base_churn, churned_now, b, t,
+                                                   months, start_churn * preventable,
+                                                   preventable)
             else:
-                # Constant churn: one share for every cohort.
-                share = packed[i, CHURN_A] * preventable
-                for column in range(t + 2):
-                    cohorts[b, column] *= 1.0 - share
+                # Constant churn: every cohort loses the same share, so the acquired cohorts
+                # are kept as one running total in column 1 (customer equity values every
+                # cohort alike; the sum differs from the engine's by rounding only).
+                share = packed[CHURN_A, i] * preventable
+                cohorts[b, 0] *= 1.0 - share
+                cohorts[b, 1] = (cohorts[b, 1] + new) * (1.0 - share)
                 churned_total = (active_now + new) * share
             active_after = active_now + new - churned_total
             for cohort in range(max(0, t - EARLY_REPEAT_MONTHS), t):
                 if t - cohort < EARLY_REPEAT_MONTHS:
                     pending[b, cohort] = pending[b, cohort] * (
-                        1.0 - base_churn[b, t - cohort] * preventable)
-            pending[b, t] = new * (1.0 - base_churn[b, 0] * preventable)
+                        1.0 - base_churn[b, months - (t - cohort)] * preventable)
+            pending[b, t] = new * (1.0 - base_churn[b, months] * preventable)
             early[b, 3] += new
             if t + EARLY_REPEAT_MONTHS < months:
                 early[b, 1] += new
 
             if draws:
-                warm[b] = _whole_binomial(warm_now - new, 1.0 - packed[i, LEAD_DECAY]) + leads
+                warm[b] = _whole_binomial(warm_now - new, 1.0 - packed[LEAD_DECAY, i]) + leads
             else:
-                warm[b] = (warm_now - new) * (1.0 - packed[i, LEAD_DECAY]) + leads
+                warm[b] = (warm_now - new) * (1.0 - packed[LEAD_DECAY, i]) + leads
             prospects[b] = prospects_now - leads
             active[b] = active_after
 
-            discount[b] = discount[b] / (1.0 + monthly_discount[b])
+            discount[b] = (discount_by_month[t] if shared_discount
+                           else discount[b] / (1.0 + monthly_discount[b]))
             totals[b, 0] += gross
             totals[b, 1] += refunds
             totals[b, 2] += profit
@@ -364,7 +469,7 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool, t
             totals[b, 5] += budget
             totals[b, 6] += spend_cold + spend_warm
             totals[b, 7] += churned_total
-            totals[b, 8] += repeats * packed[i, REPEAT_VALUE]
+            totals[b, 8] += repeats * packed[REPEAT_VALUE, i]
             last[b, 0], last[b, 1] = saturation, repeat_rate
             last[b, 2], last[b, 3] = spend_per_customer, active_after
             if i < kept:
@@ -382,60 +487,107 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool, t
                 series[11, i, t] = open_returns[b]
 
     # Customer value from the last simulated month's rates (docs/model.md, per-trial metrics).
-    rates = np.empty((count, 4))  # keep rate, first-order and monthly contribution, growth
+    rates = np.empty((4, count))  # keep rate, first-order and monthly contribution, growth
     for b in range(count):
         i = first + b
-        unpreventable, margin = packed[i, UNPREVENTABLE], packed[i, MARGIN]
-        resale, handling, rate = packed[i, RESALE], packed[i, HANDLING], return_rate[b]
+        unpreventable, margin = packed[UNPREVENTABLE, i], packed[MARGIN, i]
+        resale, handling, rate = packed[RESALE, i], packed[HANDLING, i], return_rate[b]
         # Contribution of one order after refunds, goods cost, resale and handling.
         per_order_share = (1.0 - rate) - (1.0 - margin) + rate * resale * (1.0 - margin)
-        rates[b, 0] = unpreventable + (1.0 - unpreventable) * last[b, 0]
-        rates[b, 1] = packed[i, FIRST_VALUE] * per_order_share - rate * handling
-        rates[b, 2] = (last[b, 1] * (packed[i, REPEAT_VALUE] * per_order_share - rate * handling)
+        rates[0, b] = unpreventable + (1.0 - unpreventable) * last[b, 0]
+        rates[1, b] = packed[FIRST_VALUE, i] * per_order_share - rate * handling
+        rates[2, b] = (last[b, 1] * (packed[REPEAT_VALUE, i] * per_order_share - rate * handling)
                        - last[b, 2])
-        rates[b, 3] = 1.0 / (1.0 + monthly_discount[b])
+        rates[3, b] = 1.0 / (1.0 + monthly_discount[b])
     # sBG: value of a customer alive at tenure k, summed backwards from `top` as the engine
     # does (and from CLV_MONTHS for a new customer), for the whole block at once: each sum is a
     # chain of dependent steps, and the block's chains side by side overlap.
-    values = np.zeros((count, 3))  # from top; from CLV_MONTHS (new customer); at start tenure
-    cohort_values = np.zeros((count, months))
+    # Rows: from top; from CLV_MONTHS (new customer); at the starting customers' tenure. One
+    # row per value and the block's trials along it, so the compiler runs trials side by side.
+    values = np.zeros((3, count))
+    cohort_values = np.zeros((months, count))
     if sbg:
+        start_tenure = np.empty(count)
+        for b in range(count):
+            start_tenure[b] = np.rint(packed[START_TENURE, first + b] + months)
         for k in range(top, 0, -1):
+            new_customer = k <= CLV_MONTHS
             for b in range(count):
-                i = first + b
-                churn_a, churn_b = packed[i, CHURN_A], packed[i, CHURN_B]
-                retention_k = 1.0 - churn_a / (churn_a + churn_b + k) * rates[b, 0]
-                values[b, 0] = rates[b, 3] * (rates[b, 2] + retention_k * values[b, 0])
-                if k <= CLV_MONTHS:
-                    values[b, 1] = rates[b, 3] * (rates[b, 2] + retention_k * values[b, 1])
-                if k <= months:
-                    cohort_values[b, months - k] = values[b, 0]
-                if k == np.rint(packed[i, START_TENURE] + months):
-                    values[b, 2] = values[b, 0]
+                churn_a, churn_b = packed[CHURN_A, first + b], packed[CHURN_B, first + b]
+                retention_k = 1.0 - churn_a / (churn_a + churn_b + k) * rates[0, b]
+                value = rates[3, b] * (rates[2, b] + retention_k * values[0, b])
+                values[0, b] = value
+                if new_customer:
+                    values[1, b] = rates[3, b] * (rates[2, b] + retention_k * values[1, b])
+                values[2, b] = value if k == start_tenure[b] else values[2, b]
+            if k <= months:
+                for b in range(count):
+                    cohort_values[months - k, b] = values[0, b]
+    cac = np.empty(count)
+    for b in range(count):
+        cac[b] = totals[b, 6] / totals[b, 4] if totals[b, 4] > 0 else np.nan
+    payback = _payback(packed, first, count, sbg, rates, cac)
     products = np.empty(months)
     for b in range(count):
         _finish(packed, first + b, sbg, months, rates, values, cohort_values, products, cohorts,
-                last, early, totals, open_liability[b], open_returns[b], discount[b], b, metrics)
+                last, early, totals, open_liability[b], open_returns[b], discount[b], cac[b],
+                payback[b], b, metrics)
+
+
+def _payback(packed: np.ndarray, first: int, count: int, sbg: bool, rates: np.ndarray,
+             cac: np.ndarray) -> np.ndarray:
+    """CAC payback of the block's trials (docs/model.md#payback-month), in months: the first
+    month after acquisition when a new customer's undiscounted contribution repays `cac`, NaN
+    when it never does within CLV_MONTHS or CAC is undefined.
+
+    The trials step through the months side by side (each trial's sum is a chain of dependent
+    steps, which the processor overlaps across trials) until every trial has paid back.
+    """
+    payback = np.empty(count)
+    survival = np.ones(count)
+    cumulative = np.empty(count)
+    searching = 0
+    for b in range(count):
+        cumulative[b] = rates[1, b]
+        payback[b] = 0.0 if cumulative[b] >= cac[b] else np.nan
+        if np.isnan(payback[b]) and not np.isnan(cac[b]):
+            searching += 1
+    month = 1
+    while searching > 0 and month <= CLV_MONTHS:
+        searching = 0
+        for b in range(count):
+            if np.isnan(payback[b]) and not np.isnan(cac[b]):
+                i = first + b
+                base = (packed[CHURN_A, i] / (packed[CHURN_A, i] + packed[CHURN_B, i]
+                                              + (month - 1)) if sbg else packed[CHURN_A, i])
+                survival[b] = survival[b] * (1.0 - base * rates[0, b])
+                cumulative[b] = cumulative[b] + survival[b] * rates[2, b]
+                if cumulative[b] >= cac[b]:
+                    payback[b] = float(month)
+                else:
+                    searching += 1
+        month += 1
+    return payback
 
 
 def _finish(packed: np.ndarray, i: int, sbg: bool, months: int, rates: np.ndarray,
             values: np.ndarray, cohort_values: np.ndarray, products: np.ndarray,
             cohorts: np.ndarray, last: np.ndarray, early: np.ndarray, totals: np.ndarray,
-            open_liability: float, open_returns: float, discount: float, b: int,
-            metrics: np.ndarray) -> None:
+            open_liability: float, open_returns: float, discount: float, cac: float,
+            payback: float, b: int, metrics: np.ndarray) -> None:
     """Write trial i's metrics (row b of the block's state): totals, CLV, customer equity,
-    payback, and the decision metrics after the refunds still owed (`discount`: the horizon's
-    last discount factor). Rows are indexed rather than sliced: views of shared arrays would count
+    and the decision metrics after the refunds still owed (`discount`: the horizon's last
+    discount factor). Rows are indexed rather than sliced: views of shared arrays would count
     references atomically from both threads."""
-    churn_a, churn_b = packed[i, CHURN_A], packed[i, CHURN_B]
-    keep_rate, first_contribution = rates[b, 0], rates[b, 1]
-    month_contribution, growth_factor = rates[b, 2], rates[b, 3]
+    churn_a, churn_b = packed[CHURN_A, i], packed[CHURN_B, i]
+    keep_rate, first_contribution = rates[0, b], rates[1, b]
+    month_contribution, growth_factor = rates[2, b], rates[3, b]
     if sbg:
         retention_zero = 1.0 - churn_a / (churn_a + churn_b) * keep_rate
-        clv = first_contribution + retention_zero * values[b, 1]
+        clv = first_contribution + retention_zero * values[1, b]
         for j in range(months):
-            products[j] = cohorts[b, j + 1] * cohort_values[b, j]
-        equity = cohorts[b, 0] * values[b, 2] + _pairwise_sum(products, 0, months)
+            products[j] = cohorts[b, j + 1] * cohort_values[j, b]
+        equity = cohorts[b, 0] * values[2, b] + _pairwise_sum(products, 0, months)
     else:
         retention = 1.0 - churn_a * keep_rate
         ratio = retention * growth_factor
@@ -451,21 +603,6 @@ def _finish(packed: np.ndarray, i: int, sbg: bool, months: int, rates: np.ndarra
         equity = cohorts[b, 0] * value + cohort_sum
 
     total_gross, total_refunds, total_new = totals[b, 0], totals[b, 1], totals[b, 4]
-    cac = totals[b, 6] / total_new if total_new > 0 else np.nan
-    # Payback: months after acquisition until the undiscounted contribution repays CAC.
-    cumulative = first_contribution
-    survival = 1.0
-    payback = 0.0 if cumulative >= cac else np.nan
-    month = 1
-    while np.isnan(payback) and month <= CLV_MONTHS:
-        base = churn_a / (churn_a + churn_b + (month - 1)) if sbg else churn_a
-        survival = survival * (1.0 - base * keep_rate)
-        cumulative = cumulative + survival * month_contribution
-        if cumulative >= cac:
-            payback = float(month)
-        month += 1
-    if np.isnan(cac):
-        payback = np.nan
 
     if early[b, 1] > 0:
         early_rate = early[b, 0] / early[b, 1]
@@ -474,8 +611,8 @@ def _finish(packed: np.ndarray, i: int, sbg: bool, months: int, rates: np.ndarra
     else:
         early_rate = np.nan
     # Refunds still owed at the horizon (docs/model.md#refunds-owed-at-the-horizon).
-    owed_cost = owed_refunds_cost(open_liability, open_returns, packed[i, MARGIN],
-                                  packed[i, RESALE], packed[i, HANDLING])
+    owed_cost = owed_refunds_cost(open_liability, open_returns, packed[MARGIN, i],
+                                  packed[RESALE, i], packed[HANDLING, i])
     metrics[0, i] = (total_gross - total_refunds) - open_liability
     metrics[1, i] = total_gross
     metrics[2, i] = totals[b, 2] - owed_cost
@@ -503,7 +640,7 @@ def _run_trials(packed: np.ndarray, sbg: bool, draws: bool, seeds: np.ndarray, t
                 months: int, metrics: np.ndarray, series: np.ndarray) -> None:
     """Run every row of `packed` in parallel blocks of BLOCK_TRIALS (one trial per block with
     random flows, drawn from its own seed); trial i < series.shape[1] keeps its series."""
-    trials = packed.shape[0]
+    trials = packed.shape[1]
     block = 1 if draws else BLOCK_TRIALS
     for index in numba.prange((trials + block - 1) // block):
         first = index * block
@@ -515,19 +652,28 @@ def _run_trials(packed: np.ndarray, sbg: bool, draws: bool, seeds: np.ndarray, t
 
 
 if AVAILABLE:
+    _expm1 = numba.njit(cache=True, nogil=True, inline="always")(_expm1)
+    _exp = numba.njit(cache=True, nogil=True, inline="always")(_exp)
     _pairwise_block = numba.njit(cache=True, nogil=True)(_pairwise_block)
     _pairwise_sum = numba.njit(cache=True, nogil=True)(_pairwise_sum)
     _whole_binomial = numba.njit(cache=True, nogil=True)(_whole_binomial)
     owed_refunds_cost = numba.njit(cache=True, nogil=True)(owed_refunds_cost)
     _finish = numba.njit(cache=True, nogil=True)(_finish)
+    _payback = numba.njit(cache=True, nogil=True)(_payback)
+    _churn_cohorts = numba.njit(cache=True, nogil=True)(_churn_cohorts)
+    _churn_cohort = numba.njit(cache=True, nogil=True, inline="always")(_churn_cohort)
     _block = numba.njit(cache=True, nogil=True)(_block)
     _run_trials = numba.njit(cache=True, nogil=True, parallel=True)(_run_trials)
 
 
-def pack_inputs(inputs: Mapping[str, np.ndarray]) -> tuple[np.ndarray, bool]:
-    """Return the inputs as one (trials, len(INPUT_PATHS) + 2) matrix and whether churn is sBG.
+def pack_inputs(inputs: Mapping[str, np.ndarray], start: int = 0,
+                stop: int | None = None) -> tuple[np.ndarray, bool]:
+    """Return trials start .. stop - 1 of the inputs as one (len(INPUT_PATHS) + 2, trials)
+    matrix, one row per input, and whether churn is sBG.
 
-    Raises KeyError naming the first input the engine needs that is missing.
+    One row per input: each input is one contiguous copy, and the kernel reads a block's
+    trials side by side. Raises KeyError naming the first input the engine needs that is
+    missing.
     """
     sbg = SBG_PATHS[0] in inputs
     churn = SBG_PATHS if sbg else (CONSTANT_PATH,)
@@ -535,10 +681,10 @@ def pack_inputs(inputs: Mapping[str, np.ndarray]) -> tuple[np.ndarray, bool]:
     missing = [path for path in paths if path not in inputs]
     if missing:
         raise KeyError(f"the engine needs the input {missing[0]!r}")
-    trials = len(inputs[paths[0]])
-    packed = np.zeros((trials, len(INPUT_PATHS) + 2))
-    for column, path in enumerate(paths):
-        packed[:, column] = inputs[path]
+    stop = len(inputs[paths[0]]) if stop is None else stop
+    packed = np.empty((len(INPUT_PATHS) + 2, stop - start))
+    for row, path in enumerate(paths):
+        packed[row] = inputs[path][start:stop]
     return packed, sbg
 
 
@@ -570,7 +716,6 @@ def simulate_compiled(
     if horizon < 1:
         raise ValueError(f"the horizon must be at least one month, got {horizon}")
     draws = scenario.simulation.flows == "random"
-    packed, sbg = pack_inputs(inputs)
     kept = min(trials, keep_monthly)
     metrics = np.empty((len(METRIC_ORDER), trials))
     monthly = np.empty((len(MONTHLY_ORDER), kept, horizon))
@@ -580,16 +725,20 @@ def simulate_compiled(
         seeds = (stream(seed, f"flows/{start}").integers(0, 2**32, size=stop - start,
                                                          dtype=np.uint32)
                  if draws else no_seeds)
+        packed, sbg = pack_inputs(inputs, start, stop)
         # The engine sums sBG customer values from the chunk's longest tenure (same chunks).
-        longest_tenure = float(np.max(packed[start:stop, START_TENURE])) + horizon
+        longest_tenure = float(np.max(packed[START_TENURE])) + horizon
         top = CLV_MONTHS + int(max(longest_tenure, horizon))
         chunk_metrics = np.empty((len(METRIC_ORDER), stop - start))
-        chunk_monthly = np.empty((len(MONTHLY_ORDER), max(0, min(stop, kept) - start), horizon))
+        # The kernel writes the kept series in place when they all fall in this chunk.
+        chunk_monthly = (monthly if start == 0 and kept <= stop else
+                         np.empty((len(MONTHLY_ORDER), max(0, min(stop, kept) - start), horizon)))
         with _KERNEL_LOCK:
-            _run_trials(packed[start:stop], sbg, draws, seeds, top, horizon, chunk_metrics,
+            _run_trials(packed, sbg, draws, seeds, top, horizon, chunk_metrics,
                         chunk_monthly)
         metrics[:, start:stop] = chunk_metrics
-        monthly[:, start:start + chunk_monthly.shape[1]] = chunk_monthly
+        if chunk_monthly is not monthly:
+            monthly[:, start:start + chunk_monthly.shape[1]] = chunk_monthly
         if progress is not None:
             progress(stop / trials)
     return SimResult(dict(zip(METRIC_ORDER, metrics, strict=True)),

@@ -50,7 +50,8 @@ guarantee: {days: 365, return_rate_at_reference: {low: 0.03, high: 0.07},
 
 
 def scalar_profit(x: Mapping[str, float], months: int) -> float:
-    """Total profit of one trial over `months`, with the engine's month equations in scalars.
+    """Profit of one trial over `months` (the month's profits less the cost of the refunds
+    still owed at the horizon), with the engine's month equations in scalars.
 
     Written from docs/model.md ("The month"), one customer cohort per
     acquisition month, so that a disagreement with the vectorised engine shows up here.
@@ -124,7 +125,11 @@ def scalar_profit(x: Mapping[str, float], months: int) -> float:
         starting -= starting * base * preventable
         warm = (warm - new) * (1.0 - x["cold.lead_decay_monthly"]) + leads
         prospects -= leads
-    return total_profit
+    # Refunds still owed at the horizon (docs/model.md#refunds-owed-at-the-horizon): the late
+    # refunds scheduled after the last month, and the returned orders behind them, cost
+    # OL (1 - r (1 - m)) + h OR.
+    owed_value, owed_count = sum(late_value[months:]), sum(late_count[months:])
+    return total_profit - (owed_value * (1.0 - resale * (1.0 - margin)) + handling * owed_count)
 
 
 def check_against_engine(scenario: Scenario, label: str) -> tuple[float, float]:
