@@ -40,7 +40,7 @@ from sim.scenario import (
 )
 from ui.format import format_param
 from ui.library import read_entry, scenario_path, slugify
-from ui.runs import scenario_text
+from ui.memo import scenario_text
 
 #: Widget generations, unique in the process: a new draft never meets an old draft's widgets.
 _GENERATIONS = itertools.count(1)

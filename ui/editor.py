@@ -72,8 +72,8 @@ from ui.library import (
     save_scenario,
     slugify,
 )
+from ui.memo import scenario_text
 from ui.pictures import distribution_picture
-from ui.runs import scenario_text
 from ui.state import PageContext, open_scenario, set_overrides
 
 DRAFT_KEY = "_editor_draft"

@@ -28,25 +28,12 @@ import streamlit as st
 
 from sim.engine import BASE_LABEL, SimResult, plan_scenarios, simulate_plans
 from sim.scenario import Scenario
-
-
-def scenario_key(scenario: Scenario) -> str:
-    """Text equal for two scenarios exactly when every field is (pydantic models do not hash
-    by value): the model's fields as Python data. Cache keys use it instead of the canonical
-    YAML, which took about 50 ms per derived scenario (a plan with its variant applied, a
-    split) and a Compare rerun made ten of them (0.5 s of its 0.6 s warm rerun)."""
-    return repr(scenario.model_dump(mode="python"))
-
+from ui.memo import scenario_key
 
 #: Cache key of a scenario (see scenario_key).
 SCENARIO_HASH = {Scenario: scenario_key}
 
 
-@st.cache_data(max_entries=32, show_spinner=False, hash_funcs=SCENARIO_HASH)
-def scenario_text(scenario: Scenario) -> str:
-    """The scenario's YAML as Save writes it (`Scenario.canonical`), kept per content: the
-    editor compares and offers it on every rerun, and writing it costs about 50 ms."""
-    return scenario.canonical()
 #: How long a cached result is kept without being used again (seconds).
 CACHE_TTL_S = 3600
 COUNT_RUNS_ENV = "FUNNEL_LAB_COUNT_RUNS"

@@ -8,8 +8,7 @@ import pandas as pd
 
 from sim.scenario import Scenario
 from sim.splits import Bounds
-from ui.memo import by_content, fingerprint
-from ui.runs import scenario_key
+from ui.memo import by_content, fingerprint, scenario_key
 
 
 def test_equal_content_gives_equal_fingerprints_and_any_change_does_not() -> None:
