@@ -18,7 +18,7 @@ function (`_reach`, `_conversion`, `_retention_spend`, `_orders_and_returns`, `_
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -80,19 +80,23 @@ def simulate(
     inputs: Mapping[str, np.ndarray] | None = None,
     progress: Callable[[float], None] | None = None,
     engine: Engine = "auto",
+    metrics: Collection[str] | None = None,
 ) -> SimResult:
     """Run the monthly funnel for every trial and return per-trial metrics and monthly series.
 
     `inputs` (as from `sample_inputs`, possibly with arrays replaced) skips sampling; its arrays
     define the trial count. Same scenario, seed and trials give identical numbers. `engine`:
     this NumPy engine or the compiled one (`sim.dispatch.choose_engine` decides for "auto").
+    `metrics`: the result holds only these (names from METRIC_NAMES; default all), which lets
+    the compiled engine skip work no asked metric needs.
     """
+    wanted = None if metrics is None else checked_metric_names(metrics)
     if choose_engine(scenario, engine) == "compiled":
         from sim.compiled import simulate_compiled  # imports this module
 
         return simulate_compiled(scenario, trials=trials, seed=seed, horizon=horizon,
                                  inputs=None if inputs is None else as_inputs(inputs),
-                                 progress=progress)
+                                 progress=progress, metrics=wanted)
     seed = scenario.simulation.seed if seed is None else int(seed)
     horizon = scenario.simulation.horizon_months if horizon is None else int(horizon)
     if inputs is None:
@@ -122,7 +126,18 @@ def simulate(
             upto = min(stop, kept)
             for name in MONTHLY_NAMES:
                 monthly[name][start:upto] = chunk_monthly[name][: upto - start]
+    if wanted is not None:
+        metrics = {name: metrics[name] for name in wanted}
     return SimResult(metrics, monthly, trials, seed, horizon, inputs)
+
+
+def checked_metric_names(names: Collection[str]) -> tuple[str, ...]:
+    """The asked metric names in METRIC_NAMES order; ValueError naming the first unknown one."""
+    unknown = [name for name in names if name not in METRIC_NAMES]
+    if unknown:
+        raise ValueError(f"unknown metric {unknown[0]!r}; the engine computes "
+                         f"{', '.join(METRIC_NAMES)}")
+    return tuple(name for name in METRIC_NAMES if name in names)
 
 
 def _binomial(rng: np.random.Generator, count: np.ndarray, probability: np.ndarray) -> np.ndarray:

@@ -289,7 +289,7 @@ def evaluate_splits(
     per_split = run_stacked(
         without_variants(scenario), [split_inputs(inputs, split) for split in splits], totals,
         seed=seed, horizon=run_horizon, keep_monthly=bool(short), max_trials_per_call=batch_trials,
-        workers=workers, progress=progress, engine=engine)
+        workers=workers, progress=progress, engine=engine, metrics=metrics)
     return {h: {m: np.stack([run[h][m] for run in per_split]) if per_split
                 else np.empty((0, trials)) for m in metrics} for h in horizons}
 

@@ -15,7 +15,7 @@ arithmetic runs row by row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import TypeVar
@@ -75,6 +75,7 @@ def run_stacked(
     workers: int = 1,
     progress: Callable[[float], None] | None = None,
     engine: Engine = "auto",
+    metrics: Collection[str] | None = None,
 ) -> list[Summary]:
     """Run every input set (same trial count each) on `scenario`, stacked along the trial axis,
     and return `summarise` of each set's part, in the order of `input_sets`.
@@ -83,7 +84,7 @@ def run_stacked(
     at once. `seed` defaults to the scenario's (the flows of `flows: random` are drawn from it).
     `workers` > 1 runs the engine calls in threads (NumPy releases the GIL); `progress` is then
     called as calls finish, always from the calling thread, with the share done (0..1).
-    `engine`: as in `sim.engine.simulate`.
+    `engine` and `metrics` (the metrics the parts hold; default all): as in `sim.engine.simulate`.
     """
     if not input_sets:
         return []
@@ -97,7 +98,8 @@ def run_stacked(
     def run(group: list[int], call_progress: Callable[[float], None] | None) -> dict[
             int, Summary]:
         result = simulate(scenario, inputs=stack_inputs([input_sets[i] for i in group]),
-                          seed=seed, horizon=horizon, progress=call_progress, engine=engine)
+                          seed=seed, horizon=horizon, progress=call_progress, engine=engine,
+                          metrics=metrics)
         kept = next(iter(result.monthly.values())).shape[0] if result.monthly else 0
         summaries = {}
         for position, index in enumerate(group):

@@ -123,6 +123,36 @@ def test_without_numba_it_runs_the_numpy_engine(monkeypatch: pytest.MonkeyPatch)
         assert np.array_equal(fallback.metrics[name], reference.metrics[name], equal_nan=True)
 
 
+@pytest.mark.parametrize("churn", [{}, SBG], ids=["constant", "sbg"])
+def test_decision_metrics_alone_are_the_full_runs(churn: dict[str, Any]) -> None:
+    # A split search asks for profit, NPV and net revenue only: the kernel then skips the
+    # customer-value pass, and those three must not move by a bit. A long guarantee leaves
+    # refunds owed at the horizon, which all three subtract.
+    plan = apply_overrides(Scenario(), {**churn, "guarantee.days": 365,
+                                        "market.customers_start_tenure": 12})
+    inputs = sample_inputs(plan, 500, 3)
+    asked = ("profit", "npv", "net_revenue")
+    full = simulate_compiled(plan, inputs=inputs, horizon=36)
+    part = simulate_compiled(plan, inputs=inputs, horizon=36, metrics=asked)
+    numpy_part = simulate(plan, inputs=inputs, horizon=36, engine="numpy", metrics=asked)
+    assert tuple(part.metrics) == ("net_revenue", "profit", "npv")  # METRIC_NAMES order
+    assert set(numpy_part.metrics) == set(asked)
+    for name in asked:
+        assert np.array_equal(part.metrics[name], full.metrics[name]), name
+        assert np.allclose(numpy_part.metrics[name], full.metrics[name], rtol=1e-12), name
+    # Asking for one customer-value metric runs that pass: CLV as in the full run.
+    clv = simulate_compiled(plan, inputs=inputs, horizon=36, metrics=["clv_new_customer"])
+    assert np.array_equal(clv.metrics["clv_new_customer"], full.metrics["clv_new_customer"])
+    assert np.all(np.isfinite(clv.metrics["clv_new_customer"]))
+
+
+def test_unknown_metric_is_named() -> None:
+    with pytest.raises(ValueError, match="unknown metric 'profits'"):
+        simulate_compiled(Scenario(), trials=10, metrics=["profit", "profits"])
+    with pytest.raises(ValueError, match="unknown metric 'profits'"):
+        simulate(Scenario(), trials=10, engine="numpy", metrics=["profits"])
+
+
 def test_missing_input_is_named() -> None:
     inputs = sample_inputs(Scenario(), 10, 1)
     del inputs["orders.repeat_value"]
