@@ -21,7 +21,10 @@ counts) from Numba's generator seeded with it. So a run is reproducible from (se
 whatever the number of threads, and the first n trials of a chunk do not depend on the rest.
 
 The compiled code is cached on disk (`cache=True`), next to this file, or in a temporary
-folder when the checkout is read-only (or in NUMBA_CACHE_DIR when that is set). Without Numba,
+folder when the checkout is read-only (or in NUMBA_CACHE_DIR when that is set). The kernel's
+functions stay in this one file on purpose: Numba checks a cached function against its own
+file's timestamp only, so a helper moved to another module could change without the cached
+kernel that calls it being recompiled. Without Numba,
 `simulate_compiled` runs the NumPy engine.
 """
 
