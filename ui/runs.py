@@ -1,13 +1,19 @@
 """Cached simulation runs for the pages, computed once however many sessions ask at once.
 
-Results are cached by the validated scenario (its canonical YAML text), the plan labels, seed,
-trials and horizon, so a rerun of a page (any widget click) reuses them. Each page calls these
-functions instead of the engine so that one cache serves every page.
+Results are cached by the validated scenario (its fields, `ui.memo.scenario_key`), the plan
+labels, seed, trials and horizon, so a rerun of a page (any widget click) reuses them. Each page
+calls these functions instead of the engine so that one cache serves every page.
 
-`st.cache_data` does not merge concurrent misses: eight sessions opening the same new link at
-the same moment would each compute it. `cached_run` puts a per-key lock (single flight) in
-front of the cache: the first session computes, the others wait for it and then read the
-cache. Every cache is bounded (entries and age) so the server's memory levels off.
+The cache is `st.cache_resource`: every session gets the one cached object, not a copy.
+`st.cache_data` unpickled a fresh copy on every hit (a plan run at 5,000 trials is about 17 MB
+of monthly series per plan), which cost CPU on every rerun of every session and made eight
+sessions at once hold eight copies. The arrays of a cached result are made read-only, so code
+that would change a shared result in place raises instead (nothing may change one).
+
+Caches do not merge concurrent misses: eight sessions opening the same new link at the same
+moment would each compute it. `cached_run` puts a per-key lock (single flight) in front of the
+cache: the first session computes, the others wait for it and then read the cache. Every
+cache is bounded (entries and age) so the server's memory levels off.
 
 With the environment variable FUNNEL_LAB_COUNT_RUNS set to a file path, every actual
 computation (a cache miss) appends one line ``<function>\\t<key hash>`` to that file; the load
@@ -17,13 +23,15 @@ harness (tests/load/) counts them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
+import numpy as np
 import streamlit as st
 
 from sim.engine import BASE_LABEL, SimResult, plan_scenarios, simulate_plans
@@ -44,6 +52,8 @@ _flights_lock = threading.Lock()
 #: key -> [lock, number of callers holding or waiting for it]
 _flights: dict[str, list[Any]] = {}
 _count_lock = threading.Lock()
+#: Every cache made by `cached_run` (for `clear_cached_runs`).
+_caches: list[Any] = []
 
 
 def _key_text(value: Any) -> str:
@@ -100,12 +110,31 @@ def _count_run(name: str, key: str) -> None:
         log.write(f"{name}\t{key}\n")
 
 
+def freeze(value: Any) -> Any:
+    """Make every NumPy array in `value` read-only (through dicts, mappings, lists, tuples and
+    dataclasses) and return `value`: a cached result is shared by every session."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            freeze(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            freeze(item)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for part in dataclasses.fields(value):
+            freeze(getattr(value, part.name))
+    return value
+
+
 def cached_run(*, max_entries: int, ttl: float = CACHE_TTL_S,
                show_spinner: bool | str = False, show_time: bool = False,
                hash_funcs: dict[Any, Callable[[Any], Any]] | None = None) -> Callable[[F], F]:
-    """`st.cache_data` with a bound on entries and age, and one computation per key at once.
+    """`st.cache_resource` with a bound on entries and age, one computation per key at once,
+    and the result's arrays read-only (module doc).
 
-    Use it like ``@st.cache_data(...)`` on a function of the pages' simulations.
+    Use it like ``@st.cache_data(...)`` on a function of the pages' simulations; callers
+    must not change what it returns.
     """
 
     def wrap(func: F) -> F:
@@ -114,9 +143,9 @@ def cached_run(*, max_entries: int, ttl: float = CACHE_TTL_S,
         @functools.wraps(func)
         def counted(*args: Any, **kwargs: Any) -> Any:
             _count_run(name, flight_key(name, args, kwargs))
-            return func(*args, **kwargs)
+            return freeze(func(*args, **kwargs))
 
-        cached = st.cache_data(max_entries=max_entries, ttl=ttl, show_spinner=show_spinner,
+        cached = st.cache_resource(max_entries=max_entries, ttl=ttl, show_spinner=show_spinner,
                                show_time=show_time, hash_funcs=hash_funcs)(counted)
 
         @functools.wraps(func)
@@ -126,9 +155,16 @@ def cached_run(*, max_entries: int, ttl: float = CACHE_TTL_S,
                 return cached(*args, **kwargs)
 
         call.clear = cached.clear  # type: ignore[attr-defined]
+        _caches.append(cached)
         return call  # type: ignore[return-value]
 
     return wrap
+
+
+def clear_cached_runs() -> None:
+    """Empty every cache made by `cached_run` (the next call of each computes afresh)."""
+    for cached in _caches:
+        cached.clear()
 
 
 @cached_run(max_entries=16, show_spinner="Simulating futures…", show_time=True,

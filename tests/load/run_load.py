@@ -6,6 +6,10 @@ each session's seconds to a finished page, errors, the server's CPU seconds per 
 its memory after the wave; at the end, how many times each distinct simulation was computed
 (FUNNEL_LAB_COUNT_RUNS) and whether a closed tab stopped its returns-desk run.
 
+First, as the floor, one wave of WAVE sessions on a blank Streamlit page (a title, a line,
+a number input) served by its own server: what any Streamlit page costs the server per
+session (session set-up, static files to a browser with an empty cache, the page's messages).
+
 Waves: first WAVE sessions open the same new Budget split link at the same moment (nothing
 cached: it must be computed once), then the same link again (cached: CPU per session), then
 mixed pages until TOTAL sessions have run. Bounded: at most 200 sessions and --max-seconds in
@@ -52,6 +56,13 @@ SESSION_TIMEOUT_S = 600
 WATCHDOG_GRACE_S = 120
 CLOSED_SESSION_WAIT_S = 35.0
 SETTLED_POLLS = 3
+#: The floor: a blank Streamlit page (as in tests/bench/bench_pages.py).
+BLANK_APP = """import streamlit as st
+
+st.title("Blank page")
+st.write("One line of text.")
+st.number_input("A number", value=1, key="number")
+"""
 NEW_LINK = "/budget-split?scenario=baseline&seed={seed}&trials=1000"
 MIXED = [
     "/?scenario=baseline&seed=11&trials=1000",
@@ -226,14 +237,27 @@ def closed_tab_check(browser: Browser, base_url: str, server: psutil.Process) ->
             "closed (about 0 means the desk run was cancelled)")
 
 
-def _abort(server: psutil.Process) -> None:
-    """Watchdog: stop the server's process group and leave at once (the browser dies with
+def _abort() -> None:
+    """Watchdog: stop the servers' process groups and leave at once (the browser dies with
     this process's Playwright driver)."""
     print(f"time limit + {WATCHDOG_GRACE_S} s passed: stopping the server and the harness",
           flush=True)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(server.pid, signal.SIGKILL)
+    for child in psutil.Process().children():
+        if "streamlit" in " ".join(_safe(child.cmdline) or []):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(child.pid, signal.SIGKILL)
     os._exit(3)
+
+
+def blank_floor(browser: Browser, folder: Path, wave: int, deadline: float,
+                session_timeout: float) -> dict:
+    """One wave of `wave` sessions on a blank Streamlit page served by its own server."""
+    app = folder / "blank.py"
+    app.write_text(BLANK_APP, encoding="utf-8")
+    with streamlit_server(app, cwd=REPO_ROOT) as base_url:
+        server = server_process(int(base_url.rsplit(":", 1)[1]))
+        return run_wave("floor: blank Streamlit page", browser, base_url, server, ["/"] * wave,
+                        deadline, session_timeout)
 
 
 def count_runs(path: Path) -> collections.Counter:
@@ -243,6 +267,42 @@ def count_runs(path: Path) -> collections.Counter:
     return collections.Counter(tuple(line.split("\t", 1)) for line in lines if line)
 
 
+def run_app(browser: Browser, env: dict[str, str], wave: int, total: int, seed: int,
+            deadline: float, args: argparse.Namespace) -> tuple[list[dict], str]:
+    """Start the app and run its waves and the closed-tab check; returns the waves' figures
+    and the closed-tab sentence."""
+    with streamlit_server(REPO_ROOT / "app.py", cwd=REPO_ROOT, env=env) as base_url:
+        server = server_process(int(base_url.rsplit(":", 1)[1]))
+        print(f"server pid {server.pid} on {base_url}; RSS at start {rss_mb(server):.0f} MB;"
+              f" waves of {wave}, {total} sessions, at most {args.max_seconds:.0f} s")
+        link = NEW_LINK.format(seed=seed)
+        plan = [("new link, all at once", [link] * wave),
+                ("same link, cached", [link] * wave)]
+        done = 2 * wave
+        number = 0
+        while done < total:
+            size = min(wave, total - done)
+            paths = [MIXED[(number * wave + i) % len(MIXED)].format(seed=seed)
+                     for i in range(size)]
+            plan.append((f"mixed pages {number + 1}", paths))
+            done += size
+            number += 1
+        results = []
+        for name, paths in plan:
+            if time.monotonic() > deadline - 60:
+                print(f"time limit reached before '{name}'")
+                break
+            results.append(run_wave(name, browser, base_url, server, paths, deadline,
+                                    args.session_timeout))
+        if args.no_closed_tab:
+            closed = "closed tab: not checked (--no-closed-tab)"
+        elif time.monotonic() < deadline:
+            closed = closed_tab_check(browser, base_url, server)
+        else:
+            closed = "closed tab: not checked (time)"
+    return results, closed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--wave", type=int, default=8, help="sessions opened at once")
@@ -250,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=600, help="time limit in all")
     parser.add_argument("--session-timeout", type=float, default=SESSION_TIMEOUT_S,
                         help="seconds a session may take to finish its page")
+    parser.add_argument("--no-closed-tab", action="store_true",
+                        help="skip the closed-tab check (quicker runs while iterating)")
     args = parser.parse_args(argv)
     total = min(args.total, MAX_SESSIONS)
     wave = max(1, min(args.wave, total))
@@ -258,45 +320,21 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     deadline = time.monotonic() + args.max_seconds
     seed = int(time.time()) % 100_000 + 1000  # a link nobody has opened on this server
+    # Stops everything even if a browser call hangs past the time limit.
+    watchdog = threading.Timer(args.max_seconds + WATCHDOG_GRACE_S, _abort)
+    watchdog.daemon = True
+    watchdog.start()
     with tempfile.TemporaryDirectory(prefix="funnel-load-") as temp:
         library = Path(temp) / "scenarios"
         shutil.copytree(REPO_ROOT / "scenarios", library)
         counts_path = Path(temp) / "runs.log"
         env = {"FUNNEL_LAB_SCENARIOS": str(library), "FUNNEL_LAB_COUNT_RUNS": str(counts_path)}
-        with streamlit_server(REPO_ROOT / "app.py", cwd=REPO_ROOT, env=env) as base_url, \
-                sync_playwright() as playwright:
-            port = int(base_url.rsplit(":", 1)[1])
-            server = server_process(port)
-            # Stops everything even if a browser call hangs past the time limit.
-            watchdog = threading.Timer(args.max_seconds + WATCHDOG_GRACE_S, _abort, (server,))
-            watchdog.daemon = True
-            watchdog.start()
-            print(f"server pid {server.pid} on {base_url}; RSS at start {rss_mb(server):.0f} MB;"
-                  f" waves of {wave}, {total} sessions, at most {args.max_seconds:.0f} s")
+        with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, headless=True,
                                                  args=CHROMIUM_ARGS)
             try:
-                link = NEW_LINK.format(seed=seed)
-                plan = [("new link, all at once", [link] * wave),
-                        ("same link, cached", [link] * wave)]
-                done = 2 * wave
-                number = 0
-                while done < total:
-                    size = min(wave, total - done)
-                    paths = [MIXED[(number * wave + i) % len(MIXED)].format(seed=seed)
-                             for i in range(size)]
-                    plan.append((f"mixed pages {number + 1}", paths))
-                    done += size
-                    number += 1
-                results = []
-                for name, paths in plan:
-                    if time.monotonic() > deadline - 60:
-                        print(f"time limit reached before '{name}'")
-                        break
-                    results.append(run_wave(name, browser, base_url, server, paths, deadline,
-                                            args.session_timeout))
-                closed = (closed_tab_check(browser, base_url, server)
-                          if time.monotonic() < deadline else "closed tab: not checked (time)")
+                floor = blank_floor(browser, Path(temp), wave, deadline, args.session_timeout)
+                results, closed = run_app(browser, env, wave, total, seed, deadline, args)
             finally:
                 browser.close()
             counts = count_runs(counts_path)
@@ -309,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
     cached = results[1]["cpu_per_session"] if len(results) > 1 else float("nan")
     errors = sum(r["errors"] for r in results)
     print("\nSummary")
+    print(f"    floor (blank Streamlit page, own server): {floor['cpu_per_session']:.2f} CPU s "
+          f"per session, RSS {floor['rss']:.0f} MB")
     print(f"    first wave (new link): median {_median(results[0]['times']):.1f} s per session")
     print(f"    simulations computed more than once: {len(duplicated)} of {len(counts)}")
     print(f"    cached link: {cached:.2f} CPU s per session (goal <= "
