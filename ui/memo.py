@@ -1,9 +1,9 @@
 """Results kept by the content of their arguments, for per-rerun work on cached results.
 
-Streamlit's cache returns a fresh copy of a cached simulation on every call, so a table or a
-chart derived from it cannot be kept by object identity; `by_content` keys on a digest of the
-arguments' values instead (arrays and tables by their bytes) and shares the one result between
-reruns and sessions. Nothing may change such a result in place.
+Pages pass derived values (a new dict of cached runs, a slice, a table built per rerun), so a
+table or a chart derived from them cannot be kept by object identity; `by_content` keys on a
+digest of the arguments' values instead (arrays and tables by their bytes) and shares the one
+result between reruns and sessions. Nothing may change such a result in place.
 """
 
 from __future__ import annotations

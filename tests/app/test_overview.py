@@ -15,7 +15,7 @@ from sim.scenario import load_scenario_file
 from tests.app.conftest import decision_text, detail_text, open_page
 from tests.conftest import REPO_ROOT
 from ui import format as fmt
-from ui.runs import COUNT_RUNS_ENV
+from ui.runs import COUNT_RUNS_ENV, clear_cached_runs
 
 
 def _answer(at: AppTest) -> str:
@@ -92,6 +92,7 @@ def test_overview_first_points_to_the_best_split_and_share_with_the_pages_number
     next show the same figures without running the search again. 600 futures: more than the
     NumPy engine's search uses (500), so both pages must say the search used fewer."""
     st.cache_data.clear()
+    clear_cached_runs()
     counted = tmp_path / "runs.tsv"
     monkeypatch.setenv(COUNT_RUNS_ENV, str(counted))
     trials = 600
