@@ -5,7 +5,11 @@ input: the floor Streamlit itself sets), in headless Chromium at 1400x1000, one 
 time, on servers this script starts on loopback and stops:
 
 - cold: first open after its own server started (imports, simulation, charts), in a new
-  browser (empty HTTP cache);
+  browser (empty HTTP cache). The servers run without the start-up warm-up thread
+  (FUNNEL_LAB_WARM_UP=0; `--warm-up` turns it on): cold is then a page nothing was computed
+  for, and the warm-up's minute of work does not share the cores with the warm measures;
+- (then the script waits until the server is idle, at most IDLE_TIMEOUT_S; the wait is
+  printed)
 - warm, same browser: the same address opened again in a new tab of that browser (a new
   session; the simulation is cached, and so are Streamlit's JavaScript chunks: a presenter
   re-opening a link, or anyone moving to a second page);
@@ -171,6 +175,9 @@ def _finished(page: Page, answer: str, start: float, need_run: bool) -> float:
 
 
 CHANGE_TIMEOUT_MS = 30_000
+#: Idle server: under this many CPU seconds per second, twice in a row; waited for at most
+#: IDLE_TIMEOUT_S.
+IDLE_CPU_SHARE, IDLE_TIMEOUT_S = 0.05, 120.0
 
 
 def _new_browser(browser: Browser) -> BrowserContext:
@@ -212,6 +219,18 @@ def _cpu(process: psutil.Process | None) -> float:
     return times.user + times.system
 
 
+def _wait_idle(process: psutil.Process | None) -> float:
+    """Wait until the server uses under IDLE_CPU_SHARE of a core for two seconds in a row (the
+    warm-up thread has finished); return the seconds waited."""
+    start = time.perf_counter()
+    quiet = 0
+    while process is not None and quiet < 2 and time.perf_counter() - start < IDLE_TIMEOUT_S:
+        before = _cpu(process)
+        time.sleep(1.0)
+        quiet = quiet + 1 if _cpu(process) - before < IDLE_CPU_SHARE else 0
+    return time.perf_counter() - start
+
+
 def measure(browser: Browser, app: Path, target: Target, env: dict[str, str]) -> dict[str, float]:
     """Cold, warm (same and new browser) and control-change seconds of one page on a server
     started for it, with the server's CPU seconds of the warm same-browser view and change."""
@@ -222,6 +241,7 @@ def measure(browser: Browser, app: Path, target: Target, env: dict[str, str]) ->
         page, cold = _open(presenter, url, target)
         cold_runs = page.evaluate("() => window.__benchRuns")
         page.close()
+        idle_wait = _wait_idle(server)
         other = _new_browser(browser)
         page, warm_new = _open(other, url, target)
         other.close()
@@ -231,7 +251,7 @@ def measure(browser: Browser, app: Path, target: Target, env: dict[str, str]) ->
         warm_runs = page.evaluate("() => window.__benchRuns")
         row = {"cold": cold, "warm": warm, "warm_new": warm_new, "change": math.nan,
                "runs_cold": cold_runs, "runs_warm": warm_runs, "cpu_warm": warm_cpu,
-               "cpu_change": math.nan}
+               "cpu_change": math.nan, "idle_wait": idle_wait}
         page.set_default_timeout(CHANGE_TIMEOUT_MS)
         page.evaluate(_WATCH_RUNS_JS)
         cpu_before = _cpu(server)
@@ -254,7 +274,10 @@ def measure(browser: Browser, app: Path, target: Target, env: dict[str, str]) ->
 
 
 def main(names: list[str]) -> None:
-    """Measure the blank page and the named pages (all by default); print the table."""
+    """Measure the blank page and the named pages (all by default); print the table.
+    `--warm-up` among the names runs the servers with the start-up warm-up thread."""
+    warm_up = "--warm-up" in names
+    names = [name for name in names if name != "--warm-up"]
     chosen = [page for page in PAGES if not names or page.name in names]
     if not Path(CHROMIUM_PATH).exists():
         print(f"{CHROMIUM_PATH} is missing: no browser to measure with")
@@ -265,7 +288,8 @@ def main(names: list[str]) -> None:
         blank_app.write_text(BLANK_APP)
         library = Path(folder) / "scenarios"
         shutil.copytree(REPO_ROOT / "scenarios", library)
-        env = {"FUNNEL_LAB_SCENARIOS": str(library)}
+        env = {"FUNNEL_LAB_SCENARIOS": str(library),
+               "FUNNEL_LAB_WARM_UP": "1" if warm_up else "0"}
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, headless=True,
                                                  args=CHROMIUM_ARGS)
@@ -286,12 +310,13 @@ def main(names: list[str]) -> None:
         print(f"the blank page could not be measured: {floor}")
         return
     print(f"\nSeconds to the finished page (ratio to the blank page); machine: "
-          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; start-up warm-up "
+          f"{'on' if warm_up else 'off'}")
     print("warm same br.: a new tab of the browser that opened the page cold (JavaScript "
           "cached); warm new br.: a new browser (empty cache). change: ratio to the blank "
           "page's warm new-browser time")
     print(f"{'page':<22}" + "".join(f"{HEADINGS[k]:>16}" for k in GOALS)
-          + "  runs c/w  server CPU s warm/change  change made")
+          + "  runs c/w  server CPU s warm/change  idle wait s  change made")
     print(f"{'goal (ratio)':<22}" + "".join(f"{'<= ' + str(g) + 'x':>16}"
                                              for g in GOALS.values()))
     for target in (BLANK, *chosen):
@@ -302,7 +327,8 @@ def main(names: list[str]) -> None:
         cells = "".join(f"{row[k]:>8.2f} ({row[k] / floor[FLOOR_OF[k]]:4.1f}x)" for k in GOALS)
         runs = f"{row['runs_cold']:.0f}/{row['runs_warm']:.0f}"
         cpu = f"{row['cpu_warm']:.2f}/{row['cpu_change']:.2f}"
-        print(f"{target.name:<22}{cells}  {runs:>8}  {cpu:>22}  {target.change_words}")
+        print(f"{target.name:<22}{cells}  {runs:>8}  {cpu:>22}  {row['idle_wait']:>11.0f}  "
+              f"{target.change_words}")
     met = {k: sum(isinstance(rows[t.name], dict)
                   and rows[t.name][k] / floor[FLOOR_OF[k]] <= goal for t in chosen)
            for k, goal in GOALS.items()}
