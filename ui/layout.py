@@ -66,6 +66,8 @@ _BASE_CSS = """
 .st-key-answer p { font-size: 1.45rem; font-weight: 600; line-height: 1.35; }
 .st-key-answer_detail p { color: #444; font-size: 1.0rem; }
 .st-key-footer p { color: #555; font-size: 0.9rem; }
+/* The share link wraps anywhere (a long link has no spaces to break at). */
+.st-key-share code { white-space: pre-wrap; word-break: break-all; }
 /* Narrow screens: metric values and labels wrap instead of ending in "...", buttons keep
    their whole text, and the downloads wrap onto more lines. */
 [data-testid="stMetricValue"] > div, [data-testid="stMetricValue"] p,
@@ -198,9 +200,11 @@ def footer(context: PageContext, page_path: str = "") -> None:
     link = share_link(context, page_path)
     with st.container(key="share"):
         if len(link) <= MAX_LINK_CHARS:
-            st.markdown("**Share this view** — the link reproduces these numbers "
-                        "(copy it with the button on the right):")
-            st.code(link, language=None, wrap_lines=True)
+            st.markdown("**Share this view** — the link reproduces these numbers (select it "
+                        "and copy it):")
+            # Inline code, not st.code: st.code loads Streamlit's 1.5 MB syntax highlighter,
+            # 0.6 s of browser time on every page view (README, "Performance").
+            st.markdown(f"`{link}`")
         else:
             st.info(f"This view has too many changes for a link ({len(link):,} characters; "
                     f"the limit is {MAX_LINK_CHARS:,}). Share the scenario as a YAML file "
