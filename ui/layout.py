@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from sim.scenario import dump_scenario
 from ui.format import plain
@@ -87,9 +86,11 @@ _BASE_CSS = """
 """
 # Below 1000 px the sidebar collapses once per tab (Streamlit collapses it only on phones):
 # a click on its own collapse button, so the user can open it again and it stays open. In
-# Streamlit 1.67 the open state is the button's aria-expanded (the sidebar has none).
+# Streamlit 1.67 the open state is the button's aria-expanded (the sidebar has none). The
+# script runs in the page (window.parent is the page's own window there).
 _COLLAPSE_JS = """
 <script>
+(() => {  // its own scope: the script runs again on every page view
 const win = window.parent, doc = win.document;
 if (win.innerWidth < 1000 && !doc.funnelCollapsed) {
   const close = () => {
@@ -101,6 +102,7 @@ if (win.innerWidth < 1000 && !doc.funnelCollapsed) {
   if (!close()) { let tries = 0; const timer = setInterval(() => {
     if (close() || ++tries > 40) clearInterval(timer); }, 100); }
 }
+})();
 </script>
 """
 
@@ -109,7 +111,9 @@ def page_header(context: PageContext, title: str) -> None:
     """Draw the page title, the scenario's description and any link problems."""
     st.markdown(_PRESENTER_CSS if context.present else _BASE_CSS, unsafe_allow_html=True)
     if not context.present:
-        components.html(_COLLAPSE_JS, height=0)
+        # In the page itself (st.html), not an iframe (components.html): no second document
+        # to create and load on every page view.
+        st.html(_COLLAPSE_JS, unsafe_allow_javascript=True)
     if context.link_problems and context.present:
         st.warning("Some of this link could not be used: " + "; ".join(
             plain(p) for p in context.link_problems))
