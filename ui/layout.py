@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from sim.scenario import dump_scenario
 from ui.format import plain
@@ -66,6 +65,8 @@ _BASE_CSS = """
 .st-key-answer p { font-size: 1.45rem; font-weight: 600; line-height: 1.35; }
 .st-key-answer_detail p { color: #444; font-size: 1.0rem; }
 .st-key-footer p { color: #555; font-size: 0.9rem; }
+/* The share link wraps anywhere (a long link has no spaces to break at). */
+.st-key-share code { white-space: pre-wrap; word-break: break-all; }
 /* Narrow screens: metric values and labels wrap instead of ending in "...", buttons keep
    their whole text, and the downloads wrap onto more lines. */
 [data-testid="stMetricValue"] > div, [data-testid="stMetricValue"] p,
@@ -85,9 +86,11 @@ _BASE_CSS = """
 """
 # Below 1000 px the sidebar collapses once per tab (Streamlit collapses it only on phones):
 # a click on its own collapse button, so the user can open it again and it stays open. In
-# Streamlit 1.67 the open state is the button's aria-expanded (the sidebar has none).
+# Streamlit 1.67 the open state is the button's aria-expanded (the sidebar has none). The
+# script runs in the page (window.parent is the page's own window there).
 _COLLAPSE_JS = """
 <script>
+(() => {  // its own scope: the script runs again on every page view
 const win = window.parent, doc = win.document;
 if (win.innerWidth < 1000 && !doc.funnelCollapsed) {
   const close = () => {
@@ -99,6 +102,7 @@ if (win.innerWidth < 1000 && !doc.funnelCollapsed) {
   if (!close()) { let tries = 0; const timer = setInterval(() => {
     if (close() || ++tries > 40) clearInterval(timer); }, 100); }
 }
+})();
 </script>
 """
 
@@ -107,7 +111,9 @@ def page_header(context: PageContext, title: str) -> None:
     """Draw the page title, the scenario's description and any link problems."""
     st.markdown(_PRESENTER_CSS if context.present else _BASE_CSS, unsafe_allow_html=True)
     if not context.present:
-        components.html(_COLLAPSE_JS, height=0)
+        # In the page itself (st.html), not an iframe (components.html): no second document
+        # to create and load on every page view.
+        st.html(_COLLAPSE_JS, unsafe_allow_javascript=True)
     if context.link_problems and context.present:
         st.warning("Some of this link could not be used: " + "; ".join(
             plain(p) for p in context.link_problems))
@@ -198,9 +204,11 @@ def footer(context: PageContext, page_path: str = "") -> None:
     link = share_link(context, page_path)
     with st.container(key="share"):
         if len(link) <= MAX_LINK_CHARS:
-            st.markdown("**Share this view** — the link reproduces these numbers "
-                        "(copy it with the button on the right):")
-            st.code(link, language=None, wrap_lines=True)
+            st.markdown("**Share this view** — the link reproduces these numbers (select it "
+                        "and copy it):")
+            # Inline code, not st.code: st.code loads Streamlit's 1.5 MB syntax highlighter,
+            # 0.6 s of browser time on every page view (README, "Performance").
+            st.markdown(f"`{link}`")
         else:
             st.info(f"This view has too many changes for a link ({len(link):,} characters; "
                     f"the limit is {MAX_LINK_CHARS:,}). Share the scenario as a YAML file "

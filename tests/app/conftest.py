@@ -48,3 +48,11 @@ def decision_text(at: AppTest) -> str:
 def detail_text(at: AppTest) -> str:
     """The answer's smaller detail line."""
     return " ".join(m.value for m in at.container("answer_detail").markdown)
+
+
+def share_link_text(at: AppTest) -> str:
+    """The footer's share link (ui.layout.footer writes it as one inline code span)."""
+    links = [m.value.strip("`") for m in at.container("share").markdown
+             if m.value.startswith("`")]
+    assert len(links) == 1, links
+    return links[0]

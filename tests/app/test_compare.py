@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from sim.engine import BASE_LABEL, plan_scenarios, simulate, simulate_plans
 from sim.metrics import compare_paired
 from sim.scenario import apply_overrides, dump_scenario, load_scenario_file
-from tests.app.conftest import decision_text, new_app, open_page
+from tests.app.conftest import decision_text, new_app, open_page, share_link_text
 from ui import compare
 from ui import format as fmt
 
@@ -104,7 +104,7 @@ def test_choice_travels_in_the_link_and_is_validated(lib: Path) -> None:
     # mirror bound widgets into the URL, so here the choice comes from the link itself.)
     app = _open({"compare_plans": ["guarantee — base plan", "guarantee — 5-year guarantee"],
                  "compare_metric": "NPV of profit"})
-    footer_link = next(c.value for c in app.code if "scenario=" in c.value)
+    footer_link = share_link_text(app)
     assert footer_link.startswith("/compare?")
     assert ("compare_plans=guarantee+%E2%80%94+base+plan&compare_plans=guarantee+%E2%80%94+"
             "5-year+guarantee") in footer_link

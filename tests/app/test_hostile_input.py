@@ -6,7 +6,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import open_page
+from tests.app.conftest import open_page, share_link_text
 
 
 def _texts(at: AppTest) -> str:
@@ -57,7 +57,7 @@ def test_unknown_link_parameters_are_dropped_with_a_note(app: AppTest) -> None:
     open_page(app, "pages/overview.py", trials="500", foo="bar")
     assert "foo=bar is not a setting of this page" in _texts(app)
     assert "foo" not in app.query_params
-    code = " ".join(c.value for c in app.code)
+    code = share_link_text(app)
     assert "foo" not in code and "trials=500" in code
 
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 from streamlit.testing.v1 import AppTest
 
 from sim.engine import BASE_LABEL
-from tests.app.conftest import new_app, open_page
+from tests.app.conftest import new_app, open_page, share_link_text
 
 TRIALS = "200"
 
@@ -31,7 +31,7 @@ def test_an_old_sensitivity_link_opens_the_renamed_plans(fresh_scenario_library:
             "heavy”") in notes
     assert "not one of this control's choices" not in notes
     # The share link carries the new names.
-    link = parse_qs(urlsplit(next(c.value for c in at.code if "scenario=" in c.value)).query)
+    link = parse_qs(urlsplit(share_link_text(at)).query)
     assert link["sens_a"] == ["Base plan (60/30/10)"]
     assert link["sens_b"] == ["20/30/50 retention heavy"]
 

@@ -63,7 +63,7 @@ def test_build_validate_save_and_share(open_app, scenario_library: Path) -> None
     scenario = load_scenario_file(saved)
     assert (scenario.name, scenario.guarantee.days) == ("Browser built shop", 365)
     assert "saved in browser-built-shop.yaml" in page.locator(".st-key-answer").inner_text()
-    link = page.locator(".st-key-share [data-testid='stCode']").inner_text().strip()
+    link = page.locator(".st-key-share code").inner_text().strip()
     assert "scenario=browser-built-shop" in link
     screenshot(page, "scenario-editor")
     assert not app_errors(page)

@@ -14,7 +14,7 @@ def _answer(page: Page) -> str:
 
 
 def _share_link(page: Page) -> str:
-    return page.locator(".st-key-share [data-testid='stCode']").inner_text().strip()
+    return page.locator(".st-key-share code").inner_text().strip()
 
 
 def _path_and_query(link: str) -> str:

@@ -21,7 +21,7 @@ def _answer(page: Page) -> str:
 
 
 def _link(page: Page) -> str:
-    return page.locator(".st-key-share [data-testid='stCode']").inner_text().strip()
+    return page.locator(".st-key-share code").inner_text().strip()
 
 
 def _pct(text: str) -> float:
