@@ -67,6 +67,9 @@ _BASE_CSS = """
 .st-key-footer p { color: #555; font-size: 0.9rem; }
 /* The share link wraps anywhere (a long link has no spaces to break at). */
 .st-key-share code { white-space: pre-wrap; word-break: break-all; }
+.st-key-share button.funnel-copy-link { font-size: 0.9rem; padding: 0.25rem 0.75rem;
+  border: 1px solid #bbb; border-radius: 0.5rem; background: #fff; cursor: pointer; }
+.st-key-share button.funnel-copy-link:hover { border-color: #ff4b4b; color: #ff4b4b; }
 /* Narrow screens: metric values and labels wrap instead of ending in "...", buttons keep
    their whole text, and the downloads wrap onto more lines. */
 [data-testid="stMetricValue"] > div, [data-testid="stMetricValue"] p,
@@ -102,6 +105,52 @@ if (win.innerWidth < 1000 && !doc.funnelCollapsed) {
   if (!close()) { let tries = 0; const timer = setInterval(() => {
     if (close() || ++tries > 40) clearInterval(timer); }, 100); }
 }
+})();
+</script>
+"""
+
+
+# The share link's copy button. It copies the link as shown at the moment of the click, with
+# the Clipboard API where the browser allows it (https or localhost) and by selecting a hidden
+# text box elsewhere (plain http on a meeting room's network), and says whether it worked.
+_COPY_LINK_HTML = """
+<button type="button" class="funnel-copy-link">Copy link</button>
+<script>
+(() => {
+  const doc = window.parent.document;
+  for (const button of doc.querySelectorAll(".st-key-share button.funnel-copy-link")) {
+    if (button.dataset.ready) continue;
+    button.dataset.ready = "1";
+    const say = (text) => {
+      button.textContent = text;
+      setTimeout(() => { button.textContent = "Copy link"; }, 2000);
+    };
+    const byTextBox = (text) => {
+      const box = doc.createElement("textarea");
+      box.value = text;
+      box.setAttribute("readonly", "");
+      box.style.position = "fixed";
+      box.style.opacity = "0";
+      doc.body.appendChild(box);
+      box.select();
+      let copied = false;
+      try { copied = doc.execCommand("copy"); } catch (error) { copied = false; }
+      box.remove();
+      return copied;
+    };
+    button.addEventListener("click", () => {
+      const code = doc.querySelector(".st-key-share code");
+      const text = code ? code.innerText.trim() : "";
+      if (!text) { say("No link to copy"); return; }
+      const clipboard = window.parent.navigator.clipboard;
+      if (clipboard && window.parent.isSecureContext) {
+        clipboard.writeText(text).then(() => say("Copied"),
+          () => say(byTextBox(text) ? "Copied" : "Select the link and copy it"));
+      } else {
+        say(byTextBox(text) ? "Copied" : "Select the link and copy it");
+      }
+    });
+  }
 })();
 </script>
 """
@@ -204,11 +253,12 @@ def footer(context: PageContext, page_path: str = "") -> None:
     link = share_link(context, page_path)
     with st.container(key="share"):
         if len(link) <= MAX_LINK_CHARS:
-            st.markdown("**Share this view** — the link reproduces these numbers (select it "
-                        "and copy it):")
+            st.markdown("**Share this view** — the link reproduces these numbers:")
             # Inline code, not st.code: st.code loads Streamlit's 1.5 MB syntax highlighter,
-            # 0.6 s of browser time on every page view (README, "Performance").
+            # 0.6 s of browser time on every page view (README, "Performance"). Its copy
+            # button is replaced by a small one of ours (in the page, no iframe).
             st.markdown(f"`{link}`")
+            st.html(_COPY_LINK_HTML, unsafe_allow_javascript=True)
         else:
             st.info(f"This view has too many changes for a link ({len(link):,} characters; "
                     f"the limit is {MAX_LINK_CHARS:,}). Share the scenario as a YAML file "

@@ -141,3 +141,17 @@ def test_unknown_parameters_are_dropped_with_a_note(open_app) -> None:
     assert "foo=" not in page.url and "banana" not in page.url
     link = _share_link(page)
     assert "foo" not in link and "banana" not in link
+
+
+def test_copy_link_button_copies_the_shown_link(open_app) -> None:
+    page = open_app("/compare?trials=1000&seed=77")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    link = _share_link(page)
+    button = page.locator(".st-key-share button", has_text="Copy link")
+    button.click()
+    page.wait_for_function(
+        "() => document.querySelector('.st-key-share button.funnel-copy-link')"
+        ".textContent === 'Copied'", timeout=5000)
+    assert page.evaluate("navigator.clipboard.readText()") == link
+    assert "seed=77" in link and "trials=1000" in link
+    assert not app_errors(page)
