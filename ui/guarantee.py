@@ -12,11 +12,9 @@ import contextlib
 import importlib
 import multiprocessing
 import sys
-import threading
 import time
 import types
-from collections import OrderedDict
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -48,6 +46,7 @@ from sim.queueing import agents_for_target_wait
 from sim.scenario import Scenario, variant_scenario
 from ui import format as fmt
 from ui.charts import band_chart, bar_chart, heatmap_chart, line_chart
+from ui.memo import LruTable
 from ui.runs import SCENARIO_HASH, cached_run
 
 #: Lengths named on the sweep's log axis.
@@ -438,32 +437,10 @@ def _desk_worker() -> _DeskWorker:
     return _DeskWorker(pool, manager)
 
 
-class _DeskStore:
-    """Finished desk runs shared by all sessions (least recently used dropped first)."""
-
-    def __init__(self, size: int) -> None:
-        self._items: OrderedDict[Hashable, DeskStudy] = OrderedDict()
-        self._lock = threading.Lock()
-        self._size = size
-
-    def get(self, key: Hashable) -> DeskStudy | None:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-            return None
-
-    def put(self, key: Hashable, study: DeskStudy) -> None:
-        with self._lock:
-            self._items[key] = study
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
 @st.cache_resource
-def _desk_store() -> _DeskStore:
-    return _DeskStore(DESK_RESULTS_KEPT)
+def _desk_store() -> LruTable:
+    """Finished desk runs shared by all sessions (least recently used dropped first)."""
+    return LruTable(DESK_RESULTS_KEPT)
 
 
 def run_desk(inputs: Mapping[str, float], horizon: int, agents: int, service_hours: float,
