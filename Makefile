@@ -53,7 +53,7 @@ chromium:
 	@test -x $(CHROMIUM) || { echo "Chromium is missing at $(CHROMIUM)" >&2; exit 1; }
 
 run: deps
-	$(PY) -m streamlit run app.py --server.port 8501 --server.headless true
+	$(PY) -m streamlit run serve.py --server.port 8501 --server.headless true
 
 # pytest exits 5 when it collected no test: that is a failure here, said out loud.
 test: deps-dev chromium

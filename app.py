@@ -1,4 +1,4 @@
-"""Funnel Lab: Monte Carlo workbench for marketing budgets (run with `streamlit run app.py`).
+"""Funnel Lab: Monte Carlo workbench for marketing budgets (`make run`: `streamlit run serve.py`).
 
 Builds the menu over pages/ and the sidebar shared by every page: scenario file, seed, trials
 and presenter mode. What is shown is resolved from the URL and the session by ui.state, so

@@ -321,7 +321,7 @@ def main(names: list[str]) -> None:
                                                  args=CHROMIUM_ARGS)
             try:
                 for app, target in ((blank_app, BLANK),
-                                    *((REPO_ROOT / "app.py", page) for page in chosen)):
+                                    *((REPO_ROOT / "serve.py", page) for page in chosen)):
                     try:
                         rows[target.name] = measure(browser, app, target, env)
                     except Exception as error:  # reported in the table, not raised

@@ -30,8 +30,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def app_script() -> Path:
-    """The Streamlit entry script the server runs (override to test the harness on another app)."""
-    return REPO_ROOT / "app.py"
+    """The entry script the server runs, as `make run` does: serve.py, which serves app.py
+    (override to test the harness on another app)."""
+    return REPO_ROOT / "serve.py"
 
 
 @pytest.fixture(scope="session")

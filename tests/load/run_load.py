@@ -307,7 +307,7 @@ def run_app(browser: Browser, env: dict[str, str], wave: int, total: int, seed: 
             deadline: float, args: argparse.Namespace) -> tuple[list[dict], str]:
     """Start the app and run its waves and the closed-tab check; returns the waves' figures
     and the closed-tab sentence."""
-    with streamlit_server(REPO_ROOT / "app.py", cwd=REPO_ROOT, env=env) as base_url:
+    with streamlit_server(REPO_ROOT / "serve.py", cwd=REPO_ROOT, env=env) as base_url:
         server = server_process(int(base_url.rsplit(":", 1)[1]))
         print(f"server pid {server.pid} on {base_url}; RSS at start {rss_mb(server):.0f} MB;"
               f" waves of {wave}, {total} sessions, at most {args.max_seconds:.0f} s")
