@@ -11,15 +11,16 @@ from __future__ import annotations
 import contextlib
 import importlib
 import multiprocessing
-import sys
+import multiprocessing.spawn as mp_spawn
+import threading
 import time
-import types
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.managers import SyncManager
+from typing import Any
 
 import altair as alt
 import numpy as np
@@ -47,7 +48,7 @@ from sim.scenario import Scenario, variant_scenario
 from ui import format as fmt
 from ui.charts import band_chart, bar_chart, heatmap_chart, line_chart
 from ui.memo import LruTable
-from ui.runs import SCENARIO_HASH, cached_run
+from ui.runs import SCENARIO_HASH, cached_run, single_flight
 
 #: Lengths named on the sweep's log axis.
 AXIS_LENGTHS = {7: "1 wk", 30: "30 d", 90: "90 d", 365: "1 yr", 1825: "5 yr", 3650: "10 yr"}
@@ -405,21 +406,36 @@ class _DeskWorker:
     manager: SyncManager
 
 
-@contextmanager
-def _plain_main() -> Iterator[None]:
-    """Start child processes as if from a plain script.
+#: Held while this module starts child processes (it patches how multiprocessing prepares them).
+_SPAWN_LOCK = threading.Lock()
 
-    Streamlit installs the running page script as ``__main__``, and a spawned child re-imports
-    ``__main__`` from its file: it would run the whole app again, headless. While children start,
-    ``__main__`` is an empty module, so they import only what their tasks need.
+
+@contextmanager
+def _children_without_main() -> Iterator[None]:
+    """Start child processes without running the app's script in them.
+
+    A spawned child re-imports the parent's ``__main__`` from its file, and Streamlit installs
+    each page script it runs as ``__main__``, in every session, at any moment: a child started
+    while any session's run began would run the whole app again, headless, start-up warm-up
+    included (measured under load: the worker recomputed 16 of the warm-up's simulations).
+    Swapping ``__main__`` for the moment of the start was not enough, since another session's
+    run could swap it back. Here the preparation data that multiprocessing hands each child
+    leaves the main module out, so children import only what their tasks need.
     """
-    saved = sys.modules.get("__main__")
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        if saved is not None:
-            sys.modules["__main__"] = saved
+    original = mp_spawn.get_preparation_data
+
+    def without_main(name: str) -> dict[str, Any]:
+        data = original(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    with _SPAWN_LOCK:
+        mp_spawn.get_preparation_data = without_main
+        try:
+            yield
+        finally:
+            mp_spawn.get_preparation_data = original
 
 
 @st.cache_resource(show_spinner="Starting the worker process for the customer model…")
@@ -427,12 +443,12 @@ def _desk_worker() -> _DeskWorker:
     """One worker process for every session (max_workers=1: desk runs queue, the app stays
     responsive). Spawned, not forked: forking a threaded server process is unsafe."""
     context = multiprocessing.get_context("spawn")
-    with _plain_main():
+    with _children_without_main():
         manager = context.Manager()
         pool = ProcessPoolExecutor(max_workers=1, mp_context=context,
                                    initializer=importlib.import_module,
                                    initargs=("sim.guarantee",))
-        # The pool starts its process on the first submit: do it now, under the plain main.
+        # The pool starts its process on the first submit: do it now, without the script.
         pool.submit(int)
     return _DeskWorker(pool, manager)
 
@@ -456,7 +472,9 @@ def run_desk(inputs: Mapping[str, float], horizon: int, agents: int, service_hou
     found = store.get(key)
     if found is not None:
         return found
-    worker = _desk_worker()
+    # One worker for all sessions: Streamlit's cache does not merge simultaneous misses.
+    with single_flight("returns-desk-worker"):
+        worker = _desk_worker()
     bar = st.progress(0.0, text="Simulating individual customers and the returns desk in a "
                       "worker process…")
     future: Future[DeskStudy] | None = None
