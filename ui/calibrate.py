@@ -304,13 +304,13 @@ def backtest_chart(result: HistoryResult, series: str) -> alt.Chart:
         shade = pd.DataFrame({"start": [start], "end": [months[-1] + pd.Timedelta(days=15)],
                               "label": [f"held out ({test.holdout} months)"]})
         layers.append(alt.Chart(shade).mark_rect(color="#eeeeee").encode(
-            x="start:T", x2="end:T"))
+            x=alt.X("start:T"), x2=alt.X2("end:T")))
         layers.append(alt.Chart(shade).mark_text(align="left", dx=4, dy=10, baseline="top",
                                                  fontSize=FONT_SIZE, color="#555").encode(
-            x="start:T", text="label:N", y=alt.value(0)))
+            x=alt.X("start:T"), text=alt.Text("label:N"), y=alt.YValue(0)))
     if "low" in frame:
         layers.append(base.mark_area(opacity=0.25, color=PALETTE[0]).encode(
-            x=x, y=alt.Y("low:Q", title=y_title), y2="high:Q"))
+            x=x, y=alt.Y("low:Q", title=y_title), y2=alt.Y2("high:Q")))
     layers.append(base.mark_line(color=PALETTE[0], strokeWidth=2.5).encode(
         x=x, y=alt.Y("model:Q", title=y_title, axis=alt.Axis(format=",.0f")),
         tooltip=[alt.Tooltip("month:T", format="%b %Y", title="Month"),

@@ -147,10 +147,11 @@ def distribution_chart(samples: Mapping[str, np.ndarray], x_title: str, unit: st
     layers: list[alt.Chart] = [lines]
     if reference is not None:
         rule = alt.Chart(pd.DataFrame({"x": [reference], "label": [reference_label]}))
-        layers.append(rule.mark_rule(strokeDash=[6, 4], color="#333").encode(x="x:Q"))
+        layers.append(rule.mark_rule(strokeDash=[6, 4], color="#333").encode(x=alt.X("x:Q")))
         if reference_label:
             layers.append(rule.mark_text(align="left", dx=4, dy=-120, fontSize=FONT_SIZE,
-                                         color="#333").encode(x="x:Q", text="label:N"))
+                                         color="#333").encode(x=alt.X("x:Q"),
+                                                              text=alt.Text("label:N")))
     return _style(alt.layer(*layers))
 
 
@@ -173,9 +174,9 @@ def fan_chart(bands: Mapping[str, Mapping[str, np.ndarray]], y_title: str,
                                           scale=alt.Scale(nice=False, zero=False),
                                           axis=alt.Axis(tickMinStep=1)))
     band = base.mark_area(opacity=0.18).encode(
-        y=alt.Y("p10:Q", title=y_title, axis=alt.Axis(format=fmt)), y2="p90:Q", color=color)
+        y=alt.Y("p10:Q", title=y_title, axis=alt.Axis(format=fmt)), y2=alt.Y2("p90:Q"), color=color)
     line = base.mark_line(strokeWidth=2.5).encode(
-        y="p50:Q", color=color,
+        y=alt.Y("p50:Q"), color=color,
         tooltip=[alt.Tooltip("plan:N", title="Plan"), alt.Tooltip("month:Q", title="Month"),
                  alt.Tooltip("p10:Q", title="P10", format=fmt),
                  alt.Tooltip("p50:Q", title="Median", format=fmt),
@@ -197,17 +198,17 @@ def interval_chart(rows: pd.DataFrame, x_title: str, unit: str = "money",
     layers = []
     if {"p5", "p95"} <= set(rows.columns):
         layers.append(base.mark_rule(color="#888").encode(
-            x=alt.X("p5:Q", title=x_title, axis=alt.Axis(format=fmt)), x2="p95:Q"))
+            x=alt.X("p5:Q", title=x_title, axis=alt.Axis(format=fmt)), x2=alt.X2("p95:Q")))
     layers.append(base.mark_bar(height=22, color="#8fb3dd").encode(
-        x=alt.X("p10:Q", title=x_title, axis=alt.Axis(format=fmt)), x2="p90:Q",
+        x=alt.X("p10:Q", title=x_title, axis=alt.Axis(format=fmt)), x2=alt.X2("p90:Q"),
         tooltip=[alt.Tooltip("label:N", title=""),
                  alt.Tooltip("p10:Q", title="P10", format=fmt),
                  alt.Tooltip("p50:Q", title="Median", format=fmt),
                  alt.Tooltip("p90:Q", title="P90", format=fmt)]))
-    layers.append(base.mark_tick(color="#12365f", thickness=3, size=26).encode(x="p50:Q"))
+    layers.append(base.mark_tick(color="#12365f", thickness=3, size=26).encode(x=alt.X("p50:Q")))
     if reference is not None:
         layers.append(alt.Chart(pd.DataFrame({"x": [reference]})).mark_rule(
-            strokeDash=[6, 4], color="#333").encode(x="x:Q"))
+            strokeDash=[6, 4], color="#333").encode(x=alt.X("x:Q")))
     return _style(alt.layer(*layers), height=max(120, 46 * len(rows)))
 
 
@@ -245,7 +246,8 @@ def tornado_chart(rows: pd.DataFrame, base_value: float, x_title: str, unit: str
     y = alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=320))
     base = alt.Chart(long).encode(y=y)
     bars = base.mark_bar(height=24).encode(
-        x=alt.X("base:Q", title=x_title, scale=scale, axis=alt.Axis(format=fmt)), x2="end:Q",
+        x=alt.X("base:Q", title=x_title, scale=scale, axis=alt.Axis(format=fmt)),
+        x2=alt.X2("end:Q"),
         color=alt.Color("setting:N", title="", sort=names, legend=None,
                         scale=alt.Scale(domain=names, range=[PALETTE[0], PALETTE[1]])),
         tooltip=[alt.Tooltip("label:N", title="Input"),
@@ -253,12 +255,13 @@ def tornado_chart(rows: pd.DataFrame, base_value: float, x_title: str, unit: str
                  alt.Tooltip("text:N", title="Input value"),
                  alt.Tooltip("end:Q", title=x_title, format=fmt)])
     right = base.transform_filter(alt.datum.side == "right").mark_text(
-        align="left", dx=4, fontSize=FONT_SIZE - 1, color="#222").encode(x="end:Q", text="text:N")
+        align="left", dx=4, fontSize=FONT_SIZE - 1, color="#222").encode(
+            x=alt.X("end:Q"), text=alt.Text("text:N"))
     left = base.transform_filter(alt.datum.side == "left").mark_text(
-        align="right", dx=-4, fontSize=FONT_SIZE - 1, color="#222").encode(x="end:Q",
-                                                                           text="text:N")
+        align="right", dx=-4, fontSize=FONT_SIZE - 1, color="#222").encode(x=alt.X("end:Q"),
+                                                                           text=alt.Text("text:N"))
     marker = pd.DataFrame({"x": [base_value], "label": [base_label]})
-    rule = alt.Chart(marker).mark_rule(color="#222", strokeWidth=2).encode(x="x:Q")
+    rule = alt.Chart(marker).mark_rule(color="#222", strokeWidth=2).encode(x=alt.X("x:Q"))
     return _style(alt.layer(bars, left, right, rule), height=max(140, 44 * len(rows)))
 
 
@@ -278,12 +281,12 @@ def ranked_bars_chart(rows: pd.DataFrame, x_title: str, unit: str = "share",
         x=alt.X("value:Q", title=x_title, scale=scale, axis=alt.Axis(format=fmt)),
         tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("text:N", title=x_title)])
     text = base.mark_text(align="left", dx=4, fontSize=FONT_SIZE - 1, color="#222").encode(
-        x="value:Q", text="text:N")
+        x=alt.X("value:Q"), text=alt.Text("text:N"))
     layers: list[alt.Chart] = [bars, text]
     if reference:
         marker = alt.Chart(pd.DataFrame({"x": [reference], "label": [reference_label]}))
         layers.append(marker.mark_rule(strokeDash=[6, 4], color="#c03a3a").encode(
-            x="x:Q", tooltip=alt.Tooltip("label:N", title="")))
+            x=alt.X("x:Q"), tooltip=alt.Tooltip("label:N", title="")))
     return _style(alt.layer(*layers), height=max(140, 44 * len(rows)))
 
 
@@ -300,15 +303,15 @@ def threshold_chart(points: pd.DataFrame, roots: pd.DataFrame, x_title: str, y_t
         y=alt.Y("y:Q", title=y_title, axis=alt.Axis(format=fmt)),
         tooltip=[alt.Tooltip("x:Q", title=x_title, format=x_format),
                  alt.Tooltip("y:Q", title=y_title, format=fmt)])
-    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#333").encode(y="y:Q")
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#333").encode(y=alt.Y("y:Q"))
     layers: list[alt.Chart] = [zero, line]
     if len(roots):
         flips = alt.Chart(roots)
         layers.append(flips.mark_rule(strokeDash=[6, 4], color=PALETTE[3],
-                                      strokeWidth=2).encode(x="x:Q"))
+                                      strokeWidth=2).encode(x=alt.X("x:Q")))
         layers.append(flips.mark_text(align="left", dx=5, dy=-8, fontSize=FONT_SIZE,
                                       color=PALETTE[3], baseline="bottom").encode(
-            x="x:Q", y=alt.value(14), text="text:N"))
+            x=alt.X("x:Q"), y=alt.YValue(14), text=alt.Text("text:N")))
     return _style(alt.layer(*layers), height=300)
 
 
@@ -349,9 +352,9 @@ def band_chart(x: np.ndarray, bands: Mapping[str, Mapping[str, np.ndarray]], x_t
         x=alt.X("x:Q", title=x_title, scale=scale, axis=_x_axis(x_labels, ",.3~g")))
     band = base.mark_area(opacity=0.2).encode(
         y=alt.Y("p10:Q", title=y_title, scale=alt.Scale(zero=y_zero),
-                axis=alt.Axis(format=fmt)), y2="p90:Q", color=color)
+                axis=alt.Axis(format=fmt)), y2=alt.Y2("p90:Q"), color=color)
     line = base.mark_line(strokeWidth=2.5, point=True).encode(
-        y="p50:Q", color=color,
+        y=alt.Y("p50:Q"), color=color,
         tooltip=[alt.Tooltip("series:N", title=""), alt.Tooltip("x:Q", title=x_title),
                  alt.Tooltip("p10:Q", title="P10", format=fmt),
                  alt.Tooltip("p50:Q", title="Median", format=fmt),
@@ -359,10 +362,10 @@ def band_chart(x: np.ndarray, bands: Mapping[str, Mapping[str, np.ndarray]], x_t
     layers: list[alt.Chart] = [band, line]
     if reference is not None:
         layers.append(alt.Chart(pd.DataFrame({"y": [reference]})).mark_rule(
-            strokeDash=[6, 4], color="#333").encode(y="y:Q"))
+            strokeDash=[6, 4], color="#333").encode(y=alt.Y("y:Q")))
     if mark_x is not None:
         layers.append(alt.Chart(pd.DataFrame({"x": [float(mark_x)]})).mark_rule(
-            strokeDash=[4, 4], color="#c03a3a", strokeWidth=2).encode(x="x:Q"))
+            strokeDash=[4, 4], color="#c03a3a", strokeWidth=2).encode(x=alt.X("x:Q")))
     return _style(alt.layer(*layers), height=height)
 
 
@@ -451,8 +454,10 @@ def heatmap_chart(x: np.ndarray, y: np.ndarray, z: np.ndarray, x_title: str, y_t
     x_scale = alt.Scale(domain=[float(x_edges[0]), float(x_edges[-1])], nice=False, zero=False)
     y_scale = alt.Scale(domain=[float(y_edges[0]), float(y_edges[-1])], nice=False, zero=False)
     layers: list[alt.Chart] = [alt.Chart(cells).mark_rect().encode(
-        x=alt.X("x0:Q", title=x_title, scale=x_scale, axis=alt.Axis(format=x_fmt)), x2="x1:Q",
-        y=alt.Y("y0:Q", title=y_title, scale=y_scale, axis=alt.Axis(format=y_fmt)), y2="y1:Q",
+        x=alt.X("x0:Q", title=x_title, scale=x_scale, axis=alt.Axis(format=x_fmt)),
+        x2=alt.X2("x1:Q"),
+        y=alt.Y("y0:Q", title=y_title, scale=y_scale, axis=alt.Axis(format=y_fmt)),
+        y2=alt.Y2("y1:Q"),
         color=alt.Color("z:Q", title=z_title,
                         scale=alt.Scale(scheme="redblue", domain=[-limit, limit], domainMid=0),
                         legend=alt.Legend(orient="right", format=z_fmt, gradientLength=300,
@@ -479,10 +484,11 @@ def heatmap_chart(x: np.ndarray, y: np.ndarray, z: np.ndarray, x_title: str, y_t
         data = data[data["x"].between(x_edges[0], x_edges[-1])]
         order = list(lines)
         layers.append(alt.Chart(data).mark_line(strokeWidth=3).encode(
-            x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale), order="order:Q",
+            x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale),
+            order=alt.Order("order:Q"),
             strokeDash=alt.StrokeDash("line:N", title=None, sort=order,
                                       legend=alt.Legend(orient="bottom", symbolStrokeWidth=3)),
-            color=alt.value("#111")))
+            color=alt.ColorValue("#111")))
     return _style(alt.layer(*layers).resolve_scale(color="independent"), height=height)
 
 
@@ -506,13 +512,13 @@ def share_sweep_chart(shares: np.ndarray, band: Mapping[str, np.ndarray], y_titl
     if zone is not None:
         span = pd.DataFrame({"x": [zone[0]], "x2": [zone[1]], "label": [zone_label]})
         layers.append(alt.Chart(span).mark_rect(opacity=0.12, color=PALETTE[2]).encode(
-            x=alt.X("x:Q", scale=x_scale), x2="x2:Q",
+            x=alt.X("x:Q", scale=x_scale), x2=alt.X2("x2:Q"),
             tooltip=alt.Tooltip("label:N", title="")))
     base = alt.Chart(data).encode(x=x)
     layers.append(base.mark_area(opacity=0.2, color=PALETTE[0]).encode(
-        y=alt.Y("p10:Q", title=y_title, axis=alt.Axis(format=fmt)), y2="p90:Q"))
+        y=alt.Y("p10:Q", title=y_title, axis=alt.Axis(format=fmt)), y2=alt.Y2("p90:Q")))
     layers.append(base.mark_line(strokeWidth=2.5, color=PALETTE[0], point=True).encode(
-        y="p50:Q",
+        y=alt.Y("p50:Q"),
         tooltip=[alt.Tooltip("x:Q", title=x_title, format=".0%"),
                  alt.Tooltip("p10:Q", title="P10", format=fmt),
                  alt.Tooltip("p50:Q", title="Median", format=fmt),
@@ -529,8 +535,8 @@ def share_sweep_chart(shares: np.ndarray, band: Mapping[str, np.ndarray], y_titl
                                                                             scale=x_scale)))
             layers.append(one.mark_text(align="left", dx=5, baseline="top", fontSize=FONT_SIZE,
                                         fontWeight="bold", color=row["colour"]).encode(
-                x=alt.X("x:Q", scale=x_scale), y=alt.value(float(row["dy"]) - 10),
-                text="label:N"))
+                x=alt.X("x:Q", scale=x_scale), y=alt.YValue(float(row["dy"]) - 10),
+                text=alt.Text("label:N")))
     return _style(alt.layer(*layers), height=height)
 
 
@@ -562,10 +568,10 @@ def split_map_chart(cells: pd.DataFrame, value_title: str, *, unit: str = "money
     layers: list[alt.Chart] = [alt.Chart(data).mark_rect(stroke="white", strokeWidth=0.5).encode(
         x=alt.X("x0:Q", title="Cold traffic (% of budget)", scale=scale,
                 axis=alt.Axis(values=ticks, grid=False)),
-        x2="x1:Q",
+        x2=alt.X2("x1:Q"),
         y=alt.Y("y0:Q", title="Warm leads (% of budget)", scale=scale,
                 axis=alt.Axis(values=ticks, grid=False)),
-        y2="y1:Q",
+        y2=alt.Y2("y1:Q"),
         color=alt.Color("value:Q", title=value_title, scale=alt.Scale(scheme="viridis"),
                         legend=alt.Legend(orient="right", format=fmt, gradientLength=320,
                                           titleLimit=320, direction="vertical")),
@@ -615,7 +621,7 @@ def split_map_chart(cells: pd.DataFrame, value_title: str, *, unit: str = "money
             for extra in ({"stroke": "white", "strokeWidth": 4}, {}):
                 layers.append(one.mark_text(fontSize=FONT_SIZE, fontWeight="bold",
                                             color="#111", **place, **extra).encode(
-                    x=point_x, y=point_y, text="label:N"))
+                    x=point_x, y=point_y, text=alt.Text("label:N")))
     return _style(alt.layer(*layers), height=height)
 
 
@@ -649,11 +655,11 @@ def assumption_chart(draws: np.ndarray, low: float, high: float, label: str,
     interval = pd.DataFrame({"low": [float(low)], "high": [float(high)],
                              "interval": ["90% interval"]})
     band = alt.Chart(interval).mark_rect(opacity=0.15, color=PALETTE[1]).encode(
-        x=alt.X("low:Q", scale=scale), x2="high:Q",
+        x=alt.X("low:Q", scale=scale), x2=alt.X2("high:Q"),
         tooltip=[alt.Tooltip("low:Q", title="5th percentile", format=fmt),
                  alt.Tooltip("high:Q", title="95th percentile", format=fmt)])
     histogram = alt.Chart(bars).mark_bar(color=PALETTE[0], opacity=0.85).encode(
-        x=x, x2="x1:Q", y=alt.Y("share:Q", axis=None), y2=alt.datum(0),
+        x=x, x2=alt.X2("x1:Q"), y=alt.Y("share:Q", axis=None), y2=alt.Y2Datum(0),
         tooltip=[alt.Tooltip("x0:Q", title="From", format=fmt),
                  alt.Tooltip("x1:Q", title="To", format=fmt),
                  alt.Tooltip("share:Q", title="Share of draws", format=".1%")])
