@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,13 @@ from streamlit import file_util
 from ui.server import CACHE_CONTROL, StaticFilesFromMemory
 
 STATIC = Path(file_util.get_static_dir())
+
+
+def _run(coroutine: Any) -> None:
+    """asyncio.run in a thread of its own: other tests (Playwright's sync API) may leave an
+    event loop running in this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
 
 
 def _call(path: str, method: str = "GET",
@@ -30,7 +38,7 @@ def _call(path: str, method: str = "GET",
         sent.append(message)
 
     scope = {"type": "http", "method": method, "path": path, "headers": headers or []}
-    asyncio.run(StaticFilesFromMemory(streamlit)(scope, receive, send))
+    _run(StaticFilesFromMemory(streamlit)(scope, receive, send))
     return ("streamlit" if passed else "memory"), sent
 
 
@@ -88,7 +96,7 @@ def test_websockets_go_on_to_streamlit() -> None:
         return None
 
     scope = {"type": "websocket", "path": "/_stcore/stream", "headers": []}
-    asyncio.run(StaticFilesFromMemory(streamlit)(scope, nothing, nothing))
+    _run(StaticFilesFromMemory(streamlit)(scope, nothing, nothing))
     assert sent == ["websocket"]
 
 
