@@ -108,3 +108,21 @@ def test_the_modules_loaded_at_start_are_the_ones_the_pages_import() -> None:
     assert "ui.charts" in names and "ui.splits" in names and "ui.state" in names
     assert not any(name.endswith(".fan_chart") or name.endswith(".current") for name in names)
     assert all(name.split(".")[0] in ("ui", "sim") for name in names)
+
+
+def test_the_server_collects_garbage_now_and_then(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ui.runs
+    import ui.server
+
+    calls: list[str] = []
+    monkeypatch.setattr(ui.server, "COLLECT_EVERY_S", 0.01)
+    monkeypatch.setattr(ui.server.gc, "collect", lambda *_: calls.append("collect") or 0)
+    monkeypatch.setattr(ui.runs, "return_free_memory", lambda: calls.append("trim"))
+
+    async def for_a_while() -> None:
+        task = asyncio.create_task(ui.server._collect_now_and_then())
+        await asyncio.sleep(0.2)
+        task.cancel()
+
+    _run(for_a_while())
+    assert calls[:4] == ["collect", "trim", "collect", "trim"]
