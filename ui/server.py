@@ -4,10 +4,10 @@
 fetches about 160 of them (6 MB) for one Funnel Lab page. Through Streamlit's stack (seven ASGI
 middleware layers, then Starlette's FileResponse with a worker-thread hop for each stat, open
 and 64 KB read) each cost the server about 1.7 ms of CPU, 0.28 CPU-s per new browser: more
-than the page's own script run. Here a file is read
-once, on its first request, and then answered from memory in one response; the headers are
-the ones Streamlit sends (hashed file names, cached for a year). Anything else (other paths,
-methods, Range requests, files not in Streamlit's static folder) goes on to Streamlit.
+than the page's own script run. Here a file is read once, on its first request, and then
+answered from memory in one response; the headers are the ones Streamlit sends (hashed file
+names, cached for a year). Anything else (other paths, methods, Range requests, files not in
+Streamlit's static folder) goes on to Streamlit.
 
 **Modules at start.** The first page of a fresh server used to import the app's modules (the
 ui/ and sim/ packages, pandas, Altair, SciPy: 2-4 s) inside its first script run. The server
