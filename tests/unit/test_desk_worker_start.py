@@ -30,7 +30,6 @@ def _start_child_under_script_main(tmp_path: Path, guarded: bool) -> bool:
         with (_children_without_main() if guarded else contextlib.nullcontext()):
             pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
             started = pool.submit(int)
-        sys.modules["__main__"] = saved
         assert started.result(timeout=60) == 0
         pool.shutdown()
     finally:
