@@ -197,65 +197,68 @@ def _pairwise_sum(values: np.ndarray, start: int, count: int) -> float:
     return partial[0]
 
 
-def _churn_cohort(cohorts: np.ndarray, base_churn: np.ndarray, b: int, column: int, at: int,
-                  preventable: float) -> float:
-    """Churn cohort `column` of trial b at base churn base_churn[b, at] times the churn
-    multiplier; return the customers it loses."""
-    churned = cohorts[b, column] * (base_churn[b, at] * preventable)
-    cohorts[b, column] -= churned
-    return churned
+def _churn_block(cohorts: np.ndarray, base_churn: np.ndarray, t: int, months: int,
+                 start_share: np.ndarray, preventable: np.ndarray, running: np.ndarray,
+                 churned: np.ndarray) -> None:
+    """Month t's expected churn of every cohort of every trial b of the block (sBG): cohort
+    `column` of trial b is cohorts[column, b] and loses base_churn[months - t - 1 + column, b]
+    times preventable[b] (the starting customers, column 0, lose start_share[b]). Write each
+    trial's customers lost to churned[b], summed over its cohorts in NumPy's pairwise order.
 
-
-def _churn_cohorts(cohorts: np.ndarray, base_churn: np.ndarray, churned_now: np.ndarray, b: int,
-                   t: int, months: int, start_share: float, preventable: float) -> float:
-    """Month t's expected churn of every cohort of trial b (the starting customers lose
-    `start_share`); return the customers lost, summed in NumPy's pairwise order.
-
-    The sum is taken as the cohorts churn, with `_pairwise_block`'s eight running sums, instead
-    of storing each cohort's churn and summing it afterwards; `churned_now` is only used above
-    128 cohorts.
+    The trials are the inner loop, so that the compiler works on several trials at once; each
+    trial's cohorts go into `_pairwise_block`'s eight running sums (running[j, b]), the same
+    additions in the same order, so the sums round exactly as the engine's do.
     """
+    trials = cohorts.shape[1]
     count = t + 2
-    at = months - t - 1  # base_churn[b, at + column]: the base churn of cohort `column`
-    first = cohorts[b, 0] * start_share
-    cohorts[b, 0] -= first
-    if count < 8:
-        total = 0.0
-        total += first
-        for column in range(1, count):
-            total += _churn_cohort(cohorts, base_churn, b, column, at + column, preventable)
-        return total
+    at = months - t - 1  # base_churn[at + column, b]: the base churn of cohort `column`
+    for b in range(trials):
+        first = cohorts[0, b] * start_share[b]
+        cohorts[0, b] -= first
+        running[0, b] = first
     if count > 128:
-        churned_now[0] = first
-        for column in range(1, count):
-            churned_now[column] = _churn_cohort(cohorts, base_churn, b, column, at + column,
-                                                preventable)
-        return _pairwise_sum(churned_now, 0, count)
-    r0 = first
-    r1 = _churn_cohort(cohorts, base_churn, b, 1, at + 1, preventable)
-    r2 = _churn_cohort(cohorts, base_churn, b, 2, at + 2, preventable)
-    r3 = _churn_cohort(cohorts, base_churn, b, 3, at + 3, preventable)
-    r4 = _churn_cohort(cohorts, base_churn, b, 4, at + 4, preventable)
-    r5 = _churn_cohort(cohorts, base_churn, b, 5, at + 5, preventable)
-    r6 = _churn_cohort(cohorts, base_churn, b, 6, at + 6, preventable)
-    r7 = _churn_cohort(cohorts, base_churn, b, 7, at + 7, preventable)
+        # Above 128 cohorts NumPy's tree goes deeper: sum each trial's churn as it does.
+        values = np.empty(count)
+        for b in range(trials):
+            values[0] = running[0, b]
+            for column in range(1, count):
+                lost = cohorts[column, b] * (base_churn[at + column, b] * preventable[b])
+                cohorts[column, b] -= lost
+                values[column] = lost
+            churned[b] = _pairwise_sum(values, 0, count)
+        return
+    for column in range(1, min(count, 8)):
+        for b in range(trials):
+            lost = cohorts[column, b] * (base_churn[at + column, b] * preventable[b])
+            cohorts[column, b] -= lost
+            running[column, b] = lost
+    if count < 8:
+        # One running sum below eight values.
+        for b in range(trials):
+            total = 0.0
+            for column in range(count):
+                total += running[column, b]
+            churned[b] = total
+        return
     column = 8
     end_blocks = count - count % 8
     while column < end_blocks:
-        r0 += _churn_cohort(cohorts, base_churn, b, column, at + column, preventable)
-        r1 += _churn_cohort(cohorts, base_churn, b, column + 1, at + column + 1, preventable)
-        r2 += _churn_cohort(cohorts, base_churn, b, column + 2, at + column + 2, preventable)
-        r3 += _churn_cohort(cohorts, base_churn, b, column + 3, at + column + 3, preventable)
-        r4 += _churn_cohort(cohorts, base_churn, b, column + 4, at + column + 4, preventable)
-        r5 += _churn_cohort(cohorts, base_churn, b, column + 5, at + column + 5, preventable)
-        r6 += _churn_cohort(cohorts, base_churn, b, column + 6, at + column + 6, preventable)
-        r7 += _churn_cohort(cohorts, base_churn, b, column + 7, at + column + 7, preventable)
+        for j in range(8):
+            for b in range(trials):
+                lost = (cohorts[column + j, b]
+                        * (base_churn[at + column + j, b] * preventable[b]))
+                cohorts[column + j, b] -= lost
+                running[j, b] += lost
         column += 8
-    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for b in range(trials):
+        churned[b] = (((running[0, b] + running[1, b]) + (running[2, b] + running[3, b]))
+                      + ((running[4, b] + running[5, b]) + (running[6, b] + running[7, b])))
     while column < count:
-        total += _churn_cohort(cohorts, base_churn, b, column, at + column, preventable)
+        for b in range(trials):
+            lost = cohorts[column, b] * (base_churn[at + column, b] * preventable[b])
+            cohorts[column, b] -= lost
+            churned[b] += lost
         column += 1
-    return total
 
 
 def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool,
@@ -278,13 +281,14 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool,
     return_late = np.empty(count)
     late_months = np.ones(count, dtype=np.int64)
     late_spread = np.ones(count)
-    # Base churn by tenure k (sBG, or constant) at base_churn[b, months - k]: backwards, so
-    # that a month's cohorts (column c has tenure t + 1 - c) read it forwards.
-    base_churn = np.empty((count, months + 1))
+    # Base churn by tenure k (sBG, or constant) at base_churn[months - k, b]: backwards, so
+    # that a month's cohorts (column c has tenure t + 1 - c) read it forwards. Trial b is the
+    # last index here and in `cohorts`, so `_churn_block` runs the block's trials side by side.
+    base_churn = np.empty((months + 1, count))
     prospects = np.empty(count)
     warm = np.empty(count)
     active = np.empty(count)
-    cohorts = np.zeros((count, months + 1))  # 0: starting customers; j + 1: acquired in j
+    cohorts = np.zeros((months + 1, count))  # row 0: starting customers; j + 1: acquired in j
     longest_late = 1
     # pow is the costliest call here and most of these inputs are the same in every trial:
     # the previous trial's result is reused when its arguments are equal (the same bits).
@@ -317,15 +321,15 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool,
             late_spread[b] = 1.0 / late
             longest_late = max(longest_late, late)
         for k in range(months + 1):
-            base_churn[b, months - k] = (
+            base_churn[months - k, b] = (
                 packed[CHURN_A, i] / (packed[CHURN_A, i] + packed[CHURN_B, i] + k)
                 if sbg else packed[CHURN_A, i])
         prospects[b], warm[b] = packed[PROSPECTS, i], packed[WARM_START, i]
-        cohorts[b, 0] = packed[CUSTOMERS_START, i]
+        cohorts[0, b] = packed[CUSTOMERS_START, i]
         if draws:
             prospects[b], warm[b] = np.rint(prospects[b]), np.rint(warm[b])
-            cohorts[b, 0] = np.rint(cohorts[b, 0])
-        active[b] = cohorts[b, 0]
+            cohorts[0, b] = np.rint(cohorts[0, b])
+        active[b] = cohorts[0, b]
     # The month's discount factor, computed once for the block when every trial has the same
     # discount rate (the usual case: the same chain of divisions gives the same bits).
     shared_discount = True
@@ -340,7 +344,14 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool,
     late_refund_value = np.zeros((count, months + longest_late + 1))
     late_refund_count = np.zeros((count, months + longest_late + 1))
     pending = np.zeros((count, months))  # alive and not yet repeated, per cohort
-    churned_now = np.zeros(months + 1)  # each cohort's churn this month (sBG, random flows)
+    churned_now = np.zeros(months + 1)  # each cohort's churn this month (random flows)
+    # This month's new customers and customers lost, per trial; sBG with expected flows also
+    # keeps each trial's churn multiplier and its starting customers' churn for _churn_block.
+    new_now = np.zeros(count)
+    churned_month = np.zeros(count)
+    preventable_now = np.zeros(count)
+    start_share = np.zeros(count)
+    running = np.zeros((8, count))
     # Running state and totals, one per trial: early repeat (repeated, cohort size; all
     # cohorts' repeated, size), discount, open liability, then the last month's rates.
     early = np.zeros((count, 4))
@@ -430,37 +441,36 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool,
             # 5. Move: new cohort joins, churn by tenure, leads decay.
             unpreventable = packed[UNPREVENTABLE, i]
             preventable = unpreventable + (1.0 - unpreventable) * saturation
+            new_now[b] = new
             if sbg or draws:
-                cohorts[b, t + 1] = new
+                cohorts[t + 1, b] = new
                 start_churn = (packed[CHURN_A, i] / (packed[CHURN_A, i] + packed[CHURN_B, i]
                                                      + packed[START_TENURE, i] + t)
                                if sbg else packed[CHURN_A, i])
                 if draws:
                     for column in range(t + 2):
                         base = (start_churn if column == 0
-                                else base_churn[b, months - t - 1 + column])
-                        churned = _whole_binomial(cohorts[b, column], base * preventable)
-                        cohorts[b, column] -= churned
+                                else base_churn[months - t - 1 + column, b])
+                        churned = _whole_binomial(cohorts[column, b], base * preventable)
+                        cohorts[column, b] -= churned
                         churned_now[column] = churned
-                    churned_total = _pairwise_sum(churned_now, 0, t + 2)
-                else:
-                    churned_total = _churn_cohorts(cohorts, base_churn, churned_now, b, t,
-                                                   months, start_churn * preventable,
-                                                   preventable)
+                    churned_month[b] = _pairwise_sum(churned_now, 0, t + 2)
+                else:  # the whole block churns after this loop
+                    start_share[b] = start_churn * preventable
+                    preventable_now[b] = preventable
             else:
                 # Constant churn: every cohort loses the same share, so the acquired cohorts
-                # are kept as one running total in column 1 (customer equity values every
+                # are kept as one running total in row 1 (customer equity values every
                 # cohort alike; the sum differs from the engine's by rounding only).
                 share = packed[CHURN_A, i] * preventable
-                cohorts[b, 0] *= 1.0 - share
-                cohorts[b, 1] = (cohorts[b, 1] + new) * (1.0 - share)
-                churned_total = (active_now + new) * share
-            active_after = active_now + new - churned_total
+                cohorts[0, b] *= 1.0 - share
+                cohorts[1, b] = (cohorts[1, b] + new) * (1.0 - share)
+                churned_month[b] = (active_now + new) * share
             for cohort in range(max(0, t - EARLY_REPEAT_MONTHS), t if customer_value else 0):
                 if t - cohort < EARLY_REPEAT_MONTHS:
                     pending[b, cohort] = pending[b, cohort] * (
-                        1.0 - base_churn[b, months - (t - cohort)] * preventable)
-            pending[b, t] = new * (1.0 - base_churn[b, months] * preventable)
+                        1.0 - base_churn[months - (t - cohort), b] * preventable)
+            pending[b, t] = new * (1.0 - base_churn[months, b] * preventable)
             early[b, 3] += new
             if t + EARLY_REPEAT_MONTHS < months:
                 early[b, 1] += new
@@ -470,7 +480,6 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool,
             else:
                 warm[b] = (warm_now - new) * (1.0 - packed[LEAD_DECAY, i]) + leads
             prospects[b] = prospects_now - leads
-            active[b] = active_after
 
             discount[b] = (discount_by_month[t] if shared_discount
                            else discount[b] / (1.0 + monthly_discount[b]))
@@ -481,23 +490,33 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool,
             totals[b, 4] += new
             totals[b, 5] += budget
             totals[b, 6] += spend_cold + spend_warm
-            totals[b, 7] += churned_total
             totals[b, 8] += repeats * packed[REPEAT_VALUE, i]
             last[b, 0], last[b, 1] = saturation, repeat_rate
-            last[b, 2], last[b, 3] = spend_per_customer, active_after
+            last[b, 2] = spend_per_customer
             if i < kept:
                 series[0, i, t] = gross
                 series[1, i, t] = refunds
                 series[2, i, t] = gross - refunds
                 series[3, i, t] = profit
                 series[4, i, t] = new
-                series[5, i, t] = active_after
-                series[6, i, t] = churned_total
                 series[7, i, t] = repeats
                 series[8, i, t] = budget
                 series[9, i, t] = leads
                 series[10, i, t] = open_liability[b]
                 series[11, i, t] = open_returns[b]
+        if sbg and not draws:
+            _churn_block(cohorts, base_churn, t, months, start_share, preventable_now, running,
+                         churned_month)
+        for b in range(count):
+            i = first + b
+            churned_total = churned_month[b]
+            active_after = active[b] + new_now[b] - churned_total
+            active[b] = active_after
+            totals[b, 7] += churned_total
+            last[b, 3] = active_after
+            if i < kept:
+                series[5, i, t] = active_after
+                series[6, i, t] = churned_total
 
     # Customer value from the last simulated month's rates (docs/model.md, per-trial metrics).
     rates = np.empty((4, count))  # keep rate, first-order and monthly contribution, growth
@@ -602,8 +621,8 @@ def _finish(packed: np.ndarray, i: int, sbg: bool, customer_value: bool, months:
         retention_zero = 1.0 - churn_a / (churn_a + churn_b) * keep_rate
         clv = first_contribution + retention_zero * values[1, b]
         for j in range(months):
-            products[j] = cohorts[b, j + 1] * cohort_values[j, b]
-        equity = cohorts[b, 0] * values[2, b] + _pairwise_sum(products, 0, months)
+            products[j] = cohorts[j + 1, b] * cohort_values[j, b]
+        equity = cohorts[0, b] * values[2, b] + _pairwise_sum(products, 0, months)
     elif customer_value:
         retention = 1.0 - churn_a * keep_rate
         ratio = retention * growth_factor
@@ -615,8 +634,8 @@ def _finish(packed: np.ndarray, i: int, sbg: bool, customer_value: bool, months:
         clv = first_contribution + retention * value
         cohort_sum = 0.0
         for j in range(months):
-            cohort_sum += cohorts[b, j + 1] * value
-        equity = cohorts[b, 0] * value + cohort_sum
+            cohort_sum += cohorts[j + 1, b] * value
+        equity = cohorts[0, b] * value + cohort_sum
 
     total_gross, total_refunds, total_new = totals[b, 0], totals[b, 1], totals[b, 4]
 
@@ -679,8 +698,7 @@ if AVAILABLE:
     owed_refunds_cost = numba.njit(cache=True, nogil=True)(owed_refunds_cost)
     _finish = numba.njit(cache=True, nogil=True)(_finish)
     _payback = numba.njit(cache=True, nogil=True)(_payback)
-    _churn_cohorts = numba.njit(cache=True, nogil=True)(_churn_cohorts)
-    _churn_cohort = numba.njit(cache=True, nogil=True, inline="always")(_churn_cohort)
+    _churn_block = numba.njit(cache=True, nogil=True)(_churn_block)
     _block = numba.njit(cache=True, nogil=True)(_block)
     _run_trials = numba.njit(cache=True, nogil=True, parallel=True)(_run_trials)
 
