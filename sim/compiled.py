@@ -739,13 +739,13 @@ def simulate_compiled(
     """Run the monthly funnel compiled; same arguments and result as `sim.engine.simulate`.
 
     `keep_monthly` bounds the trials whose monthly series are kept (the first ones). Without
-    Numba this runs `sim.engine.simulate` (which keeps MONTHLY_TRIALS_KEPT). `metrics`: as in
+    Numba this runs `sim.engine.simulate` with the same arguments. `metrics`: as in
     `sim.engine.simulate`; when it names none of CUSTOMER_VALUE_METRICS the kernel skips that
     pass (a split search: about a tenth of the time with constant churn, a fifth with sBG).
     """
     if not AVAILABLE:
         return simulate(scenario, trials=trials, seed=seed, horizon=horizon, inputs=inputs,
-                        progress=progress, metrics=metrics)
+                        progress=progress, metrics=metrics, keep_monthly=keep_monthly)
     seed = scenario.simulation.seed if seed is None else int(seed)
     horizon = scenario.simulation.horizon_months if horizon is None else int(horizon)
     if inputs is None:
@@ -758,7 +758,7 @@ def simulate_compiled(
     draws = scenario.simulation.flows == "random"
     wanted = METRIC_ORDER if metrics is None else checked_metric_names(metrics)
     customer_value = any(name in CUSTOMER_VALUE_METRICS for name in wanted)
-    kept = min(trials, keep_monthly)
+    kept = max(0, min(trials, keep_monthly))
     all_metrics = np.empty((len(METRIC_ORDER), trials))
     monthly = np.empty((len(MONTHLY_ORDER), kept, horizon))
     no_seeds = np.zeros(0, dtype=np.uint32)

@@ -81,6 +81,7 @@ def simulate(
     progress: Callable[[float], None] | None = None,
     engine: Engine = "auto",
     metrics: Collection[str] | None = None,
+    keep_monthly: int | None = None,
 ) -> SimResult:
     """Run the monthly funnel for every trial and return per-trial metrics and monthly series.
 
@@ -88,7 +89,9 @@ def simulate(
     define the trial count. Same scenario, seed and trials give identical numbers. `engine`:
     this NumPy engine or the compiled one (`sim.dispatch.choose_engine` decides for "auto").
     `metrics`: the result holds only these (names from METRIC_NAMES; default all), which lets
-    the compiled engine skip work no asked metric needs.
+    the compiled engine skip work no asked metric needs. `keep_monthly`: the monthly series are
+    kept for the first min(trials, keep_monthly) trials (default MONTHLY_TRIALS_KEPT; 0 keeps
+    none, for a caller that reads none).
     """
     wanted = None if metrics is None else checked_metric_names(metrics)
     if choose_engine(scenario, engine) == "compiled":
@@ -96,7 +99,9 @@ def simulate(
 
         return simulate_compiled(scenario, trials=trials, seed=seed, horizon=horizon,
                                  inputs=None if inputs is None else as_inputs(inputs),
-                                 progress=progress, metrics=wanted)
+                                 progress=progress, metrics=wanted,
+                                 keep_monthly=(MONTHLY_TRIALS_KEPT if keep_monthly is None
+                                               else keep_monthly))
     seed = scenario.simulation.seed if seed is None else int(seed)
     horizon = scenario.simulation.horizon_months if horizon is None else int(horizon)
     if inputs is None:
@@ -106,7 +111,7 @@ def simulate(
         inputs = as_inputs(inputs)
         trials = len(next(iter(inputs.values())))
     random_flows = scenario.simulation.flows == "random"
-    kept = min(trials, MONTHLY_TRIALS_KEPT)
+    kept = max(0, min(trials, MONTHLY_TRIALS_KEPT if keep_monthly is None else keep_monthly))
     metrics = {name: np.empty(trials) for name in METRIC_NAMES}
     monthly = {name: np.empty((kept, horizon)) for name in MONTHLY_NAMES}
     for start in range(0, trials, CHUNK_TRIALS):

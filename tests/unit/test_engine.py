@@ -393,3 +393,31 @@ def test_chunks_and_kept_monthly_trials(monkeypatch: pytest.MonkeyPatch) -> None
     assert chunked.monthly["net_revenue"].shape == (50, 6)
     np.testing.assert_allclose(chunked.monthly["net_revenue"], whole.monthly["net_revenue"][:50],
                                rtol=1e-12)
+
+
+@pytest.mark.parametrize("which", ["numpy", "compiled"])
+def test_keep_monthly_bounds_the_kept_series_and_changes_no_metric(which: str) -> None:
+    s = scenario(simulation__trials=TRIALS, simulation__horizon_months=6,
+                 cold__cost_per_thousand={"low": 6, "high": 14})
+    full = simulate(s, engine=which)
+    for keep, rows in ((0, 0), (30, 30), (10 * TRIALS, TRIALS)):
+        part = simulate(s, engine=which, keep_monthly=keep)
+        for name, values in full.metrics.items():
+            np.testing.assert_array_equal(part.metrics[name], values, err_msg=name)
+        for name, values in full.monthly.items():
+            assert part.monthly[name].shape == (rows, 6), (keep, name)
+            np.testing.assert_array_equal(part.monthly[name], values[:rows], err_msg=name)
+
+
+def test_stacked_sets_keep_series_only_when_asked() -> None:
+    from sim.stacked import run_stacked
+
+    s = scenario(simulation__trials=TRIALS, simulation__horizon_months=6)
+    inputs = sample_inputs(s, TRIALS, 7)
+    sets = [inputs, inputs.replaced({"budget.monthly": inputs.budget.monthly * 2})]
+    for keep, rows in ((False, 0), (True, TRIALS)):
+        parts = run_stacked(s, sets, lambda part: part, seed=7, horizon=6, keep_monthly=keep)
+        alone = simulate(s, inputs=sets[1], seed=7, horizon=6)
+        np.testing.assert_array_equal(parts[1].metrics["profit"], alone.metrics["profit"])
+        assert parts[1].monthly["profit"].shape == (rows, 6)
+        np.testing.assert_array_equal(parts[1].monthly["profit"], alone.monthly["profit"][:rows])
