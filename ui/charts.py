@@ -69,13 +69,52 @@ cached_chart = by_content(CHART_CACHE_SIZE)
 _specs = LruTable(4 * CHART_CACHE_SIZE)
 
 
+#: Markers (dashed rules at chosen values: the chosen guarantee length, today's and the best
+#: share) are drawn from the dataset of this name. A chart's markers are rows of it, not layers
+#: of their own, so when only a marker moves the chart's spec stays the same, no chart is built
+#: or converted anew, and the browser swaps the chart's data in place instead of drawing the
+#: chart again (Streamlit redraws a Vega chart only when its spec or dataset names change).
+MARKS = "marks"
+#: id(marked chart) -> (marked chart, chart without marker rows, the rows); see `with_marks`.
+_marked = LruTable(4 * CHART_CACHE_SIZE)
+#: (id(chart), rows as JSON) -> (chart, marked chart): the same marked chart for the same rows.
+_marked_by_rows = LruTable(4 * CHART_CACHE_SIZE)
+
+
+def marks_data() -> alt.NamedData:
+    """The data of a chart's marker layers: the MARKS dataset that `with_marks` fills."""
+    return alt.NamedData(name=MARKS)
+
+
+def with_marks(chart: alt.TopLevelMixin, rows: list[dict[str, object]]) -> alt.TopLevelMixin:
+    """`chart`, whose marker layers draw from `marks_data()`, with these marker rows as its
+    MARKS dataset (a top-level dataset: a picture of it in a report shows the markers too).
+
+    `vega_spec` of the result is the spec of `chart`, made once, with the rows added.
+    """
+    key = (id(chart), json.dumps(rows, sort_keys=True))
+    found = _marked_by_rows.get(key)
+    if found is None or found[0] is not chart:
+        marked = chart.properties(datasets={MARKS: [dict(row) for row in rows]})
+        found = (chart, marked)
+        _marked_by_rows.put(key, found)
+        _marked.put(id(marked), (marked, chart, rows))
+    return found[1]
+
+
 def vega_spec(chart: alt.TopLevelMixin) -> dict:
     """The Vega-Lite spec Streamlit sends for `chart` (its tables as Arrow datasets named by
     content hash), built without Altair's JSON-schema validation: the helpers here build
     charts from valid parts, and validating the spec took about a third of a page's server
     time (README, "Performance"). The spec of a chart from `cached_chart` is made once and
-    copied out (Streamlit edits the spec it is given). tests/unit/test_charts_spec.py checks
-    the spec equals the one `st.altair_chart` sends."""
+    copied out (Streamlit edits the spec it is given); a chart from `with_marks` is the spec
+    of its chart without rows plus the rows. tests/unit/test_charts_spec.py checks the spec
+    equals the one `st.altair_chart` sends."""
+    marked = _marked.get(id(chart))
+    if marked is not None and marked[0] is chart:
+        spec = vega_spec(marked[1])
+        spec.setdefault("datasets", {})[MARKS] = [dict(row) for row in marked[2]]
+        return spec
     found = _specs.get(id(chart))
     if found is None or found[0] is not chart:
         spec = _streamlit_spec(_Unvalidated(chart))  # type: ignore[arg-type]
@@ -326,7 +365,6 @@ def _x_axis(x_labels: Mapping[float, str] | None, fmt: str) -> alt.Axis:
                     labelOverlap=False, grid=True)
 
 
-@cached_chart
 def band_chart(x: np.ndarray, bands: Mapping[str, Mapping[str, np.ndarray]], x_title: str,
                y_title: str, unit: str = "money", *, title: str = "", log_x: bool = False,
                x_labels: Mapping[float, str] | None = None, mark_x: float | None = None,
@@ -335,9 +373,21 @@ def band_chart(x: np.ndarray, bands: Mapping[str, Mapping[str, np.ndarray]], x_t
     """Median line with points and a P10-P90 band per series over a numeric x (not months).
 
     bands: series label -> {"p10", "p50", "p90"} arrays aligned with x. x_labels names chosen
-    ticks (value -> text); mark_x draws a dashed vertical rule (the chosen setting); reference a
-    dashed horizontal one (for example zero change); y_zero False lets the y axis leave out 0.
+    ticks (value -> text); mark_x draws a dashed vertical rule (the chosen setting: a marker,
+    see MARKS); reference a dashed horizontal one (for example zero change); y_zero False lets
+    the y axis leave out 0.
     """
+    chart = _band_chart(x, bands, x_title, y_title, unit, title=title, log_x=log_x,
+                        x_labels=x_labels, marked=mark_x is not None, reference=reference,
+                        y_zero=y_zero, height=height)
+    return chart if mark_x is None else with_marks(chart, [{"x": float(mark_x)}])
+
+
+@cached_chart
+def _band_chart(x: np.ndarray, bands: Mapping[str, Mapping[str, np.ndarray]], x_title: str,
+                y_title: str, unit: str, *, title: str, log_x: bool,
+                x_labels: Mapping[float, str] | None, marked: bool, reference: float | None,
+                y_zero: bool, height: int) -> alt.Chart:
     rows = [pd.DataFrame({"x": np.asarray(x, dtype=float), "p10": band["p10"],
                           "p50": band["p50"], "p90": band["p90"], "series": label})
             for label, band in bands.items()]
@@ -363,8 +413,8 @@ def band_chart(x: np.ndarray, bands: Mapping[str, Mapping[str, np.ndarray]], x_t
     if reference is not None:
         layers.append(alt.Chart(pd.DataFrame({"y": [reference]})).mark_rule(
             strokeDash=[6, 4], color="#333").encode(y=alt.Y("y:Q")))
-    if mark_x is not None:
-        layers.append(alt.Chart(pd.DataFrame({"x": [float(mark_x)]})).mark_rule(
+    if marked:
+        layers.append(alt.Chart(marks_data()).mark_rule(
             strokeDash=[4, 4], color="#c03a3a", strokeWidth=2).encode(x=alt.X("x:Q")))
     return _style(alt.layer(*layers), height=height)
 
@@ -492,7 +542,6 @@ def heatmap_chart(x: np.ndarray, y: np.ndarray, z: np.ndarray, x_title: str, y_t
     return _style(alt.layer(*layers).resolve_scale(color="independent"), height=height)
 
 
-@cached_chart
 def share_sweep_chart(shares: np.ndarray, band: Mapping[str, np.ndarray], y_title: str,
                       unit: str = "money", *, marks: Mapping[str, float] | None = None,
                       zone: tuple[float, float] | None = None, zone_label: str = "",
@@ -500,9 +549,24 @@ def share_sweep_chart(shares: np.ndarray, band: Mapping[str, np.ndarray], y_titl
     """Median line with points and a P10-P90 band of one metric over budget shares (x as %).
 
     band: {"p10", "p50", "p90"} arrays aligned with shares. marks: label -> share, each drawn
-    as a labelled vertical rule (e.g. today's share and the best one); zone: a shaded span of
-    shares (e.g. those too close to the best to call), named zone_label in the tooltip.
+    as a labelled vertical rule (e.g. today's share and the best one: markers, see MARKS);
+    zone: a shaded span of shares (e.g. those too close to the best to call), named zone_label
+    in the tooltip.
     """
+    chart = _share_sweep_chart(shares, band, y_title, unit, marked=bool(marks), zone=zone,
+                               zone_label=zone_label, x_title=x_title, height=height)
+    if not marks:
+        return chart
+    # Labels sit at alternating heights so that close marks do not overwrite each other.
+    return with_marks(chart, [
+        {"x": float(share), "label": label, "colour": PALETTE[(i + 1) % len(PALETTE)],
+         "level": i % 2} for i, (label, share) in enumerate(marks.items())])
+
+
+@cached_chart
+def _share_sweep_chart(shares: np.ndarray, band: Mapping[str, np.ndarray], y_title: str,
+                       unit: str, *, marked: bool, zone: tuple[float, float] | None,
+                       zone_label: str, x_title: str, height: int) -> alt.Chart:
     fmt = _axis_format(unit)
     data = pd.DataFrame({"x": np.asarray(shares, dtype=float), "p10": band["p10"],
                          "p50": band["p50"], "p90": band["p90"]})
@@ -523,20 +587,18 @@ def share_sweep_chart(shares: np.ndarray, band: Mapping[str, np.ndarray], y_titl
                  alt.Tooltip("p10:Q", title="P10", format=fmt),
                  alt.Tooltip("p50:Q", title="Median", format=fmt),
                  alt.Tooltip("p90:Q", title="P90", format=fmt)]))
-    if marks:
-        rows = pd.DataFrame({"x": [float(v) for v in marks.values()], "label": list(marks)})
-        rows["colour"] = [PALETTE[(i + 1) % len(PALETTE)] for i in range(len(rows))]
-        # Labels sit at alternating heights so that close marks do not overwrite each other.
-        rows["dy"] = [14 + 20 * (i % 2) for i in range(len(rows))]
-        for _, row in rows.iterrows():
-            one = alt.Chart(pd.DataFrame([row]))
-            layers.append(one.mark_rule(strokeDash=[6, 4], strokeWidth=2,
-                                        color=row["colour"]).encode(x=alt.X("x:Q",
-                                                                            scale=x_scale)))
-            layers.append(one.mark_text(align="left", dx=5, baseline="top", fontSize=FONT_SIZE,
-                                        fontWeight="bold", color=row["colour"]).encode(
-                x=alt.X("x:Q", scale=x_scale), y=alt.YValue(float(row["dy"]) - 10),
-                text=alt.Text("label:N")))
+    if marked:
+        # Rows of MARKS: x (share), label, colour, level (0 or 1: the label's height).
+        marker = alt.Chart(marks_data())
+        colour = alt.Color("colour:N", scale=None)
+        layers.append(marker.mark_rule(strokeDash=[6, 4], strokeWidth=2).encode(
+            x=alt.X("x:Q", scale=x_scale), color=colour))
+        for level in (0, 1):
+            layers.append(marker.transform_filter(alt.datum.level == level).mark_text(
+                align="left", dx=5, baseline="top", fontSize=FONT_SIZE,
+                fontWeight="bold").encode(x=alt.X("x:Q", scale=x_scale),
+                                          y=alt.YValue(4.0 + 20 * level),
+                                          text=alt.Text("label:N"), color=colour))
     return _style(alt.layer(*layers), height=height)
 
 

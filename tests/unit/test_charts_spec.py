@@ -101,3 +101,39 @@ def test_encodings_are_channel_objects_not_strings_or_value_dicts() -> None:
              for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if shorthand.search(line) or as_dict.search(line)]
     assert found == []
+
+
+MARKED = {
+    "band": lambda at: charts.band_chart(np.arange(12.0) + 1, BANDS, "Days", "Profit ($)",
+                                         mark_x=at, log_x=True),
+    "share sweep": lambda at: charts.share_sweep_chart(
+        np.linspace(0, 0.5, 12), BANDS["A"], "Profit ($)",
+        marks={"today": 0.1, "best": 0.3, "looked at": at / 24}, zone=(0.2, 0.35)),
+}
+
+
+@pytest.mark.parametrize("name", list(MARKED))
+def test_a_moved_marker_changes_only_the_marks_dataset(name: str) -> None:
+    first, moved = MARKED[name](3.0), MARKED[name](7.0)
+    for chart in (first, moved):
+        # What the page sends is what st.altair_chart would send for the chart with its marks.
+        assert charts.vega_spec(chart) == _convert_altair_to_vega_lite_spec(chart)
+    one, other = charts.vega_spec(first), charts.vega_spec(moved)
+    rows_one, rows_other = one["datasets"].pop(charts.MARKS), other["datasets"].pop(charts.MARKS)
+    # Same spec and same dataset names: the browser swaps the data instead of redrawing.
+    assert one == other
+    assert rows_one != rows_other
+    assert {row["x"] for row in rows_other} >= ({7.0} if name == "band" else {7.0 / 24})
+    # The chart itself carries its marks, for a report's picture of it.
+    assert first.to_dict()["datasets"][charts.MARKS] == rows_one
+    assert MARKED[name](3.0) is first  # the same marks: the same chart, no rebuild
+
+
+def test_marker_layers_draw_from_the_marks_dataset() -> None:
+    spec = charts.vega_spec(MARKED["share sweep"](3.0))
+    marker_layers = [layer for layer in spec["layer"]
+                     if layer.get("data") == {"name": charts.MARKS}]
+    assert [layer["mark"]["type"] for layer in marker_layers] == ["rule", "text", "text"]
+    labels = [row["label"] for row in spec["datasets"][charts.MARKS]]
+    assert labels == ["today", "best", "looked at"]
+    assert [row["level"] for row in spec["datasets"][charts.MARKS]] == [0, 1, 0]
