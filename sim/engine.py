@@ -94,14 +94,13 @@ def simulate(
     none, for a caller that reads none).
     """
     wanted = None if metrics is None else checked_metric_names(metrics)
+    keep = MONTHLY_TRIALS_KEPT if keep_monthly is None else int(keep_monthly)
     if choose_engine(scenario, engine) == "compiled":
         from sim.compiled import simulate_compiled  # imports this module
 
         return simulate_compiled(scenario, trials=trials, seed=seed, horizon=horizon,
                                  inputs=None if inputs is None else as_inputs(inputs),
-                                 progress=progress, metrics=wanted,
-                                 keep_monthly=(MONTHLY_TRIALS_KEPT if keep_monthly is None
-                                               else keep_monthly))
+                                 progress=progress, metrics=wanted, keep_monthly=keep)
     seed = scenario.simulation.seed if seed is None else int(seed)
     horizon = scenario.simulation.horizon_months if horizon is None else int(horizon)
     if inputs is None:
@@ -111,7 +110,7 @@ def simulate(
         inputs = as_inputs(inputs)
         trials = len(next(iter(inputs.values())))
     random_flows = scenario.simulation.flows == "random"
-    kept = max(0, min(trials, MONTHLY_TRIALS_KEPT if keep_monthly is None else keep_monthly))
+    kept = max(0, min(trials, keep))
     metrics = {name: np.empty(trials) for name in METRIC_NAMES}
     monthly = {name: np.empty((kept, horizon)) for name in MONTHLY_NAMES}
     for start in range(0, trials, CHUNK_TRIALS):

@@ -17,6 +17,7 @@ from sim.analytics import sbg_survival
 from sim.distributions import sample_inputs
 from sim.engine import BASE_LABEL, plan_scenarios, simulate, simulate_plans
 from sim.scenario import Scenario, apply_overrides
+from sim.stacked import run_stacked
 
 TRIALS = 100
 
@@ -410,8 +411,6 @@ def test_keep_monthly_bounds_the_kept_series_and_changes_no_metric(which: str) -
 
 
 def test_stacked_sets_keep_series_only_when_asked() -> None:
-    from sim.stacked import run_stacked
-
     s = scenario(simulation__trials=TRIALS, simulation__horizon_months=6)
     inputs = sample_inputs(s, TRIALS, 7)
     sets = [inputs, inputs.replaced({"budget.monthly": inputs.budget.monthly * 2})]
