@@ -211,16 +211,31 @@ st.markdown(optimiser_words(optimum, objective_key))
 st.subheader("Best split by horizon")
 horizons = sorted(set(HORIZONS) | {horizon})
 others = [h for h in horizons if h != horizon]
-by_horizon, references = (horizon_optima(scenario, context.seed, map_trials, others,
-                                         objective_key, bounds) if others else ({}, {}))
-by_horizon[horizon] = result
-references[horizon] = optimum.reference
-st.dataframe(horizon_table(by_horizon, references, horizon, objective_key), hide_index=True,
-             width="stretch")
-st.caption(f"Each horizon is optimised on its own ({METRIC_WORDS[metric]} totalled over that "
-           f"many months), on the same {map_trials:,} futures; the scenario's horizon uses the "
-           "map above. Short horizons favour splits that win customers fast; long ones reward "
-           "keeping them.")
+other_words = " and ".join(filter(None, [", ".join(map(str, others[:-1])),
+                                        *map(str, others[-1:])]))
+# On request: the other horizons' optimisations were about 2.8 s of a first open, for a table
+# below the fold (README, "Performance").
+by_all_horizons = not others or st.toggle(
+    f"Also find the best split over {other_words} months", key="split_horizons",
+    bind="query-params",
+    help="Runs the optimiser again for each of these horizons, on the map's futures: a few "
+         "seconds the first time, then kept for the session's settings.")
+if by_all_horizons:
+    with st.spinner(f"Finding the best split over {other_words} months…", show_time=True):
+        by_horizon, references = (horizon_optima(scenario, context.seed, map_trials, others,
+                                                 objective_key, bounds)
+                                  if others else ({}, {}))
+    by_horizon[horizon] = result
+    references[horizon] = optimum.reference
+    st.dataframe(horizon_table(by_horizon, references, horizon, objective_key),
+                 hide_index=True, width="stretch")
+    st.caption(f"Each horizon is optimised on its own ({METRIC_WORDS[metric]} totalled over "
+               f"that many months), on the same {map_trials:,} futures; the scenario's horizon "
+               "uses the map above. Short horizons favour splits that win customers fast; long "
+               "ones reward keeping them.")
+else:
+    st.caption(f"Does the best split change with the horizon? Switch this on to optimise over "
+               f"{other_words} months as well as this scenario's {horizon}.")
 
 pair = results_pair(results, chosen)
 st.markdown(f"**Cumulative profit, {label(chosen.split)} against {RULE_SPLIT}**")

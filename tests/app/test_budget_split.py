@@ -24,7 +24,7 @@ from sim.splits import (
     optimise_split,
     with_split,
 )
-from tests.app.conftest import open_page
+from tests.app.conftest import new_app, open_page
 from tests.conftest import REPO_ROOT
 from ui import format as fmt
 from ui.splits import RULE_LABEL, label, p_beats_text
@@ -258,3 +258,29 @@ def test_save_as_variant_says_when_comments_could_not_be_kept(
     assert "so baseline.yaml was rewritten in the standard layout." in message
     assert str(fresh_scenario_library) not in message
     assert "Saved from the page" in load_scenario_file(path).variants
+
+
+def _horizon_tables(at: AppTest) -> list[pd.DataFrame]:
+    return [frame.value for frame in at.dataframe if "Horizon" in frame.value.columns]
+
+
+def test_the_best_split_by_horizon_is_worked_out_on_request_and_kept_in_the_link(
+        app: AppTest) -> None:
+    _open(app)
+    assert not app.exception
+    assert _horizon_tables(app) == []
+    assert any("Switch this on" in c.value for c in app.caption)
+    app.toggle(key="split_horizons").set_value(True).run()
+    assert not app.exception
+    [table] = _horizon_tables(app)
+    horizon = _scenario("baseline").simulation.horizon_months
+    assert list(table["Horizon"]) == [
+        f"{h} months" + (" (this scenario)" if h == horizon else "")
+        for h in sorted({12, 24, 36, 60, horizon})]
+    # The scenario's own horizon is the optimiser's pick above, worked out without the page.
+    row = table[table["Horizon"].str.endswith("(this scenario)")].iloc[0]
+    assert row["Best split"] == label(_expected_pick("baseline"))
+    # A link with the switch on opens with the table.
+    linked = _open(new_app(), split_horizons="true")
+    assert not linked.exception
+    assert _horizon_tables(linked)[0].equals(table)
