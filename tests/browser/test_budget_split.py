@@ -10,7 +10,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser.helpers import app_errors, metric_value, screenshot, wait_for_app
 
-#: The first view runs the 231-split map, the optimiser and four horizons: allow a slow machine.
+#: The first view runs the 231-split map and the optimiser: allow a slow machine.
 SETTLE_MS = 240_000
 PICKER = "Split in the answer (against 60/30/10)"
 
@@ -27,7 +27,7 @@ def test_typed_split_becomes_the_answer_and_its_link_reproduces_it(open_app) -> 
     first = _answer(page)
     assert first.startswith(("Move to ", "Stay with 60/30/10", "Test ")) and "60/30/10" in first
     assert "1,000 simulated futures" in page.locator("body").inner_text()
-    # Map, cumulative profit and horizon charts are drawn (Vega renders them as canvas/svg).
+    # The map and the cumulative profit charts are drawn (Vega renders them as canvas/svg).
     assert page.locator("[data-testid='stVegaLiteChart']").count() >= 2
     path = screenshot(page, "budget-split")
     assert path.stat().st_size > 50_000
