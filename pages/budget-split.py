@@ -209,8 +209,7 @@ st.markdown(optimiser_words(optimum, objective_key))
 
 # ------------------------------------------------------------------ horizons
 st.subheader("Best split by horizon")
-horizons = sorted(set(HORIZONS) | {horizon})
-others = [h for h in horizons if h != horizon]
+others = sorted(set(HORIZONS) - {horizon})
 other_words = ", ".join(map(str, others[:-1])) + f" and {others[-1]}"  # 3 or more
 # On request: the other horizons' optimisations were about 2.8 s of a first open, for a table
 # below the fold (README, "Performance"). horizon_optima shows its own progress.
