@@ -17,6 +17,7 @@ from ui.guarantee import (
     lengths_table,
     lift_map_chart,
     run_desk,
+    start_desk,
     sweep_charts,
 )
 from ui.layout import controls, footer, page_header, show_answer
@@ -70,6 +71,12 @@ with controls():
     power = float(columns[2].selectbox(
         "A/B test: power", (0.80, 0.90, 0.95), index=0, format_func=lambda p: f"{p:.0%}",
         key="guarantee_ab_power", bind="query-params"))
+
+# The customer model runs in its own process: start it now, so that it runs while the
+# sections above it are drawn.
+desk_inputs = dict(point_inputs(scenario))
+desk_inputs["guarantee.days"] = float(chosen)
+start_desk(desk_inputs, horizon, agents, service_hours, target_wait, context.seed)
 
 found = guarantee_findings(context, chosen)
 compared, runs, be = found.compared, found.runs, found.be
@@ -174,8 +181,6 @@ st.caption(
 # --- Returns desk (SimPy) ------------------------------------------------------------------
 st.subheader(f"Returns desk for the {length_adjective(chosen)} guarantee: individual "
              "customers")
-desk_inputs = dict(point_inputs(scenario))
-desk_inputs["guarantee.days"] = float(chosen)
 study = run_desk(desk_inputs, horizon, agents, service_hours, target_wait, context.seed)
 if study is not None:
     result = study.result

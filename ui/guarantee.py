@@ -15,7 +15,7 @@ import multiprocessing.spawn as mp_spawn
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,6 +48,7 @@ from sim.scenario import Scenario, variant_scenario
 from ui import format as fmt
 from ui.charts import band_chart, bar_chart, heatmap_chart, line_chart
 from ui.memo import LruTable
+from ui.navigation import at_run_end
 from ui.runs import SCENARIO_HASH, cached_run, single_flight
 
 #: Lengths named on the sweep's log axis.
@@ -459,45 +460,102 @@ def _desk_store() -> LruTable:
     return LruTable(DESK_RESULTS_KEPT)
 
 
+#: Session state slot of the desk run this page run started early (`start_desk`).
+_DESK_JOB = "_guarantee_desk_job"
+#: Seconds between progress updates while the page waits for the desk (the wait itself ends
+#: as soon as the run does).
+_DESK_POLL_S = 0.1
+
+
+@dataclass
+class _DeskJob:
+    """A desk run submitted to the worker: its settings' key, result and progress proxies."""
+
+    key: tuple
+    future: Future[DeskStudy]
+    done: Any
+    cancelled: Any
+
+    def stop(self) -> None:
+        """Stop the run at its next progress report, or drop it from the worker's queue."""
+        if not self.future.done():
+            with contextlib.suppress(OSError, EOFError):
+                self.cancelled.set()
+            self.future.cancel()
+
+
+def _desk_key(inputs: Mapping[str, float], horizon: int, agents: int, service_hours: float,
+              target_wait_hours: float, seed: int) -> tuple:
+    return (tuple(sorted((path, float(value)) for path, value in inputs.items())), int(horizon),
+            int(agents), float(service_hours), float(target_wait_hours), int(seed))
+
+
+def _submit(key: tuple, inputs: Mapping[str, float], horizon: int, agents: int,
+            service_hours: float, target_wait_hours: float, seed: int) -> _DeskJob:
+    """Queue a desk run on the worker process (started if need be). Raises BrokenProcessPool,
+    EOFError or OSError when the worker or its progress manager is gone."""
+    # One worker for all sessions: Streamlit's cache does not merge simultaneous misses.
+    with single_flight("returns-desk-worker"):
+        worker = _desk_worker()
+    done = worker.manager.Value("d", 0.0)
+    cancelled = worker.manager.Event()
+    future = worker.pool.submit(
+        desk_study, dict(inputs), int(horizon), int(agents), float(service_hours),
+        float(target_wait_hours), int(seed), CancellableProgress(done, cancelled))
+    return _DeskJob(key, future, done, cancelled)
+
+
+def start_desk(inputs: Mapping[str, float], horizon: int, agents: int, service_hours: float,
+               target_wait_hours: float, seed: int) -> None:
+    """Start the desk study for these settings in the worker process now, unless it is
+    stored, so that it runs while the page draws the sections above the desk; `run_desk`
+    with the same settings then waits for it. The run is stopped when this page run ends
+    without having waited for it (a rerun, the session closing), so it never holds the worker
+    for a page nobody looks at. If the worker cannot take it, `run_desk` says why."""
+    key = _desk_key(inputs, horizon, agents, service_hours, target_wait_hours, seed)
+    st.session_state.pop(_DESK_JOB, None)
+    if _desk_store().get(key) is not None:
+        return
+    try:
+        job = _submit(key, inputs, horizon, agents, service_hours, target_wait_hours, seed)
+    except (BrokenProcessPool, EOFError, OSError, RuntimeError):
+        return
+    if not at_run_end(job.stop):  # outside app.py's page run nothing would stop it
+        job.stop()
+        return
+    st.session_state[_DESK_JOB] = job
+
+
 def run_desk(inputs: Mapping[str, float], horizon: int, agents: int, service_hours: float,
              target_wait_hours: float, seed: int) -> DeskStudy | None:
-    """Return the desk study for these settings, running it in the worker process if needed.
+    """Return the desk study for these settings: stored, the run `start_desk` began, or run
+    now in the worker process.
 
     Shows a progress bar while the worker runs; returns None (after showing why) when the
     worker fails or takes longer than DESK_TIMEOUT_S.
     """
-    key = (tuple(sorted((path, float(value)) for path, value in inputs.items())), int(horizon),
-           int(agents), float(service_hours), float(target_wait_hours), int(seed))
+    key = _desk_key(inputs, horizon, agents, service_hours, target_wait_hours, seed)
     store = _desk_store()
     found = store.get(key)
+    job: _DeskJob | None = st.session_state.pop(_DESK_JOB, None)
     if found is not None:
         return found
-    # One worker for all sessions: Streamlit's cache does not merge simultaneous misses.
-    with single_flight("returns-desk-worker"):
-        worker = _desk_worker()
     bar = st.progress(0.0, text="Simulating individual customers and the returns desk in a "
                       "worker process…")
-    future: Future[DeskStudy] | None = None
-    cancelled = None
     try:
-        done = worker.manager.Value("d", 0.0)
-        cancelled = worker.manager.Event()
-        future = worker.pool.submit(
-            desk_study, dict(inputs), int(horizon), int(agents), float(service_hours),
-            float(target_wait_hours), int(seed), CancellableProgress(done, cancelled))
+        if job is None or job.key != key or job.future.cancelled():
+            job = _submit(key, inputs, horizon, agents, service_hours, target_wait_hours, seed)
         started = time.monotonic()
-        while not future.done():
+        while not wait([job.future], timeout=_DESK_POLL_S).done:
             if time.monotonic() - started > DESK_TIMEOUT_S:
-                future.cancel()
                 st.warning(f"The customer model took longer than {DESK_TIMEOUT_S:.0f} s and "
                            "was abandoned; try fewer agents' worth of claims or a shorter "
                            "horizon.")
                 return None
-            fraction = min(1.0, max(0.0, float(done.get())))
+            fraction = min(1.0, max(0.0, float(job.done.get())))
             bar.progress(fraction, text=f"Simulating individual customers and the returns "
                          f"desk in a worker process… {fraction:.0%}")
-            time.sleep(0.15)
-        study = future.result()
+        study = job.future.result()
     except (BrokenProcessPool, EOFError, OSError):
         # The worker or its progress manager died (ConnectionError is an OSError).
         _desk_worker.clear()
@@ -507,10 +565,8 @@ def run_desk(inputs: Mapping[str, float], horizon: int, agents: int, service_hou
     finally:
         # Leaving early (the session ended, a rerun, a timeout): stop the worker's run so it
         # is free for the sessions still open.
-        if future is not None and cancelled is not None and not future.done():
-            with contextlib.suppress(OSError, EOFError):
-                cancelled.set()
-            future.cancel()
+        if job is not None:
+            job.stop()
         bar.empty()
     store.put(key, study)
     return study

@@ -25,6 +25,8 @@ for ``/budget-split``), so the pages-folder mode always finds a file to start.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -41,15 +43,36 @@ ALIAS_LINKS = {"overview": ""}
 # True while app.py runs the page st.navigation chose. A context variable, because each
 # session's script runs in its own thread, and a nested run resets it on the way out.
 _RUN_BY_APP: ContextVar[bool] = ContextVar("funnel_lab_run_by_app", default=False)
+# What to do when the page run that `run_page` is running ends, however it ends.
+_AT_RUN_END: ContextVar[list[Callable[[], None]] | None] = ContextVar(
+    "funnel_lab_at_run_end", default=None)
 
 
 def run_page(page: StreamlitPage) -> None:
     """Run the page `st.navigation` returned, marked as run through app.py (app.py calls this)."""
     token = _RUN_BY_APP.set(True)
+    callbacks: list[Callable[[], None]] = []
+    end_token = _AT_RUN_END.set(callbacks)
     try:
         page.run()
     finally:
+        _AT_RUN_END.reset(end_token)
         _RUN_BY_APP.reset(token)
+        for callback in callbacks:
+            # Clean-up only: one that fails must not hide the page's own outcome.
+            with contextlib.suppress(Exception):
+                callback()
+
+
+def at_run_end(callback: Callable[[], None]) -> bool:
+    """Call `callback` when this page run ends: finished, stopped, or interrupted by a rerun
+    (a user's next click) or the session closing. Returns False, registering nothing, outside
+    a page run of app.py's menu."""
+    callbacks = _AT_RUN_END.get()
+    if callbacks is None:
+        return False
+    callbacks.append(callback)
+    return True
 
 
 def run_file(path: str) -> None:
