@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -117,11 +118,38 @@ def vega_spec(chart: alt.TopLevelMixin) -> dict:
         return spec
     found = _specs.get(id(chart))
     if found is None or found[0] is not chart:
-        spec = _streamlit_spec(_Unvalidated(chart))  # type: ignore[arg-type]
+        spec = _names_by_position(_streamlit_spec(_Unvalidated(chart)))  # type: ignore[arg-type]
         _specs.put(id(chart), (chart, spec))
     else:
         spec = found[1]
     return copy.deepcopy(spec)
+
+
+def _names_by_position(spec: dict) -> dict:
+    """`spec` with its datasets named by their place in it ("data-0", "data-1", ...) instead
+    of by a hash of their content. Streamlit's browser code builds a Vega chart anew when its
+    spec or its datasets' names change, and otherwise replaces the data of the chart already
+    drawn, which costs the browser a fraction of the drawing; with names by content, every
+    change of data was a change of spec. Names need only be unique within one chart."""
+    datasets = spec.get("datasets")
+    if not datasets:
+        return spec
+    names = {old: f"data-{place}" for place, old in
+             enumerate(name for name in datasets if name != MARKS)}
+
+    def rename(node: object) -> object:
+        if isinstance(node, dict):
+            return {key: ({**value, "name": names[value["name"]]}
+                          if key == "data" and isinstance(value, dict)
+                          and value.get("name") in names else rename(value))
+                    for key, value in node.items()}
+        if isinstance(node, list):
+            return [rename(item) for item in node]
+        return node
+
+    renamed = rename({key: value for key, value in spec.items() if key != "datasets"})
+    renamed["datasets"] = {names.get(name, name): rows for name, rows in datasets.items()}  # type: ignore[index]
+    return renamed  # type: ignore[return-value]
 
 
 _resized = LruTable(CHART_CACHE_SIZE)
@@ -500,7 +528,12 @@ def heatmap_chart(x: np.ndarray, y: np.ndarray, z: np.ndarray, x_title: str, y_t
         "y0": y_edges[yy.ravel()], "y1": y_edges[yy.ravel() + 1],
         "x": x[xx.ravel()], "y": y[yy.ravel()], "z": np.asarray(z, dtype=float).ravel()})
     x_fmt, y_fmt, z_fmt = (_axis_format(unit) for unit in (x_unit, y_unit, z_unit))
-    limit = float(np.nanmax(np.abs(cells["z"]))) or 1.0
+    # The colour scale's end, rounded up to three significant digits: maps of nearby settings
+    # then share one spec, and the browser swaps their data instead of drawing a new chart.
+    finite = np.abs(cells["z"].to_numpy())[np.isfinite(cells["z"].to_numpy())]
+    limit = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    step = 10.0 ** (math.floor(math.log10(limit)) - 2)
+    limit = math.ceil(limit / step) * step
     x_scale = alt.Scale(domain=[float(x_edges[0]), float(x_edges[-1])], nice=False, zero=False)
     y_scale = alt.Scale(domain=[float(y_edges[0]), float(y_edges[-1])], nice=False, zero=False)
     layers: list[alt.Chart] = [alt.Chart(cells).mark_rect().encode(

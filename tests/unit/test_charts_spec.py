@@ -1,8 +1,11 @@
 """Charts reach the browser unchanged: `ui.charts.show_chart` sends the spec `st.altair_chart`
-would send (same marks, encodings, config and Arrow datasets), only without re-validating it,
-and `_style` sets the same sizes and text sizes as before (one copy instead of four)."""
+would send (same marks, encodings, config and Arrow datasets), only without re-validating it
+and with its datasets named by place instead of by content, and `_style` sets the same sizes
+and text sizes as before (one copy instead of four)."""
 
 from __future__ import annotations
+
+import json
 
 import altair as alt
 import numpy as np
@@ -18,6 +21,22 @@ rng = np.random.default_rng(5)
 BANDS = {"A": {"p10": np.arange(12.0), "p50": np.arange(12.0) + 1, "p90": np.arange(12.0) + 2},
          "B": {"p10": -np.arange(12.0), "p50": 1 - np.arange(12.0), "p90": 2 - np.arange(12.0)}}
 VALUES = rng.normal(1e5, 2e4, size=(len(GRID), 40))
+
+def _sent_by_streamlit(chart: alt.TopLevelMixin) -> dict:
+    """The spec `st.altair_chart` sends for `chart`, its datasets (other than the markers')
+    renamed data-0, data-1, ... in the order Streamlit lists them."""
+    spec = _convert_altair_to_vega_lite_spec(chart)
+    datasets = spec.pop("datasets", {})
+    text = json.dumps(spec)
+    names = [name for name in datasets if name != charts.MARKS]
+    for place, name in enumerate(names):
+        text = text.replace(f'"{name}"', f'"data-{place}"')
+    renamed = json.loads(text)
+    if datasets:
+        renamed["datasets"] = {(f"data-{names.index(name)}" if name in names else name): rows
+                               for name, rows in datasets.items()}
+    return renamed
+
 
 CHARTS = {
     "fan": lambda: charts.fan_chart(BANDS, "Profit ($)"),
@@ -35,7 +54,20 @@ CHARTS = {
 @pytest.mark.parametrize("name", list(CHARTS))
 def test_the_spec_sent_is_the_one_st_altair_chart_sends(name: str) -> None:
     chart = CHARTS[name]()
-    assert charts.vega_spec(chart) == _convert_altair_to_vega_lite_spec(chart)
+    assert charts.vega_spec(chart) == _sent_by_streamlit(chart)
+
+
+def test_new_data_in_the_same_chart_keeps_its_spec_and_dataset_names() -> None:
+    """Streamlit's browser code draws a Vega chart anew only when its spec or its datasets'
+    names change; other data is swapped into the chart already drawn."""
+    moved = {plan: {q: values * 1.5 + 3 for q, values in band.items()}
+             for plan, band in BANDS.items()}
+    one = charts.vega_spec(charts.fan_chart(BANDS, "Profit ($)"))
+    other = charts.vega_spec(charts.fan_chart(moved, "Profit ($)"))
+    data_one, data_other = one.pop("datasets"), other.pop("datasets")
+    assert one == other
+    assert list(data_one) == list(data_other) == ["data-0"]
+    assert data_one["data-0"] != data_other["data-0"]
 
 
 def test_style_sets_size_and_text_sizes_once() -> None:
@@ -65,7 +97,7 @@ def test_same_inputs_reuse_the_chart_and_its_spec_and_other_inputs_do_not() -> N
     # The page may edit the spec it gets (Streamlit does): the next one is still whole.
     spec["datasets"].clear()
     spec["layer"][0]["encoding"]["y"]["title"] = "changed"
-    assert charts.vega_spec(first) == _convert_altair_to_vega_lite_spec(first)
+    assert charts.vega_spec(first) == _sent_by_streamlit(first)
 
 
 def test_a_cached_chart_stays_as_built_after_its_spec_is_taken() -> None:
@@ -117,7 +149,7 @@ def test_a_moved_marker_changes_only_the_marks_dataset(name: str) -> None:
     first, moved = MARKED[name](3.0), MARKED[name](7.0)
     for chart in (first, moved):
         # What the page sends is what st.altair_chart would send for the chart with its marks.
-        assert charts.vega_spec(chart) == _convert_altair_to_vega_lite_spec(chart)
+        assert charts.vega_spec(chart) == _sent_by_streamlit(chart)
     one, other = charts.vega_spec(first), charts.vega_spec(moved)
     rows_one, rows_other = one["datasets"].pop(charts.MARKS), other["datasets"].pop(charts.MARKS)
     # Same spec and same dataset names: the browser swaps the data instead of redrawing.
