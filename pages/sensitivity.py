@@ -181,7 +181,7 @@ if has_choice and fields:
                                          for r in found.roots]})
     show_chart(threshold_chart(
         points, roots_table, input_label(chosen),
-        f"Mean {fmt.metric_label(metric).lower()} gap, A − B ($)",
+        f"Mean {fmt.metric_in_sentence(metric)} gap, A − B ($)",
         x_format=input_axis_format(chosen), unit=axis_unit), width="stretch")
     st.caption(
         f"Mean of {shown[plan_a]} − {shown[plan_b]} over {found.trials:,} futures with the "

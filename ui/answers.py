@@ -122,7 +122,7 @@ def compare_answer(context: PageContext, *, chosen: list[str] | None = None,
     first = next(iter(results))
     differences = compare.difference_rows(results, metric)
     chart = interval_chart(differences, f"{fmt.metric_heading(metric)}: plan minus {first} ($)")
-    figures = [Figure(f"Median {fmt.metric_label(metric).lower()}, {first}",
+    figures = [Figure(f"Median {fmt.metric_in_sentence(metric)}, {first}",
                       fmt.metric_value(metric, summarize(results[first].metrics[metric]).p50))]
     for name, result in list(results.items())[1:4]:
         comparison = compare_paired(result.metrics[metric], results[first].metrics[metric])

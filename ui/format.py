@@ -90,6 +90,11 @@ def metric_label(metric: str) -> str:
     return registry.metric(metric).label
 
 
+def metric_in_sentence(metric: str) -> str:
+    """Return a metric's name inside a sentence: 'profit', 'NPV of profit', 'CAC'."""
+    return registry.in_sentence(registry.metric(metric).label)
+
+
 def metric_heading(metric: str) -> str:
     """Return a metric's name as a table heading or chart title shows it, with how refunds
     still owed at the horizon enter it: 'Profit (refunds still owed deducted)'."""

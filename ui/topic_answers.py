@@ -280,7 +280,7 @@ def share_pointer(context: PageContext, goal: str = GOALS[0]) -> str:
     best = best_share(sweep, goal)
     today = share_words(float(sweep.shares[sweep.current]))
     split = fmt.split_label(*split_for_hot_share(context.scenario, best.share))
-    goal_label = GOAL_LABELS[goal].split(" (")[0].lower()
+    goal_label = fmt.metric_in_sentence(goal)
     if best.index == sweep.current:
         return (f"best share on Retention: today's {today} for existing buyers ({split}); no "
                 f"share from 0% to 80% earns more {goal_label} on average over "
@@ -334,7 +334,8 @@ def retention_answer(context: PageContext, *, goal: str = GOALS[0]) -> PageAnswe
     return PageAnswer(
         "retention", "Retention vs acquisition", answer_sentence(best, sweep, goal, worth),
         detail=f"{trials:,} simulated futures, {fmt.horizon_words(horizon)} "
-               f"{goal_label.lower()}; every share runs on the same draws{spread}{knowing}.",
+               f"{fmt.metric_in_sentence(goal)}; every share runs on the same "
+               f"draws{spread}{knowing}.",
         figures=figures, chart=chart,
         chart_title=f"{goal_label} by the share for existing buyers (median, P10-P90)")
 

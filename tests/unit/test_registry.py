@@ -113,6 +113,15 @@ def test_sentences_name_metrics_with_their_own_horizon() -> None:
     assert sensitivity.metric_words is registry.metric_words
 
 
+def test_names_inside_sentences_keep_their_acronyms() -> None:
+    """Chart titles and tiles say 'Mean NPV of profit gap', never 'npv of profit'."""
+    assert fmt.metric_in_sentence("profit") == "profit"
+    assert fmt.metric_in_sentence("npv") == "NPV of profit"
+    assert fmt.metric_in_sentence("cac") == "CAC"
+    assert fmt.metric_in_sentence("clv_new_customer") == "CLV of a new customer"
+    assert fmt.metric_in_sentence("long_run_value") == "long-run value"
+
+
 def test_rounding_for_people() -> None:
     assert registry.rounded(123_456.78, "money") == 123_457.0
     assert registry.rounded(61.404, "money_per_customer") == 61.4
