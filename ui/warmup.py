@@ -6,7 +6,8 @@ waits `WARM_UP_DELAY_S` first (the first page is answered before it competes for
 runs each step with a pause between, and never raises: a failed step is logged and the rest
 is skipped. Numbers do not depend on it (`sim.dispatch`): it only decides when results exist.
 `compiled_within` lets a page that needs the compiled engine wait a bounded time for it.
-Setting FUNNEL_LAB_WARM_UP=0 turns the background warm-up off (the tests do).
+Setting FUNNEL_LAB_WARM_UP=0 turns the background warm-up off (the tests do); the server
+still loads the compiled engine as it starts (`start_engine`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,17 @@ def _start_kernel() -> None:
             return
         _kernel_started = True
     threading.Thread(target=_load_kernel, name="funnel-lab-kernel", daemon=True).start()
+
+
+def start_engine() -> bool:
+    """Start loading the compiled engine in a background thread, as the server starts
+    (ui.server), whether or not the warm-up runs: until it is loaded every simulation runs on
+    the NumPy engine, several times slower. Skipped (False) when FUNNEL_LAB_ENGINE=numpy
+    makes "auto" the NumPy engine anyway (the tests)."""
+    if os.environ.get("FUNNEL_LAB_ENGINE") == "numpy":
+        return False
+    _start_kernel()
+    return True
 
 
 def compiled_within(timeout_s: float) -> bool:

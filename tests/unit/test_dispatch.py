@@ -178,3 +178,21 @@ def test_the_map_uses_all_futures_only_with_the_compiled_engine(
     assert "first 500 of these futures (the compiled engine" in ui_splits.map_futures_words(
         500, 5000, everything)
     assert ui_splits.map_futures_words(300, 300, everything).endswith("use all of them.")
+
+
+def test_the_server_starts_loading_the_engine_unless_the_numpy_engine_is_asked_for(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the warm-up (FUNNEL_LAB_WARM_UP=0) nothing else would load the kernel, and
+    every page would run the NumPy engine for the life of the server."""
+    loads: list[str] = []
+    monkeypatch.setattr(warmup, "load_compiled", lambda: loads.append("load") or True)
+    monkeypatch.setattr(warmup, "_kernel_started", False)
+    monkeypatch.setattr(warmup, "_kernel_done", warmup.threading.Event())
+    monkeypatch.setenv("FUNNEL_LAB_ENGINE", "numpy")
+    assert warmup.start_engine() is False
+    assert not warmup._kernel_done.wait(0.2) and loads == []
+    monkeypatch.setenv("FUNNEL_LAB_WARM_UP", "0")
+    monkeypatch.delenv("FUNNEL_LAB_ENGINE")
+    assert warmup.start_engine() is True
+    assert warmup._kernel_done.wait(10.0) and loads == ["load"]
+    assert warmup.start_engine() is True and loads == ["load"]  # loaded once per process
