@@ -530,7 +530,8 @@ def heatmap_chart(x: np.ndarray, y: np.ndarray, z: np.ndarray, x_title: str, y_t
     x_fmt, y_fmt, z_fmt = (_axis_format(unit) for unit in (x_unit, y_unit, z_unit))
     # The colour scale's end, rounded up to three significant digits: maps of nearby settings
     # then share one spec, and the browser swaps their data instead of drawing a new chart.
-    finite = np.abs(cells["z"].to_numpy())[np.isfinite(cells["z"].to_numpy())]
+    z_values = cells["z"].to_numpy()
+    finite = np.abs(z_values[np.isfinite(z_values)])
     limit = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
     step = 10.0 ** (math.floor(math.log10(limit)) - 2)
     limit = math.ceil(limit / step) * step
