@@ -9,7 +9,7 @@ from functools import partial
 
 import streamlit as st
 
-from ui import state, warmup
+from ui import state
 from ui.draft_actions import unsaved_notice
 from ui.layout import refuse_unreadable_file
 from ui.library import list_stems, read_entry
@@ -52,8 +52,6 @@ EDITOR = PAGES[-1]
 ALIASES = [st.Page(partial(run_file, "pages/overview.py"), title="Overview",
                    url_path="overview", visibility="hidden")]
 
-# Once per server process: load the compiled engine and cache the shipped scenarios' runs.
-warmup.start()
 context = state.resolve()
 navigation = st.navigation(PAGES + ALIASES, position="hidden" if context and context.present
                            else "sidebar")

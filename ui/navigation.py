@@ -26,6 +26,7 @@ for ``/budget-split``), so the pages-folder mode always finds a file to start.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable
 from contextvars import ContextVar
 from pathlib import Path
@@ -46,22 +47,36 @@ _RUN_BY_APP: ContextVar[bool] = ContextVar("funnel_lab_run_by_app", default=Fals
 # What to do when the page run that `run_page` is running ends, however it ends.
 _AT_RUN_END: ContextVar[list[Callable[[], None]] | None] = ContextVar(
     "funnel_lab_at_run_end", default=None)
+# How many page runs are under way in this process, across sessions (background work such as
+# the warm-up waits for none before each step, so it does not slow a page a user waits for).
+_running = 0
+_running_lock = threading.Lock()
 
 
 def run_page(page: StreamlitPage) -> None:
     """Run the page `st.navigation` returned, marked as run through app.py (app.py calls this)."""
+    global _running
     token = _RUN_BY_APP.set(True)
     callbacks: list[Callable[[], None]] = []
     end_token = _AT_RUN_END.set(callbacks)
+    with _running_lock:
+        _running += 1
     try:
         page.run()
     finally:
+        with _running_lock:
+            _running -= 1
         _AT_RUN_END.reset(end_token)
         _RUN_BY_APP.reset(token)
         for callback in callbacks:
             # Clean-up only: one that fails must not hide the page's own outcome.
             with contextlib.suppress(Exception):
                 callback()
+
+
+def pages_running() -> int:
+    """How many page runs (of any session) are under way in this process right now."""
+    return _running
 
 
 def at_run_end(callback: Callable[[], None]) -> bool:

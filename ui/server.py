@@ -133,16 +133,21 @@ async def _collect_now_and_then() -> None:
 
 @contextlib.asynccontextmanager
 async def load_app_modules(_app: object) -> AsyncIterator[None]:
-    """st.App lifespan: import the app's modules, start loading the compiled engine, freeze
-    the modules out of the collector, and collect the rest every COLLECT_EVERY_S seconds while
-    the server runs."""
+    """st.App lifespan: import the app's modules, start loading the compiled engine and the
+    warm-up, freeze the modules out of the collector, and collect the rest every
+    COLLECT_EVERY_S seconds while the server runs."""
     started = time.perf_counter()
     names = app_modules(Path(__file__).resolve().parent.parent)
     for name in names:
         importlib.import_module(name)
     # The compiled engine loads in the background (Numba's disk cache: about 2 s; a compile
-    # after a code change: minutes); pages run on the NumPy engine until it is ready.
-    importlib.import_module("ui.warmup").start_engine()
+    # after a code change: minutes); pages run on the NumPy engine until it is ready. Then
+    # the warm-up (unless FUNNEL_LAB_WARM_UP=0) opens every page of each library scenario
+    # once without a browser (the shipped three: about 55 s on 2 cores), so that the first
+    # link of the day finds its page computed.
+    warmup = importlib.import_module("ui.warmup")
+    warmup.start_engine()
+    warmup.start(asyncio.get_running_loop())
     gc.collect()
     gc.freeze()
     # The logger is made here, not at import: serve.py is imported before Streamlit reads

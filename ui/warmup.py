@@ -1,32 +1,50 @@
-"""Warm the server up in the background: load the compiled engine, then run the shipped
-scenarios' default simulations into the page cache, so the first link of the day is fast.
+"""Warm the server up in the background: load the compiled engine, then open every page of
+every library scenario's default link once, so the first link of the day finds its page
+computed.
 
-`start` is called by app.py on every run and starts one daemon thread per process. The thread
-waits `WARM_UP_DELAY_S` first (the first page is answered before it competes for the cores),
-runs each step with a pause between, and never raises: a failed step is logged and the rest
-is skipped. Numbers do not depend on it (`sim.dispatch`): it only decides when results exist.
-`compiled_within` lets a page that needs the compiled engine wait a bounded time for it.
-Setting FUNNEL_LAB_WARM_UP=0 turns the background warm-up off (the tests do); the server
-still loads the compiled engine as it starts (`start_engine`).
+The server calls `start` as it starts (ui/server.py, with its event loop), once per process.
+The thread loads the compiled engine first (the pages' searches use all futures only with
+it), then opens the pages one by one in sessions without a browser (`ui.headless`): each page
+computes exactly what a visitor's first open would, with the page's own defaults (its
+simulations, searches, charts and the returns desk), into the caches every session shares.
+Before each page it waits until no page run is under way (`ui.navigation.pages_running`) and
+pauses `PAUSE_S`, so a visitor's page never waits behind it for long. It never raises: a failed
+step is logged and the rest is skipped. Numbers do not depend on it (`sim.dispatch`): it only
+decides when results exist. `compiled_within` lets a page that needs the compiled engine wait
+a bounded time for it. FUNNEL_LAB_WARM_UP=0 turns the page warm-up off (the tests do); the
+server still loads the compiled engine as it starts (`start_engine`). A server started with
+`streamlit run app.py` (not serve.py) has no warm-up.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlencode
+
+from streamlit import runtime
 
 from sim.dispatch import compiled_ready, load_compiled
-from sim.scenario import Scenario
+from ui.headless import open_page
 from ui.library import list_stems, read_entry
-from ui.runs import run_plans
-from ui.state import PageContext, default_trials
+from ui.navigation import APP_SCRIPT, pages_running
 
-#: Seconds after the first page run before the warm-up starts.
-WARM_UP_DELAY_S = 5.0
-#: Seconds between two precomputed scenarios (leaves the cores to a page being answered).
-PAUSE_S = 1.0
+#: Seconds between two pages the warm-up opens (leaves the cores to a page being answered).
+PAUSE_S = 0.5
+#: Longest wait for one page the warm-up opens (the returns desk alone may take 180 s).
+PAGE_LIMIT_S = 240.0
+#: Longest wait, before a step, for the page runs under way to end (then the step runs anyway).
+YIELD_LIMIT_S = 30.0
+#: Longest wait for Streamlit's runtime, whose sessions open the pages (it exists within
+#: moments of the server starting).
+RUNTIME_LIMIT_S = 60.0
+#: The warm-up thread's name (its log lines say it).
+THREAD_NAME = "funnel-lab-warm-up"
 
 _LOG = logging.getLogger(__name__)
 _started = False
@@ -81,53 +99,53 @@ def compiled_within(timeout_s: float) -> bool:
     return compiled_ready()
 
 
-def start(delay_s: float = WARM_UP_DELAY_S) -> bool:
-    """Start the warm-up thread unless this process already did; returns whether it started."""
+def _wait_until(ready: Callable[[], bool], limit_s: float) -> bool:
+    """Wait (polling every 0.1 s) until `ready()` or `limit_s` seconds; returns `ready()`."""
+    deadline = time.monotonic() + limit_s
+    while not ready() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return ready()
+
+
+def start(loop: asyncio.AbstractEventLoop) -> bool:
+    """Start the warm-up thread unless this process already did or FUNNEL_LAB_WARM_UP=0;
+    `loop` is the server's event loop. Returns whether it started."""
     global _started
     with _start_lock:
         if _started or os.environ.get("FUNNEL_LAB_WARM_UP", "1") == "0":
             return False
         _started = True
-    threading.Thread(target=warm_up, args=(delay_s,), name="funnel-lab-warm-up",
-                     daemon=True).start()
+    threading.Thread(target=warm_up, args=(loop,), name=THREAD_NAME, daemon=True).start()
     return True
 
 
-def _overview_pointers(stem: str, scenario: Scenario) -> None:
-    """Run the Overview's pointers for a library scenario's default link: the Budget split
-    page's search and the Retention page's sweep (their own caches), the slowest part of a
-    first open of the Overview, Budget split or Retention pages."""
-    # Imported here: ui.answers needs ui.splits, which imports this module.
-    from ui.answers import beyond_named
-
-    seed, trials = scenario.simulation.seed, default_trials(scenario)
-    beyond_named(PageContext(stem, scenario, scenario, {}, seed, trials, False))
+def page_links(app_root: Path = APP_SCRIPT.parent) -> list[str]:
+    """The links of the app's pages, the Overview (the default page, "") first: each page
+    file of pages/ is named after its link (app.py)."""
+    links = sorted(path.stem for path in (app_root / "pages").glob("*.py"))
+    return ["" if link == "overview" else link
+            for link in sorted(links, key=lambda link: link != "overview")]
 
 
-def warm_up(delay_s: float = 0.0) -> None:
-    """Load the compiled engine, then run every readable library scenario's base plan and
-    variants at its own seed and default trials through the page cache (`ui.runs.run_plans`),
-    then each one's best split and share (`_overview_pointers`).
+def warm_up(loop: asyncio.AbstractEventLoop) -> None:
+    """Load the compiled engine, then open every page (`page_links`) of every readable
+    library scenario's default link (its seed and trials), one scenario after the other.
     Logs and stops at the first error; never raises."""
     try:
-        time.sleep(delay_s)
         started = time.perf_counter()
-        _start_kernel()
-        _kernel_done.wait()
+        _wait_until(runtime.exists, RUNTIME_LIMIT_S)
+        if start_engine():  # the split searches use all futures only with the compiled engine
+            _kernel_done.wait()
         for stem in list_stems():
-            scenario = read_entry(stem).scenario
-            if scenario is None:
+            if read_entry(stem).scenario is None:
                 continue
-            time.sleep(PAUSE_S)
-            run_plans(scenario, None, scenario.simulation.seed, default_trials(scenario))
-            _LOG.info("warm-up: %s cached after %.1f s", stem, time.perf_counter() - started)
-        for stem in list_stems():
-            scenario = read_entry(stem).scenario
-            if scenario is None:
-                continue
-            time.sleep(PAUSE_S)
-            _overview_pointers(stem, scenario)
-            _LOG.info("warm-up: %s's best split and share found after %.1f s", stem,
+            for link in page_links():
+                _wait_until(lambda: pages_running() == 0, YIELD_LIMIT_S)
+                time.sleep(PAUSE_S)
+                if not open_page(loop, link, urlencode({"scenario": stem}), PAGE_LIMIT_S):
+                    _LOG.warning("warm-up: /%s?scenario=%s did not finish within %.0f s",
+                                 link, stem, PAGE_LIMIT_S)
+            _LOG.info("warm-up: %s's pages computed after %.1f s", stem,
                       time.perf_counter() - started)
     except Exception:  # a warm-up must never take the app down; the pages still work cold
         _LOG.exception("warm-up stopped")

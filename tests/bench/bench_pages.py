@@ -7,7 +7,11 @@ time, on servers this script starts on loopback and stops:
 - cold: first open after its own server started (imports, simulation, charts), in a new
   browser (empty HTTP cache). The servers run without the start-up warm-up thread
   (FUNNEL_LAB_WARM_UP=0; `--warm-up` turns it on): cold is then a page nothing was computed
-  for, and the warm-up's minute of work does not share the cores with the warm measures;
+  for, and the warm-up's work does not share the cores with the warm measures;
+- first link: the first open of the page in a new browser on another server started for it
+  with the warm-up on, once that server is idle (the warm-up has finished: the morning's
+  first link, opened some time after the server started). The blank page's server has no
+  warm-up; its first link is its first open once idle;
 - (then the script waits until the server is idle, at most IDLE_TIMEOUT_S; the wait is
   printed)
 - warm, same browser: the same address opened again in a new tab of that browser (a new
@@ -30,7 +34,9 @@ of it); the blank page's own change time is printed for context. The runs column
 script runs the browser saw while a page opened (query-parameter writes rerun it); the server
 CPU column is the Streamlit process's CPU seconds for the warm same-browser view and for the
 change (psutil), next to their wall times.
-Page names as arguments measure only those pages (the blank page is always measured).
+Page names as arguments measure only those pages (the blank page is always measured, and so
+is a reference page that is not the app's: the blank page with one chart and one table, to
+show the floor of any page with a chart).
 """
 
 from __future__ import annotations
@@ -63,12 +69,13 @@ from tests.browser.helpers import (
 #: Longest wait for one page to finish, in seconds (a failure is reported, not hung on).
 PAGE_TIMEOUT_S = 120.0
 #: Goals from issue 16, as ratios to the blank page (warm: both ways of opening).
-GOALS = {"cold": 2.5, "warm": 1.5, "warm_new": 1.5, "change": 0.7}
+GOALS = {"cold": 2.5, "first_link": 2.5, "warm": 1.5, "warm_new": 1.5, "change": 0.7}
 #: Column headings of the measures.
-HEADINGS = {"cold": "cold", "warm": "warm same br.", "warm_new": "warm new br.",
-            "change": "change"}
+HEADINGS = {"cold": "cold", "first_link": "first link", "warm": "warm same br.",
+            "warm_new": "warm new br.", "change": "change"}
 #: The blank page's measure each page measure is divided by (change: see the docstring).
-FLOOR_OF = {"cold": "cold", "warm": "warm", "warm_new": "warm_new", "change": "warm_new"}
+FLOOR_OF = {"cold": "cold", "first_link": "first_link", "warm": "warm", "warm_new": "warm_new",
+            "change": "warm_new"}
 
 BLANK_APP = """import streamlit as st
 
@@ -76,6 +83,22 @@ st.title("Blank page")
 with st.container(key="answer"):
     st.write("One line of text.")
 st.number_input("A number", value=1, key="number")
+"""
+
+#: The blank page with one Altair line chart (60 points) and one five-row table (the app
+#: draws its charts as Vega-Lite specs, ui.charts.show_chart, and its tables with st.table).
+REFERENCE_APP = """import altair as alt
+import pandas as pd
+import streamlit as st
+
+st.title("One chart and one table")
+scale = st.number_input("A number", value=1, key="number")
+frame = pd.DataFrame({"month": range(60), "profit": [scale * m * m for m in range(60)]})
+with st.container(key="answer"):
+    st.write("One line of text.")
+    st.vega_lite_chart(alt.Chart(frame).mark_line().encode(x="month:Q", y="profit:Q")
+                       .to_dict(), width="stretch")
+    st.table(frame.head(5))
 """
 
 
@@ -136,6 +159,9 @@ PAGES: tuple[Target, ...] = (
 )
 BLANK = Target("blank Streamlit page", "/", ".st-key-answer", _type("A number", "2"),
                "number 1 -> 2")
+#: Not a page of the app: the floor of any page that shows a chart, in the same run.
+REFERENCE = Target("one chart + one table", "/", ".st-key-answer", _type("A number", "2"),
+                   "number 1 -> 2 (new chart data)")
 
 # Counts the script runs of a page from its first paint (query-parameter writes rerun it).
 _COUNT_RUNS_JS = """
@@ -299,6 +325,19 @@ def measure(browser: Browser, app: Path, target: Target, env: dict[str, str]) ->
     return row
 
 
+def first_link(browser: Browser, app: Path, target: Target, env: dict[str, str]) -> float:
+    """Seconds to the finished page opened first, in a new browser, on a server started with
+    the warm-up once that server has gone idle (its warm-up finished)."""
+    with streamlit_server(app, cwd=app.parent,
+                          env={**env, "FUNNEL_LAB_WARM_UP": "1"}) as base_url:
+        _wait_idle(_server_process(base_url))
+        context = _new_browser(browser)
+        try:
+            return _open(context, base_url + target.path, target)[1]
+        finally:
+            context.close()
+
+
 def main(names: list[str]) -> None:
     """Measure the blank page and the named pages (all by default); print the table.
     `--warm-up` among the names runs the servers with the start-up warm-up thread."""
@@ -312,6 +351,8 @@ def main(names: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as folder:
         blank_app = Path(folder) / "blank.py"
         blank_app.write_text(BLANK_APP)
+        reference_app = Path(folder) / "reference.py"
+        reference_app.write_text(REFERENCE_APP)
         library = Path(folder) / "scenarios"
         shutil.copytree(REPO_ROOT / "scenarios", library)
         env = {"FUNNEL_LAB_SCENARIOS": str(library),
@@ -320,10 +361,15 @@ def main(names: list[str]) -> None:
             browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, headless=True,
                                                  args=CHROMIUM_ARGS)
             try:
-                for app, target in ((blank_app, BLANK),
+                for app, target in ((blank_app, BLANK), (reference_app, REFERENCE),
                                     *((REPO_ROOT / "serve.py", page) for page in chosen)):
                     try:
-                        rows[target.name] = measure(browser, app, target, env)
+                        row = rows[target.name] = measure(browser, app, target, env)
+                        try:
+                            row["first_link"] = first_link(browser, app, target, env)
+                        except Exception as error:  # the other measures still count
+                            row["first_link"] = math.nan
+                            print(f"  {target.name}: no first link: {error}".splitlines()[0])
                     except Exception as error:  # reported in the table, not raised
                         lines = str(error).splitlines()
                         rows[target.name] = (f"failed: {type(error).__name__}: {lines[0]} "
@@ -345,7 +391,7 @@ def main(names: list[str]) -> None:
           + "  runs c/w  server CPU s warm/change  idle wait s  change made")
     print(f"{'goal (ratio)':<22}" + "".join(f"{'<= ' + str(g) + 'x':>16}"
                                              for g in GOALS.values()))
-    for target in (BLANK, *chosen):
+    for target in (BLANK, REFERENCE, *chosen):
         row = rows[target.name]
         if not isinstance(row, dict):
             print(f"{target.name:<22}{row}")

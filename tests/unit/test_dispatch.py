@@ -4,6 +4,8 @@ and only once it is loaded, so the numbers never depend on when a run happens; t
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,8 @@ from ui import warmup
 
 EXPECTED = Scenario()
 RANDOM = apply_overrides(Scenario(), {"simulation.flows": "random"})
-SHIPPED = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED = sorted((REPO / "scenarios").glob("*.yaml"))
 
 
 @pytest.fixture(autouse=True)
@@ -119,47 +122,59 @@ def test_random_flows_give_the_numpy_numbers_when_the_compiled_engine_is_ready(
     assert_identical(simulate(RANDOM, trials=300, horizon=12), reference)
 
 
+def _warm_up_here(monkeypatch: pytest.MonkeyPatch, opened: Callable[..., bool]) -> None:
+    """Make warmup.warm_up runnable in a test: a runtime, no pauses, `opened` opening pages."""
+    monkeypatch.setattr(warmup.runtime, "exists", lambda: True)
+    monkeypatch.setattr(warmup, "open_page", opened)
+    monkeypatch.setattr(warmup, "PAUSE_S", 0.0)
+    monkeypatch.setattr(warmup, "_kernel_started", False)
+    monkeypatch.setattr(warmup, "_kernel_done", warmup.threading.Event())
+
+
 def test_warm_up_logs_a_failure_and_never_raises(monkeypatch: pytest.MonkeyPatch,
                                                  caplog: pytest.LogCaptureFixture) -> None:
     def broken() -> bool:
         raise RuntimeError("no compiler here")
 
-    def refused(*args: object) -> None:
+    def refused(*args: object) -> bool:
         raise OSError("disk full")
 
+    _warm_up_here(monkeypatch, refused)
     monkeypatch.setattr(warmup, "load_compiled", broken)
-    monkeypatch.setattr(warmup, "run_plans", refused)
-    monkeypatch.setattr(warmup, "PAUSE_S", 0.0)
-    monkeypatch.setattr(warmup, "_kernel_started", False)
-    monkeypatch.setattr(warmup, "_kernel_done", warmup.threading.Event())
-    warmup.warm_up(0.0)
+    warmup.warm_up(None)  # type: ignore[arg-type]  # no loop: open_page is replaced
     assert "the compiled engine did not load" in caplog.text
     assert "warm-up stopped" in caplog.text
 
 
-def test_warm_up_caches_every_readable_library_scenario_at_its_defaults(
-        monkeypatch: pytest.MonkeyPatch, fresh_scenario_library: Path) -> None:
+def test_warm_up_opens_every_page_of_every_readable_library_scenario(
+        monkeypatch: pytest.MonkeyPatch, fresh_scenario_library: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
     (fresh_scenario_library / "broken.yaml").write_text("budget: [unclosed\n")
-    runs: list[tuple[str, int, int]] = []
+    opened: list[tuple[str, str]] = []
+
+    def record(loop: object, link: str, query: str, timeout_s: float) -> bool:
+        opened.append((link, query))
+        return link != "guarantee"  # one page that does not finish in time
+
+    _warm_up_here(monkeypatch, record)
     monkeypatch.setattr(warmup, "load_compiled", lambda: False)
-    monkeypatch.setattr(warmup, "run_plans", lambda scenario, labels, seed, trials: runs.append(
-        (scenario.name, seed, trials)))
-    pointers: list[tuple[str, str]] = []
-    monkeypatch.setattr(warmup, "_overview_pointers", lambda stem, scenario: pointers.append(
-        (stem, scenario.name)))
-    monkeypatch.setattr(warmup, "PAUSE_S", 0.0)
-    monkeypatch.setattr(warmup, "_kernel_started", False)
-    monkeypatch.setattr(warmup, "_kernel_done", warmup.threading.Event())
-    warmup.warm_up(0.0)
-    # Then each one's best split and share, as the Overview asks for them.
-    assert sorted(pointers) == sorted((path.stem, load_scenario_file(path).name)
-                                      for path in SHIPPED)
-    wanted = []
-    for path in SHIPPED:
-        scenario = load_scenario_file(path)
-        wanted.append((scenario.name, scenario.simulation.seed,
-                       min(20_000, max(100, scenario.simulation.trials))))
-    assert sorted(runs) == sorted(wanted)
+    warmup.warm_up(None)  # type: ignore[arg-type]
+    links = warmup.page_links()
+    assert opened == [(link, f"scenario={path.stem}") for path in SHIPPED for link in links]
+    # The timed-out page is reported, and the warm-up went on to the next page.
+    assert ("warm-up: /guarantee?scenario=baseline did not finish within 240 s"
+            in caplog.text)
+    assert "warm-up stopped" not in caplog.text
+
+
+def test_the_warm_up_opens_each_page_of_the_menu_once_the_overview_first() -> None:
+    """page_links reads pages/; app.py's menu must list the same links (its default page's
+    url_path, "home", is served at /, which is the link "")."""
+    menu = re.findall(r'url_path="([^"]+)"', (REPO / "app.py").read_text(encoding="utf-8"))
+    links = warmup.page_links()
+    assert links[0] == ""
+    assert len(links) == len(set(links))
+    assert set(links) == {"" if path == "home" else path for path in menu} - {"overview"}
 
 
 def test_the_map_uses_all_futures_only_with_the_compiled_engine(
