@@ -16,8 +16,9 @@ from ui.runs import COUNT_RUNS_ENV
 #: Longest wait for the warm-up of one small scenario on the NumPy engine (seconds).
 WARM_UP_LIMIT_S = 300.0
 #: The warm-up counts as finished when nothing new was computed for this long after the last
-#: page (Sensitivity, the last link in page order) computed something.
-QUIET_S = 15.0
+#: page (Sensitivity, the last link in page order) computed something (its slowest step, the
+#: threshold search, takes a few seconds on 300 futures).
+QUIET_S = 30.0
 
 
 def _computed(counted: Path) -> list[str]:
