@@ -142,8 +142,8 @@ async def load_app_modules(_app: object) -> AsyncIterator[None]:
         importlib.import_module(name)
     # The compiled engine loads in the background (Numba's disk cache: about 2 s; a compile
     # after a code change: minutes); pages run on the NumPy engine until it is ready. Then
-    # the warm-up (unless FUNNEL_LAB_WARM_UP=0) opens every page of each library scenario
-    # once without a browser (the shipped three: about 55 s on 2 cores), so that the first
+    # the warm-up (unless FUNNEL_LAB_WARM_UP=0) opens every page of the first three library
+    # scenarios once without a browser (the shipped three: about 55 s on 2 cores), so that the first
     # link of the day finds its page computed.
     warmup = importlib.import_module("ui.warmup")
     warmup.start_engine()

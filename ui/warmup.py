@@ -1,5 +1,5 @@
 """Warm the server up in the background: load the compiled engine, then open every page of
-every library scenario's default link once, so the first link of the day finds its page
+the first library scenarios' default links once, so the first link of the day finds its page
 computed.
 
 The server calls `start` as it starts (ui/server.py, with its event loop), once per process.
@@ -43,14 +43,16 @@ YIELD_LIMIT_S = 30.0
 #: Longest wait for Streamlit's runtime, whose sessions open the pages (it exists within
 #: moments of the server starting).
 RUNTIME_LIMIT_S = 60.0
+#: Library scenarios warmed up, the first ones in the library's order: the Budget split grid's
+#: cache keeps 4 entries (ui/splits.py), and a larger library would evict the first
+#: scenario's, the one a link without a scenario opens, and grow memory by about 150 MB each.
+WARM_SCENARIOS = 3
 #: The warm-up thread's name (its log lines say it).
 THREAD_NAME = "funnel-lab-warm-up"
 
 _LOG = logging.getLogger(__name__)
 _started = False
 _start_lock = threading.Lock()
-#: Set when the warm-up has finished (successfully or not); tests and benchmarks wait on it.
-finished = threading.Event()
 _kernel_started = False
 _kernel_done = threading.Event()
 
@@ -128,17 +130,16 @@ def page_links(app_root: Path = APP_SCRIPT.parent) -> list[str]:
 
 
 def warm_up(loop: asyncio.AbstractEventLoop) -> None:
-    """Load the compiled engine, then open every page (`page_links`) of every readable
-    library scenario's default link (its seed and trials), one scenario after the other.
-    Logs and stops at the first error; never raises."""
+    """Load the compiled engine, then open every page (`page_links`) of the default link (its
+    seed and trials) of the first WARM_SCENARIOS readable library scenarios, one scenario
+    after the other. Logs and stops at the first error; never raises."""
     try:
         started = time.perf_counter()
         _wait_until(runtime.exists, RUNTIME_LIMIT_S)
         if start_engine():  # the split searches use all futures only with the compiled engine
             _kernel_done.wait()
-        for stem in list_stems():
-            if read_entry(stem).scenario is None:
-                continue
+        readable = [stem for stem in list_stems() if read_entry(stem).scenario is not None]
+        for stem in readable[:WARM_SCENARIOS]:
             for link in page_links():
                 _wait_until(lambda: pages_running() == 0, YIELD_LIMIT_S)
                 time.sleep(PAUSE_S)
@@ -149,5 +150,3 @@ def warm_up(loop: asyncio.AbstractEventLoop) -> None:
                       time.perf_counter() - started)
     except Exception:  # a warm-up must never take the app down; the pages still work cold
         _LOG.exception("warm-up stopped")
-    finally:
-        finished.set()
