@@ -102,14 +102,14 @@ if has_choice and thresholds:
     st.subheader(f"What decides {decision.winner} vs {sentence_name(decision.loser)} on "
                  f"{words}")
     table = thresholds_table(thresholds, decision, pair_plans, gap_shares)
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        "Input": st.column_config.TextColumn(width=280),
-        "Gap variance": st.column_config.TextColumn(
-            help="Share of the variance of the gap between the plans that this input explains "
-            "on its own (same method as the chart below)")})
+    # A table that wraps its cells: as a scrolling grid its last column was cut off at
+    # 1400 px (five columns of long words in the main column's 870 px).
+    st.table(table.set_index("Input"))
     st.caption(
         f"The {len(thresholds)} inputs that explain most of the variance of the gap "
-        f"{shown[plan_a]} − {shown[plan_b]}. Each threshold is where the mean gap over "
+        f"{shown[plan_a]} − {shown[plan_b]}; gap variance: the share of that variance the "
+        "input explains on its own (same method as the chart below). Each threshold is where "
+        "the mean gap over "
         f"{threshold_trials:,} simulated futures (the first {threshold_trials:,} of this seed) "
         "crosses zero with that input fixed at the value tried and every other input as drawn, "
         "found by bracketing root finding over the input's P1–P99.")

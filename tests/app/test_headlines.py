@@ -40,10 +40,11 @@ def test_decision_problems_counts_words_and_the_first_verb() -> None:
 
 
 def _shown_text(at: AppTest) -> str:
-    """The answer, its detail, the key figures and every table the page shows."""
+    """The answer, its detail, the key figures and every table the page shows (grids and
+    plain tables)."""
     parts = [decision_text(at), detail_text(at)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
-    parts += [frame.value.to_csv() for frame in at.dataframe]
+    parts += [frame.value.to_csv() for frame in [*at.dataframe, *at.table]]
     return "\n".join(parts)
 
 

@@ -39,9 +39,9 @@ def test_each_shipped_scenario_names_its_deciding_inputs(library: Path, stem: st
     assert sentence.startswith("Choose ")
     assert "flips only if" in sentence or "holds with" in sentence
     # The table names the three inputs that move the choice most, in business words.
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert len(table) == 3
-    assert not any("." in label for label in table["Input"])  # labels, not field paths
+    assert not any("." in label for label in table.index)  # labels, not field paths
 
 
 def test_guarantee_answer_quotes_the_threshold_found_on_the_same_futures(
