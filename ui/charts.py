@@ -227,14 +227,17 @@ def fan_chart(bands: Mapping[str, Mapping[str, np.ndarray]], y_title: str,
               unit: str = "money", x_title: str = "Month") -> alt.Chart:
     """Median line and P10-P90 band per plan over the months (bands: plan -> p10/p50/p90)."""
     rows = []
-    for label, band in bands.items():
+    for place, (label, band) in enumerate(bands.items()):
         months = np.arange(1, len(band["p50"]) + 1)
         rows.append(pd.DataFrame({"month": months, "p10": band["p10"], "p50": band["p50"],
-                                  "p90": band["p90"], "plan": label}))
+                                  "p90": band["p90"], "plan": label, "place": place}))
     data = pd.concat(rows, ignore_index=True)
-    order = list(bands)
-    color = alt.Color("plan:N", title="Plan (line: median; band: P10-P90)", sort=order,
-                      scale=alt.Scale(domain=order, range=PALETTE[: len(order)]))
+    # The plans' names and order come from the rows, not the spec: a page that renames a plan
+    # (the Guarantee's chosen length) then keeps its spec, and the browser swaps the new rows
+    # into the chart already drawn instead of drawing it anew (see _names_by_position).
+    color = alt.Color("plan:N", title="Plan (line: median; band: P10-P90)",
+                      sort=alt.EncodingSortField("place", op="min"),
+                      scale=alt.Scale(range=PALETTE))
     fmt = _axis_format(unit)
     # nice=False: the axis ends at the last month instead of the next round number.
     base = alt.Chart(data).encode(x=alt.X("month:Q", title=x_title,

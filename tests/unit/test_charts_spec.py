@@ -11,6 +11,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
 from sim.splits import OBJECTIVES, Bounds
@@ -68,6 +69,24 @@ def test_new_data_in_the_same_chart_keeps_its_spec_and_dataset_names() -> None:
     assert one == other
     assert list(data_one) == list(data_other) == ["data-0"]
     assert data_one["data-0"] != data_other["data-0"]
+
+
+def test_a_renamed_plan_keeps_the_fan_charts_spec_and_its_colour_order() -> None:
+    """The Guarantee's refund-timing fans name the chosen length and Budget split's fans the
+    typed split: a new name is new rows, not a new spec (the chart is not drawn anew), and
+    the plans keep their colours in the order given."""
+    renamed = {"C": BANDS["A"], "B": BANDS["B"]}
+    one = charts.vega_spec(charts.fan_chart(BANDS, "Profit ($)"))
+    other = charts.vega_spec(charts.fan_chart(renamed, "Profit ($)"))
+    data_one, data_other = one.pop("datasets"), other.pop("datasets")
+    assert one == other
+    assert list(data_one) == list(data_other) == ["data-0"]
+    color = one["layer"][1]["encoding"]["color"]
+    assert color["sort"] == {"field": "place", "op": "min"}
+    assert color["scale"]["range"][:2] == charts.PALETTE[:2]
+    assert "domain" not in color["scale"]
+    rows = convert_arrow_bytes_to_pandas_df(data_other["data-0"])  # Arrow, as sent
+    assert rows.groupby("plan")["place"].first().to_dict() == {"C": 0, "B": 1}
 
 
 def test_style_sets_size_and_text_sizes_once() -> None:
