@@ -17,6 +17,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit.dataframe_util import convert_anything_to_arrow_bytes
 from streamlit.delta_generator import DeltaGenerator
 
 # Streamlit's own conversion of an Altair chart (its data transformer, theme and locks), so a
@@ -76,7 +77,12 @@ _specs = LruTable(4 * CHART_CACHE_SIZE)
 #: or converted anew, and the browser swaps the chart's data in place instead of drawing the
 #: chart again (Streamlit redraws a Vega chart only when its spec or dataset names change).
 MARKS = "marks"
-#: id(marked chart) -> (marked chart, chart without marker rows, the rows); see `with_marks`.
+#: Charts whose rows change with every setting (a chosen length's refund fans, a desk run) draw
+#: them from datasets named with this prefix (`rows_data`): the chart without rows is built
+#: once per layout, and `with_rows` adds each setting's rows (see MARKS for why).
+ROWS_PREFIX = "rows-"
+#: id(chart with datasets) -> (that chart, the chart without them, name -> rows or the Arrow
+#: bytes sent for them); see `with_marks` and `with_rows`.
 _marked = LruTable(4 * CHART_CACHE_SIZE)
 #: (id(chart), rows as JSON) -> (chart, marked chart): the same marked chart for the same rows.
 _marked_by_rows = LruTable(4 * CHART_CACHE_SIZE)
@@ -85,6 +91,30 @@ _marked_by_rows = LruTable(4 * CHART_CACHE_SIZE)
 def marks_data() -> alt.NamedData:
     """The data of a chart's marker layers: the MARKS dataset that `with_marks` fills."""
     return alt.NamedData(name=MARKS)
+
+
+def rows_data(name: str) -> alt.NamedData:
+    """The data of a chart built once per layout: its dataset `name`, filled by `with_rows`."""
+    return alt.NamedData(name=ROWS_PREFIX + name)
+
+
+def is_named_by_chart(dataset: str) -> bool:
+    """Whether a dataset's name is the chart helpers' own (markers, rows) rather than the
+    content hash Streamlit gives a table inside a chart."""
+    return dataset == MARKS or dataset.startswith(ROWS_PREFIX)
+
+
+def _with_datasets(chart: alt.TopLevelMixin, datasets: dict[str, list[dict[str, object]]],
+                   sent: Mapping[str, bytes] | None = None) -> alt.TopLevelMixin:
+    """`chart` with these top-level datasets (name -> rows), registered for `vega_spec`, which
+    sends a dataset named in `sent` as those Arrow bytes instead of its rows."""
+    # A new top-level chart that shares its parts with `chart` (nothing changes a chart in
+    # place, see cached_chart). `chart.properties(datasets=...)` would do the same but copy
+    # every layer and check every row against the schema: 40 ms for a 72-row fan chart.
+    marked = copy.copy(chart)
+    object.__setattr__(marked, "_kwds", {**chart._kwds, "datasets": datasets})
+    _marked.put(id(marked), (marked, chart, {**datasets, **(sent or {})}))
+    return marked
 
 
 def with_marks(chart: alt.TopLevelMixin, rows: list[dict[str, object]]) -> alt.TopLevelMixin:
@@ -96,11 +126,32 @@ def with_marks(chart: alt.TopLevelMixin, rows: list[dict[str, object]]) -> alt.T
     key = (id(chart), json.dumps(rows, sort_keys=True))
     found = _marked_by_rows.get(key)
     if found is None or found[0] is not chart:
-        marked = chart.properties(datasets={MARKS: [dict(row) for row in rows]})
-        found = (chart, marked)
+        found = (chart, _with_datasets(chart, {MARKS: [dict(row) for row in rows]}))
         _marked_by_rows.put(key, found)
-        _marked.put(id(marked), (marked, chart, rows))
     return found[1]
+
+
+def with_rows(chart: alt.TopLevelMixin, tables: Mapping[str, pd.DataFrame]) -> alt.TopLevelMixin:
+    """`chart`, built once per layout on `rows_data(name)`, with these tables as its datasets.
+
+    `vega_spec` of the result is the spec of `chart`, made once, with the tables added as the
+    Arrow bytes Streamlit makes of a table inside a chart: a new setting costs a table, not a
+    chart built and converted anew (about 30 ms a chart), and the browser swaps the rows into
+    the chart already drawn. The chart itself carries the rows too (`to_dict`: pictures and
+    slides). Callers cache the result (`cached_chart`), so the same rows give the same chart.
+    """
+    names = {name: ROWS_PREFIX + name for name in tables}
+    return _with_datasets(
+        chart, {names[name]: _records(table) for name, table in tables.items()},
+        sent={names[name]: convert_anything_to_arrow_bytes(table)
+              for name, table in tables.items()})
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, object]]:
+    """The table's rows as JSON-ready dicts (missing values as None, as Altair writes them)."""
+    if table.isna().to_numpy().any():
+        table = table.astype(object).where(table.notna(), None)
+    return table.to_dict("records")
 
 
 def vega_spec(chart: alt.TopLevelMixin) -> dict:
@@ -114,7 +165,11 @@ def vega_spec(chart: alt.TopLevelMixin) -> dict:
     marked = _marked.get(id(chart))
     if marked is not None and marked[0] is chart:
         spec = vega_spec(marked[1])
-        spec.setdefault("datasets", {})[MARKS] = [dict(row) for row in marked[2]]
+        # Streamlit turns rows into Arrow tables without changing them: the lists are copied,
+        # the rows shared; Arrow bytes are sent as they are.
+        spec.setdefault("datasets", {}).update(
+            {name: rows if isinstance(rows, bytes) else list(rows)
+             for name, rows in marked[2].items()})
         return spec
     found = _specs.get(id(chart))
     if found is None or found[0] is not chart:
@@ -135,7 +190,7 @@ def _names_by_position(spec: dict) -> dict:
     if not datasets:
         return spec
     names = {old: f"data-{place}" for place, old in
-             enumerate(name for name in datasets if name != MARKS)}
+             enumerate(name for name in datasets if not is_named_by_chart(name))}
 
     def rename(node: object) -> object:
         if isinstance(node, dict):
@@ -231,18 +286,23 @@ def fan_chart(bands: Mapping[str, Mapping[str, np.ndarray]], y_title: str,
         months = np.arange(1, len(band["p50"]) + 1)
         rows.append(pd.DataFrame({"month": months, "p10": band["p10"], "p50": band["p50"],
                                   "p90": band["p90"], "plan": label, "place": place}))
-    data = pd.concat(rows, ignore_index=True)
-    # The plans' names and order come from the rows, not the spec: a page that renames a plan
-    # (the Guarantee's chosen length) then keeps its spec, and the browser swaps the new rows
-    # into the chart already drawn instead of drawing it anew (see _names_by_position).
+    return with_rows(_fan_layout(y_title, unit, x_title),
+                     {"fan": pd.concat(rows, ignore_index=True)})
+
+
+@cached_chart
+def _fan_layout(y_title: str, unit: str, x_title: str) -> alt.Chart:
+    """The fan chart without its rows. The plans' names and order come from the rows (the
+    `place` column), not the spec: a page that renames a plan (the Guarantee's chosen length)
+    keeps the spec, and the browser swaps the new rows into the chart already drawn."""
     color = alt.Color("plan:N", title="Plan (line: median; band: P10-P90)",
                       sort=alt.EncodingSortField("place", op="min"),
                       scale=alt.Scale(range=PALETTE))
     fmt = _axis_format(unit)
     # nice=False: the axis ends at the last month instead of the next round number.
-    base = alt.Chart(data).encode(x=alt.X("month:Q", title=x_title,
-                                          scale=alt.Scale(nice=False, zero=False),
-                                          axis=alt.Axis(tickMinStep=1)))
+    base = alt.Chart(rows_data("fan")).encode(x=alt.X("month:Q", title=x_title,
+                                                      scale=alt.Scale(nice=False, zero=False),
+                                                      axis=alt.Axis(tickMinStep=1)))
     band = base.mark_area(opacity=0.18).encode(
         y=alt.Y("p10:Q", title=y_title, axis=alt.Axis(format=fmt)), y2=alt.Y2("p90:Q"), color=color)
     line = base.mark_line(strokeWidth=2.5).encode(
@@ -464,31 +524,46 @@ def line_chart(x: np.ndarray, series: Mapping[str, np.ndarray], x_title: str, y_
     rows = [pd.DataFrame({"x": np.asarray(x, dtype=float), "y": np.asarray(values, dtype=float),
                           "series": label}) for label, values in series.items()]
     data = pd.concat(rows, ignore_index=True)
-    order = list(series)
+    dotted = tuple(label for label in series if label in dots and len(x))
+    layout = _line_layout(tuple(series), dotted, x_title, y_title, unit, title, log_x,
+                          tuple((x_labels or {}).items()), x_format,
+                          tuple(y_domain) if y_domain else None, height,
+                          len(data) <= 60, len(data) <= 200)
+    return with_rows(layout, {"lines": data})
+
+
+@cached_chart
+def _line_layout(order: tuple[str, ...], dotted: tuple[str, ...], x_title: str, y_title: str,
+                 unit: str, title: str, log_x: bool, x_labels: tuple[tuple[float, str], ...],
+                 x_format: str, y_domain: tuple[float, float] | None, height: int,
+                 points: bool, thick: bool) -> alt.Chart:
+    """The line chart without its rows (`dotted`: the series drawn as dots; `points`: dots on
+    the lines too, for a few rows; `thick`: wide lines, for not too many)."""
     fmt = _axis_format(unit)
-    color = alt.Color("series:N", title=None, sort=order,
-                      scale=alt.Scale(domain=order, range=PALETTE[: len(order)]),
+    color = alt.Color("series:N", title=None, sort=list(order),
+                      scale=alt.Scale(domain=list(order), range=PALETTE[: len(order)]),
                       legend=alt.Legend(orient="bottom") if len(order) > 1 else None)
     scale = alt.Scale(type="log") if log_x else alt.Scale(zero=False, nice=False)
     y_scale = alt.Scale(domain=list(y_domain)) if y_domain else alt.Scale()
     encoding = {
-        "x": alt.X("x:Q", title=x_title, scale=scale, axis=_x_axis(x_labels, x_format)),
+        "x": alt.X("x:Q", title=x_title, scale=scale, axis=_x_axis(dict(x_labels) or None,
+                                                                    x_format)),
         "y": alt.Y("y:Q", title=y_title, scale=y_scale, axis=alt.Axis(format=fmt)),
         "color": color,
         "tooltip": [alt.Tooltip("series:N", title=""), alt.Tooltip("x:Q", title=x_title),
                     alt.Tooltip("y:Q", title=y_title, format=fmt)],
     }
-    chart = alt.Chart(data, title=title or alt.Undefined)
-    is_dot = data["series"].isin(dots)
+    chart = alt.Chart(rows_data("lines"), title=title or alt.Undefined)
+    width = 2.5 if thick else 1.2
+    if not dotted:
+        return _style(chart.mark_line(strokeWidth=width, point=points).encode(**encoding),
+                      height=height)
     lines = chart.transform_filter(alt.FieldOneOfPredicate(field="series", oneOf=[
-        label for label in order if label not in dots])).mark_line(
-        strokeWidth=2.5 if len(data) <= 200 else 1.2, point=len(data) <= 60)
-    if not is_dot.any():
-        return _style(chart.mark_line(strokeWidth=2.5 if len(data) <= 200 else 1.2,
-                                      point=len(data) <= 60).encode(**encoding), height=height)
-    points = chart.transform_filter(alt.FieldOneOfPredicate(
-        field="series", oneOf=list(dots))).mark_point(size=110, filled=True, opacity=0.9)
-    return _style(alt.layer(lines.encode(**encoding), points.encode(**encoding)), height=height)
+        label for label in order if label not in dotted])).mark_line(strokeWidth=width,
+                                                                      point=points)
+    dots = chart.transform_filter(alt.FieldOneOfPredicate(
+        field="series", oneOf=list(dotted))).mark_point(size=110, filled=True, opacity=0.9)
+    return _style(alt.layer(lines.encode(**encoding), dots.encode(**encoding)), height=height)
 
 
 @cached_chart
@@ -496,8 +571,17 @@ def bar_chart(labels: list[str], values: np.ndarray, x_title: str, y_title: str,
               unit: str = "count", *, title: str = "", height: int = 260) -> alt.Chart:
     """Vertical bars, one per label, in the order given."""
     data = pd.DataFrame({"label": labels, "value": np.asarray(values, dtype=float)})
+    return with_rows(_bar_layout(tuple(labels), x_title, y_title, unit, title, height),
+                     {"bars": data})
+
+
+@cached_chart
+def _bar_layout(labels: tuple[str, ...], x_title: str, y_title: str, unit: str, title: str,
+                height: int) -> alt.Chart:
+    """The bar chart without its rows."""
     fmt = _axis_format(unit)
-    chart = alt.Chart(data, title=title or alt.Undefined).mark_bar(color=PALETTE[0]).encode(
+    chart = alt.Chart(rows_data("bars"), title=title or alt.Undefined).mark_bar(
+        color=PALETTE[0]).encode(
         x=alt.X("label:N", title=x_title, sort=list(labels), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=fmt)),
         tooltip=[alt.Tooltip("label:N", title=x_title),
@@ -526,21 +610,47 @@ def heatmap_chart(x: np.ndarray, y: np.ndarray, z: np.ndarray, x_title: str, y_t
 
     x_edges, y_edges = edges(x), edges(y)
     xx, yy = np.meshgrid(np.arange(len(x)), np.arange(len(y)))
-    cells = pd.DataFrame({
+    tables = {"cells": pd.DataFrame({
         "x0": x_edges[xx.ravel()], "x1": x_edges[xx.ravel() + 1],
         "y0": y_edges[yy.ravel()], "y1": y_edges[yy.ravel() + 1],
-        "x": x[xx.ravel()], "y": y[yy.ravel()], "z": np.asarray(z, dtype=float).ravel()})
-    x_fmt, y_fmt, z_fmt = (_axis_format(unit) for unit in (x_unit, y_unit, z_unit))
+        "x": x[xx.ravel()], "y": y[yy.ravel()], "z": np.asarray(z, dtype=float).ravel()})}
     # The colour scale's end, rounded up to three significant digits: maps of nearby settings
     # then share one spec, and the browser swaps their data instead of drawing a new chart.
-    z_values = cells["z"].to_numpy()
+    z_values = tables["cells"]["z"].to_numpy()
     finite = np.abs(z_values[np.isfinite(z_values)])
     limit = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
     step = 10.0 ** (math.floor(math.log10(limit)) - 2)
     limit = math.ceil(limit / step) * step
-    x_scale = alt.Scale(domain=[float(x_edges[0]), float(x_edges[-1])], nice=False, zero=False)
-    y_scale = alt.Scale(domain=[float(y_edges[0]), float(y_edges[-1])], nice=False, zero=False)
-    layers: list[alt.Chart] = [alt.Chart(cells).mark_rect().encode(
+    if points is not None:
+        cloud = pd.DataFrame({"x": np.asarray(points[0], dtype=float),
+                              "y": np.asarray(points[1], dtype=float), "series": points_label})
+        tables["cloud"] = cloud[(cloud["x"].between(x_edges[0], x_edges[-1]))
+                                & (cloud["y"].between(y_edges[0], y_edges[-1]))]
+    if lines:
+        rows = [pd.DataFrame({"x": np.asarray(xs, dtype=float), "y": np.asarray(ys, dtype=float),
+                              "line": label, "order": np.arange(len(xs))})
+                for label, (xs, ys) in lines.items()]
+        data = pd.concat(rows, ignore_index=True)
+        data = data[np.isfinite(data["x"]) & np.isfinite(data["y"])]
+        tables["lines"] = data[data["x"].between(x_edges[0], x_edges[-1])]
+    layout = _heatmap_layout(
+        (float(x_edges[0]), float(x_edges[-1])), (float(y_edges[0]), float(y_edges[-1])),
+        limit, x_title, y_title, z_title, x_unit, y_unit, z_unit,
+        tuple(lines) if lines else None, points is not None, height)
+    return with_rows(layout, tables)
+
+
+@cached_chart
+def _heatmap_layout(x_domain: tuple[float, float], y_domain: tuple[float, float], limit: float,
+                    x_title: str, y_title: str, z_title: str, x_unit: str, y_unit: str,
+                    z_unit: str, lines: tuple[str, ...] | None, cloud: bool,
+                    height: int) -> alt.Chart:
+    """The map without its rows: cells coloured from -limit to +limit, then (when given) the
+    cloud of points and the lines named in `lines`, in that order."""
+    x_fmt, y_fmt, z_fmt = (_axis_format(unit) for unit in (x_unit, y_unit, z_unit))
+    x_scale = alt.Scale(domain=list(x_domain), nice=False, zero=False)
+    y_scale = alt.Scale(domain=list(y_domain), nice=False, zero=False)
+    layers: list[alt.Chart] = [alt.Chart(rows_data("cells")).mark_rect().encode(
         x=alt.X("x0:Q", title=x_title, scale=x_scale, axis=alt.Axis(format=x_fmt)),
         x2=alt.X2("x1:Q"),
         y=alt.Y("y0:Q", title=y_title, scale=y_scale, axis=alt.Axis(format=y_fmt)),
@@ -552,28 +662,17 @@ def heatmap_chart(x: np.ndarray, y: np.ndarray, z: np.ndarray, x_title: str, y_t
         tooltip=[alt.Tooltip("x:Q", title=x_title, format=x_fmt),
                  alt.Tooltip("y:Q", title=y_title, format=y_fmt),
                  alt.Tooltip("z:Q", title=z_title, format=z_fmt)])]
-    if points is not None:
-        cloud = pd.DataFrame({"x": np.asarray(points[0], dtype=float),
-                              "y": np.asarray(points[1], dtype=float), "series": points_label})
-        cloud = cloud[(cloud["x"].between(x_edges[0], x_edges[-1]))
-                      & (cloud["y"].between(y_edges[0], y_edges[-1]))]
-        layers.append(alt.Chart(cloud).mark_point(size=40, opacity=0.5, filled=True,
-                                                  color="#111", stroke="white",
-                                                  strokeWidth=0.5).encode(
+    if cloud:
+        layers.append(alt.Chart(rows_data("cloud")).mark_point(
+            size=40, opacity=0.5, filled=True, color="#111", stroke="white",
+            strokeWidth=0.5).encode(
             x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale),
             shape=alt.Shape("series:N", title=None, legend=alt.Legend(orient="bottom"))))
     if lines:
-        rows = [pd.DataFrame({"x": np.asarray(xs, dtype=float), "y": np.asarray(ys, dtype=float),
-                              "line": label, "order": np.arange(len(xs))})
-                for label, (xs, ys) in lines.items()]
-        data = pd.concat(rows, ignore_index=True)
-        data = data[np.isfinite(data["x"]) & np.isfinite(data["y"])]
-        data = data[data["x"].between(x_edges[0], x_edges[-1])]
-        order = list(lines)
-        layers.append(alt.Chart(data).mark_line(strokeWidth=3).encode(
+        layers.append(alt.Chart(rows_data("lines")).mark_line(strokeWidth=3).encode(
             x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale),
             order=alt.Order("order:Q"),
-            strokeDash=alt.StrokeDash("line:N", title=None, sort=order,
+            strokeDash=alt.StrokeDash("line:N", title=None, sort=list(lines),
                                       legend=alt.Legend(orient="bottom", symbolStrokeWidth=3)),
             color=alt.ColorValue("#111")))
     return _style(alt.layer(*layers).resolve_scale(color="independent"), height=height)

@@ -24,12 +24,13 @@ BANDS = {"A": {"p10": np.arange(12.0), "p50": np.arange(12.0) + 1, "p90": np.ara
 VALUES = rng.normal(1e5, 2e4, size=(len(GRID), 40))
 
 def _sent_by_streamlit(chart: alt.TopLevelMixin) -> dict:
-    """The spec `st.altair_chart` sends for `chart`, its datasets (other than the markers')
-    renamed data-0, data-1, ... in the order Streamlit lists them."""
+    """The spec `st.altair_chart` sends for `chart`, its datasets (other than the markers' and
+    the rows the chart helpers name) renamed data-0, data-1, ... in the order Streamlit lists
+    them."""
     spec = _convert_altair_to_vega_lite_spec(chart)
     datasets = spec.pop("datasets", {})
     text = json.dumps(spec)
-    names = [name for name in datasets if name != charts.MARKS]
+    names = [name for name in datasets if not charts.is_named_by_chart(name)]
     for place, name in enumerate(names):
         text = text.replace(f'"{name}"', f'"data-{place}"')
     renamed = json.loads(text)
@@ -37,6 +38,23 @@ def _sent_by_streamlit(chart: alt.TopLevelMixin) -> dict:
         renamed["datasets"] = {(f"data-{names.index(name)}" if name in names else name): rows
                                for name, rows in datasets.items()}
     return renamed
+
+
+def _table(rows: bytes | list[dict]) -> pd.DataFrame:
+    """A dataset as the browser gets it: Arrow bytes as sent, or rows Streamlit converts."""
+    return (convert_arrow_bytes_to_pandas_df(rows) if isinstance(rows, bytes)
+            else pd.DataFrame(rows))
+
+
+def _assert_same_spec(sent: dict, expected: dict) -> None:
+    """Same spec and, dataset by dataset, the same table (as Arrow bytes or as rows)."""
+    sent, expected = dict(sent), dict(expected)
+    sent_data, expected_data = sent.pop("datasets", {}), expected.pop("datasets", {})
+    assert sent == expected
+    assert list(sent_data) == list(expected_data)
+    for name, rows in sent_data.items():
+        pd.testing.assert_frame_equal(_table(rows), _table(expected_data[name]),
+                                      check_dtype=False)
 
 
 CHARTS = {
@@ -49,13 +67,26 @@ CHARTS = {
         "Profit ($)"),
     "split map": lambda: charts.split_map_chart(
         map_cells(VALUES, OBJECTIVES["mean_profit"], Bounds(), 3), "Median profit ($)"),
+    "line": lambda: charts.line_chart(np.arange(1.0, 31.0), {"each day": np.arange(30.0),
+                                                             "average": np.ones(30)},
+                                      "Day", "$ per day", title="Refunds"),
+    "line with dots": lambda: charts.line_chart(
+        np.arange(1.0, 13.0), {"fit": np.linspace(1, 0.5, 12), "observed": np.linspace(1, 0.4, 12)},
+        "Month", "Share left", "share", dots=("observed",)),
+    "bar": lambda: charts.bar_chart(["1", "2", "3+"], np.array([5.0, 3.0, 1.0]), "Orders",
+                                    "Customers"),
+    "heatmap": lambda: charts.heatmap_chart(
+        np.linspace(0, 0.2, 5), np.linspace(1, 2, 4), rng.normal(size=(4, 5)) * 1e4,
+        "Lift", "Return multiplier", "Profit change ($)",
+        lines={"break-even": (np.linspace(0, 0.2, 5), np.linspace(1, 2, 5))},
+        points=(rng.uniform(0, 0.2, 30), rng.uniform(1, 2, 30)), points_label="futures"),
 }
 
 
 @pytest.mark.parametrize("name", list(CHARTS))
 def test_the_spec_sent_is_the_one_st_altair_chart_sends(name: str) -> None:
     chart = CHARTS[name]()
-    assert charts.vega_spec(chart) == _sent_by_streamlit(chart)
+    _assert_same_spec(charts.vega_spec(chart), _sent_by_streamlit(chart))
 
 
 def test_new_data_in_the_same_chart_keeps_its_spec_and_dataset_names() -> None:
@@ -67,8 +98,8 @@ def test_new_data_in_the_same_chart_keeps_its_spec_and_dataset_names() -> None:
     other = charts.vega_spec(charts.fan_chart(moved, "Profit ($)"))
     data_one, data_other = one.pop("datasets"), other.pop("datasets")
     assert one == other
-    assert list(data_one) == list(data_other) == ["data-0"]
-    assert data_one["data-0"] != data_other["data-0"]
+    assert list(data_one) == list(data_other) == ["rows-fan"]
+    assert data_one["rows-fan"] != data_other["rows-fan"]
 
 
 def test_a_renamed_plan_keeps_the_fan_charts_spec_and_its_colour_order() -> None:
@@ -80,13 +111,57 @@ def test_a_renamed_plan_keeps_the_fan_charts_spec_and_its_colour_order() -> None
     other = charts.vega_spec(charts.fan_chart(renamed, "Profit ($)"))
     data_one, data_other = one.pop("datasets"), other.pop("datasets")
     assert one == other
-    assert list(data_one) == list(data_other) == ["data-0"]
+    assert list(data_one) == list(data_other) == ["rows-fan"]
     color = one["layer"][1]["encoding"]["color"]
     assert color["sort"] == {"field": "place", "op": "min"}
     assert color["scale"]["range"][:2] == charts.PALETTE[:2]
     assert "domain" not in color["scale"]
-    rows = convert_arrow_bytes_to_pandas_df(data_other["data-0"])  # Arrow, as sent
+    rows = _table(data_other["rows-fan"])
     assert rows.groupby("plan")["place"].first().to_dict() == {"C": 0, "B": 1}
+
+
+def test_charts_built_once_per_layout_carry_each_settings_rows() -> None:
+    """Line, bar and map charts are their layout (built once) plus their rows: new values
+    keep the spec, the rows are the values given, and the layout is left without rows (a
+    picture of the chart, which reads `to_dict`, has the rows too)."""
+    x = np.arange(1.0, 31.0)
+    one = charts.line_chart(x, {"each day": x * 2, "average": x}, "Day", "$ per day")
+    other = charts.line_chart(x, {"each day": x * 3, "average": x + 1}, "Day", "$ per day")
+    spec_one, spec_other = charts.vega_spec(one), charts.vega_spec(other)
+    rows_one, rows_other = spec_one.pop("datasets"), spec_other.pop("datasets")
+    assert spec_one == spec_other
+    frame = _table(rows_other["rows-lines"])
+    assert frame[frame["series"] == "each day"]["y"].tolist() == (x * 3).tolist()
+    assert frame[frame["series"] == "average"]["x"].tolist() == x.tolist()
+    assert _table(rows_one["rows-lines"])["y"].sum() == (x * 2).sum() + x.sum()
+    pd.testing.assert_frame_equal(_table(other.to_dict()["datasets"]["rows-lines"]), frame)
+    assert "datasets" not in charts._line_layout(
+        ("each day", "average"), (), "Day", "$ per day", "money", "", False, (), ",.0f", None,
+        260, True, True).to_dict()
+
+    z = np.array([[-3.0, 1.0], [2.0, 5.0]])
+    grid = (np.array([0.0, 0.1]), np.array([1.0, 2.0]))
+    first = charts.vega_spec(charts.heatmap_chart(*grid, z, "x", "y", "z"))
+    moved = charts.vega_spec(charts.heatmap_chart(*grid, z[::-1], "x", "y", "z"))
+    cells = _table(moved.pop("datasets")["rows-cells"])
+    first.pop("datasets")
+    assert first == moved  # same colour limit (5): same spec
+    assert cells["z"].tolist() == [2.0, 5.0, -3.0, 1.0]
+    assert cells[["x0", "x1"]].iloc[1].tolist() == pytest.approx([0.05, 0.15])
+    assert moved["layer"][0]["encoding"]["color"]["scale"]["domain"] == [-5.0, 5.0]
+
+    bars = charts.vega_spec(charts.bar_chart(["1", "2+"], np.array([4.0, 1.0]), "Orders", "N"))
+    assert _table(bars["datasets"]["rows-bars"]).to_dict("records") == [
+        {"label": "1", "value": 4.0}, {"label": "2+", "value": 1.0}]
+    assert bars["encoding"]["x"]["sort"] == ["1", "2+"]
+
+
+def test_missing_values_in_rows_are_written_as_nulls() -> None:
+    chart = charts.line_chart(np.arange(3.0), {"a": np.array([1.0, np.nan, 3.0])}, "x", "y")
+    rows = chart.to_dict()["datasets"]["rows-lines"]
+    assert [row["y"] for row in rows] == [1.0, None, 3.0]
+    assert np.isnan(_table(charts.vega_spec(chart)["datasets"]["rows-lines"])["y"][1])
+    json.dumps(chart.to_dict(), allow_nan=False)  # a picture's spec is valid JSON
 
 
 def test_style_sets_size_and_text_sizes_once() -> None:
@@ -116,7 +191,7 @@ def test_same_inputs_reuse_the_chart_and_its_spec_and_other_inputs_do_not() -> N
     # The page may edit the spec it gets (Streamlit does): the next one is still whole.
     spec["datasets"].clear()
     spec["layer"][0]["encoding"]["y"]["title"] = "changed"
-    assert charts.vega_spec(first) == _sent_by_streamlit(first)
+    _assert_same_spec(charts.vega_spec(first), _sent_by_streamlit(first))
 
 
 def test_a_cached_chart_stays_as_built_after_its_spec_is_taken() -> None:
