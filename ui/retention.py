@@ -421,7 +421,8 @@ def calibration_panel(context: PageContext) -> None:
                     "Fitted sBG": fit.fitted_survival},
                 "Months since first purchase", "Share of the cohort still active",
                 unit="share", y_domain=(0, 1), height=280,
-                dots=("Observed (all cohorts pooled)",)), width="stretch")
+                dots=("Observed (all cohorts pooled)",)), st.container(key="retention_fit"),
+                width="stretch")
             st.caption(f"{uploaded.name}: {len(table.labels)} cohorts ({table.layout} layout). "
                        "Observed: customers still active over the cohort sizes of the cohorts "
                        "observed that long.")

@@ -3,7 +3,9 @@ an uploaded cohort table (good and bad files) and presenter mode."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from sim.retention import best_share, sweep_hot_share
@@ -55,6 +57,16 @@ def test_example_upload_fits_and_applies_only_on_click(app: AppTest) -> None:
     assert not app.exception and not app.error
     shown = {m.label: m.value for m in app.metric}
     assert 0.5 < float(shown["alpha"]) < 0.9 and 0.9 < float(shown["beta"]) < 1.5
+    # The fit chart (drawn on a canvas in the browser) names and draws both series.
+    fits = [chart.proto for chart in app.get("vega_lite_chart")
+            if "Fitted sBG" in chart.proto.spec]
+    assert len(fits) == 1
+    assert "Observed (all cohorts pooled)" in fits[0].spec
+    rows = convert_arrow_bytes_to_pandas_df(
+        next(d.data.data for d in fits[0].datasets if d.name == "rows-lines"))
+    assert set(rows["series"]) == {"Fitted sBG", "Observed (all cohorts pooled)"}
+    fitted = rows[rows["series"] == "Fitted sBG"]["y"].to_numpy()
+    assert fitted[0] == pytest.approx(1.0) and (np.diff(fitted) < 0).all()  # survival falls
     # Nothing changed yet: the header caption lists no changed fields.
     assert not any("changed from the saved file" in c.value for c in app.caption)
     app.button(key="retention_apply").click().run()

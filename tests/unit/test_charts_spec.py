@@ -164,6 +164,16 @@ def test_missing_values_in_rows_are_written_as_nulls() -> None:
     json.dumps(chart.to_dict(), allow_nan=False)  # a picture's spec is valid JSON
 
 
+def test_page_charts_are_drawn_on_a_canvas_and_slides_as_svg() -> None:
+    """Pages ask Streamlit for a canvas (Streamlit's default is SVG); slides stay SVG."""
+    for name, build in CHARTS.items():
+        chart = build()
+        spec = charts.page_spec(chart)
+        assert spec.pop("usermeta") == {"embedOptions": {"renderer": "canvas"}}, name
+        _assert_same_spec(spec, _sent_by_streamlit(chart))
+        assert "usermeta" not in charts.for_slide(chart, 500), name
+
+
 def test_style_sets_size_and_text_sizes_once() -> None:
     base = alt.Chart(pd.DataFrame({"x": [1, 2]})).mark_point().encode(x="x:Q")
     spec = charts._style(base, height=250).to_dict()
