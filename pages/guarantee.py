@@ -4,8 +4,7 @@ import streamlit as st
 
 from sim.distributions import point_inputs
 from ui import format as fmt
-from ui.chart_specs import show_chart
-from ui.charts import fan_chart
+from ui.charts import fan_chart, show_chart
 from ui.guarantee import (
     ab_plan_table,
     ab_traffic,
