@@ -4,7 +4,8 @@
 import streamlit as st
 
 from ui.answers import assumption_pictures, assumptions_answer
-from ui.charts import for_slide, show_chart, sized
+from ui.chart_specs import show_chart, sized
+from ui.charts import for_slide
 from ui.layout import footer, page_header, show_answer
 from ui.state import current
 

@@ -5,7 +5,8 @@ import streamlit as st
 from sim.metrics import monthly_bands
 from sim.splits import OBJECTIVES, Bounds, parse_split_list
 from ui import format as fmt
-from ui.charts import fan_chart, show_chart, split_map_chart
+from ui.chart_specs import show_chart
+from ui.charts import fan_chart, split_map_chart
 from ui.layout import controls, footer, page_header, show_answer
 from ui.split_report import (
     best_cell_words,

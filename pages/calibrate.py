@@ -6,7 +6,7 @@ from sim.calibrate.customers import CLV_MONTHS, ONE_AND_DONE_BELOW
 from sim.calibrate.history import SERIES_LABELS
 from sim.calibrate.history_fit import DEFAULT_HOLDOUT, MIN_FIT_MONTHS
 from ui import calibrate as cal
-from ui.charts import show_chart
+from ui.chart_specs import show_chart
 from ui.layout import answer, controls, footer, page_header
 from ui.state import current
 

@@ -5,7 +5,8 @@ import streamlit as st
 from ui import compare
 from ui import format as fmt
 from ui.answers import compare_answer
-from ui.charts import fan_chart, interval_chart, show_chart, sized
+from ui.chart_specs import show_chart, sized
+from ui.charts import fan_chart, interval_chart
 from ui.layout import answer, controls, footer, page_header, show_answer
 from ui.runs import run_scenario
 from ui.state import current

@@ -4,7 +4,8 @@ import streamlit as st
 
 from sim.distributions import point_inputs
 from ui import format as fmt
-from ui.charts import fan_chart, show_chart
+from ui.chart_specs import show_chart
+from ui.charts import fan_chart
 from ui.guarantee import (
     ab_plan_table,
     ab_traffic,

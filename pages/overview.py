@@ -8,7 +8,8 @@ from sim.engine import BASE_LABEL
 from sim.metrics import compare_paired, summarize
 from ui import format as fmt
 from ui.answers import BEYOND_NAMED_SPINNER, overview_answer
-from ui.charts import interval_chart, show_chart
+from ui.chart_specs import show_chart
+from ui.charts import interval_chart
 from ui.layout import footer, page_header, show_answer
 from ui.runs import run_plans
 from ui.state import current

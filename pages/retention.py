@@ -16,7 +16,8 @@ from sim.retention import (
     cold_ratio,
 )
 from ui import format as fmt
-from ui.charts import interval_chart, line_chart, share_sweep_chart, show_chart, sized
+from ui.chart_specs import show_chart, sized
+from ui.charts import interval_chart, line_chart, share_sweep_chart
 from ui.layout import controls, footer, page_header, show_answer
 from ui.retention import (
     GOAL_LABELS,

@@ -6,7 +6,8 @@ import streamlit as st
 from sim.engine import BASE_LABEL, plan_scenarios
 from sim.sensitivity import SHARE_BINS, VALUE_BINS
 from ui import format as fmt
-from ui.charts import PALETTE, ranked_bars_chart, show_chart, threshold_chart, tornado_chart
+from ui.chart_specs import show_chart
+from ui.charts import PALETTE, ranked_bars_chart, threshold_chart, tornado_chart
 from ui.layout import controls, footer, page_header, show_answer
 from ui.sensitivity import (
     METRICS,

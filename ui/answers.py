@@ -27,7 +27,8 @@ from sim.engine import BASE_LABEL
 from sim.metrics import compare_paired, summarize
 from ui import compare
 from ui import format as fmt
-from ui.charts import interval_chart, sized
+from ui.chart_specs import sized
+from ui.charts import interval_chart
 from ui.report import Figure, PageAnswer, assumptions_from_scenario
 from ui.runs import SCENARIO_HASH, run_plans, run_scenario
 from ui.state import PageContext

@@ -9,7 +9,8 @@ import streamlit as st
 
 from sim.distributions import quantile, uniforms
 from sim.scenario import KINDS, field_info, parse_value
-from ui.charts import assumption_chart, vega_spec
+from ui.chart_specs import vega_spec
+from ui.charts import assumption_chart
 from ui.draft import FORM_PARAMS, form_value
 from ui.report.model import chart_unit_of, describe_assumption
 
@@ -19,7 +20,7 @@ PICTURE_DRAWS = 2_000
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def distribution_picture(path: str, typed: str) -> dict | None:
-    """Return the Vega-Lite spec (as `ui.charts.vega_spec` gives it) of a small histogram of
+    """Return the Vega-Lite spec (as `ui.chart_specs.vega_spec` gives it) of a small histogram of
     PICTURE_DRAWS draws of the field at `path` as typed (`typed`: repr of its sorted
     (parameter, number) pairs) with its 90% interval marked, or None when the typed value does
     not fit the field (its problem is shown beside it). Sampled for this one field only, on a

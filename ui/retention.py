@@ -42,7 +42,8 @@ from sim.retention import (
 from sim.scenario import Scenario, ScenarioError, apply_overrides
 from sim.sensitivity import value_of_knowing
 from ui import format as fmt
-from ui.charts import line_chart, show_chart
+from ui.chart_specs import show_chart
+from ui.charts import line_chart
 from ui.library import APP_ROOT
 from ui.runs import SCENARIO_HASH, cached_run
 from ui.sensitivity import input_name, input_value

@@ -110,7 +110,7 @@ def app_modules(root: Path) -> list[str]:
             else:
                 continue
             names.update(name for name in found if name.split(".")[0] in ("ui", "sim"))
-    # `from ui.charts import show_chart` names a function, not a module: keep modules only.
+    # `from ui.chart_specs import show_chart` names a function, not a module: keep modules only.
     return sorted(name for name in names if _is_module(name))
 
 

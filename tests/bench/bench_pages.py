@@ -88,7 +88,7 @@ st.number_input("A number", value=1, key="number")
 """
 
 #: The blank page with one Altair line chart (60 points) and one five-row table (the app
-#: draws its charts as Vega-Lite specs, ui.charts.show_chart, and its tables with st.table).
+#: draws its charts as Vega-Lite specs, ui.chart_specs.show_chart, and its tables with st.table).
 REFERENCE_APP = """import altair as alt
 import pandas as pd
 import streamlit as st

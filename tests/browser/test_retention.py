@@ -85,7 +85,7 @@ def test_share_slider_and_cohort_calibration(open_app) -> None:
     churn = _pct(metric_value(page, "First-month churn"))
     assert abs(churn - 100 * alpha / (alpha + beta)) < 0.1
     assert metric_value(page, "Cohorts / months") == "6 / 7"
-    # Page charts are drawn on a canvas (ui.charts.CANVAS): the fit chart's legend is pixels,
+    # Page charts are drawn on a canvas (ui.chart_specs.CANVAS): the fit chart's legend is pixels,
     # so the chart is found by its key and must have been drawn; its two series and their
     # names are checked in tests/app/test_retention.py.
     fit_chart = page.locator(".st-key-retention_fit [data-testid='stVegaLiteChart'] canvas")

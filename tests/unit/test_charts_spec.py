@@ -1,4 +1,4 @@
-"""Charts reach the browser unchanged: `ui.charts.show_chart` sends the spec `st.altair_chart`
+"""Charts reach the browser unchanged: `ui.chart_specs.show_chart` sends the spec `st.altair_chart`
 would send (same marks, encodings, config and Arrow datasets), only without re-validating it
 and with its datasets named by place instead of by content, and `_style` sets the same sizes
 and text sizes as before (one copy instead of four)."""
@@ -15,7 +15,7 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
 from sim.splits import OBJECTIVES, Bounds
-from ui import charts
+from ui import chart_specs, charts
 from ui.splits import GRID, map_cells
 
 rng = np.random.default_rng(5)
@@ -30,7 +30,7 @@ def _sent_by_streamlit(chart: alt.TopLevelMixin) -> dict:
     spec = _convert_altair_to_vega_lite_spec(chart)
     datasets = spec.pop("datasets", {})
     text = json.dumps(spec)
-    names = [name for name in datasets if not charts.is_named_by_chart(name)]
+    names = [name for name in datasets if not chart_specs.is_named_by_chart(name)]
     for place, name in enumerate(names):
         text = text.replace(f'"{name}"', f'"data-{place}"')
     renamed = json.loads(text)
@@ -86,7 +86,7 @@ CHARTS = {
 @pytest.mark.parametrize("name", list(CHARTS))
 def test_the_spec_sent_is_the_one_st_altair_chart_sends(name: str) -> None:
     chart = CHARTS[name]()
-    _assert_same_spec(charts.vega_spec(chart), _sent_by_streamlit(chart))
+    _assert_same_spec(chart_specs.vega_spec(chart), _sent_by_streamlit(chart))
 
 
 def test_new_data_in_the_same_chart_keeps_its_spec_and_dataset_names() -> None:
@@ -94,8 +94,8 @@ def test_new_data_in_the_same_chart_keeps_its_spec_and_dataset_names() -> None:
     names change; other data is swapped into the chart already drawn."""
     moved = {plan: {q: values * 1.5 + 3 for q, values in band.items()}
              for plan, band in BANDS.items()}
-    one = charts.vega_spec(charts.fan_chart(BANDS, "Profit ($)"))
-    other = charts.vega_spec(charts.fan_chart(moved, "Profit ($)"))
+    one = chart_specs.vega_spec(charts.fan_chart(BANDS, "Profit ($)"))
+    other = chart_specs.vega_spec(charts.fan_chart(moved, "Profit ($)"))
     data_one, data_other = one.pop("datasets"), other.pop("datasets")
     assert one == other
     assert list(data_one) == list(data_other) == ["rows-fan"]
@@ -107,8 +107,8 @@ def test_a_renamed_plan_keeps_the_fan_charts_spec_and_its_colour_order() -> None
     typed split: a new name is new rows, not a new spec (the chart is not drawn anew), and
     the plans keep their colours in the order given."""
     renamed = {"C": BANDS["A"], "B": BANDS["B"]}
-    one = charts.vega_spec(charts.fan_chart(BANDS, "Profit ($)"))
-    other = charts.vega_spec(charts.fan_chart(renamed, "Profit ($)"))
+    one = chart_specs.vega_spec(charts.fan_chart(BANDS, "Profit ($)"))
+    other = chart_specs.vega_spec(charts.fan_chart(renamed, "Profit ($)"))
     data_one, data_other = one.pop("datasets"), other.pop("datasets")
     assert one == other
     assert list(data_one) == list(data_other) == ["rows-fan"]
@@ -127,7 +127,7 @@ def test_charts_built_once_per_layout_carry_each_settings_rows() -> None:
     x = np.arange(1.0, 31.0)
     one = charts.line_chart(x, {"each day": x * 2, "average": x}, "Day", "$ per day")
     other = charts.line_chart(x, {"each day": x * 3, "average": x + 1}, "Day", "$ per day")
-    spec_one, spec_other = charts.vega_spec(one), charts.vega_spec(other)
+    spec_one, spec_other = chart_specs.vega_spec(one), chart_specs.vega_spec(other)
     rows_one, rows_other = spec_one.pop("datasets"), spec_other.pop("datasets")
     assert spec_one == spec_other
     frame = _table(rows_other["rows-lines"])
@@ -141,8 +141,8 @@ def test_charts_built_once_per_layout_carry_each_settings_rows() -> None:
 
     z = np.array([[-3.0, 1.0], [2.0, 5.0]])
     grid = (np.array([0.0, 0.1]), np.array([1.0, 2.0]))
-    first = charts.vega_spec(charts.heatmap_chart(*grid, z, "x", "y", "z"))
-    moved = charts.vega_spec(charts.heatmap_chart(*grid, z[::-1], "x", "y", "z"))
+    first = chart_specs.vega_spec(charts.heatmap_chart(*grid, z, "x", "y", "z"))
+    moved = chart_specs.vega_spec(charts.heatmap_chart(*grid, z[::-1], "x", "y", "z"))
     cells = _table(moved.pop("datasets")["rows-cells"])
     first.pop("datasets")
     assert first == moved  # same colour limit (5): same spec
@@ -150,7 +150,7 @@ def test_charts_built_once_per_layout_carry_each_settings_rows() -> None:
     assert cells[["x0", "x1"]].iloc[1].tolist() == pytest.approx([0.05, 0.15])
     assert moved["layer"][0]["encoding"]["color"]["scale"]["domain"] == [-5.0, 5.0]
 
-    bars = charts.vega_spec(charts.bar_chart(["1", "2+"], np.array([4.0, 1.0]), "Orders", "N"))
+    bars = chart_specs.vega_spec(charts.bar_chart(["1", "2+"], np.array([4.0, 1.0]), "Orders", "N"))
     assert _table(bars["datasets"]["rows-bars"]).to_dict("records") == [
         {"label": "1", "value": 4.0}, {"label": "2+", "value": 1.0}]
     assert bars["encoding"]["x"]["sort"] == ["1", "2+"]
@@ -160,7 +160,7 @@ def test_missing_values_in_rows_are_written_as_nulls() -> None:
     chart = charts.line_chart(np.arange(3.0), {"a": np.array([1.0, np.nan, 3.0])}, "x", "y")
     rows = chart.to_dict()["datasets"]["rows-lines"]
     assert [row["y"] for row in rows] == [1.0, None, 3.0]
-    assert np.isnan(_table(charts.vega_spec(chart)["datasets"]["rows-lines"])["y"][1])
+    assert np.isnan(_table(chart_specs.vega_spec(chart)["datasets"]["rows-lines"])["y"][1])
     json.dumps(chart.to_dict(), allow_nan=False)  # a picture's spec is valid JSON
 
 
@@ -168,7 +168,7 @@ def test_page_charts_are_drawn_on_a_canvas_and_slides_as_svg() -> None:
     """Pages ask Streamlit for a canvas (Streamlit's default is SVG); slides stay SVG."""
     for name, build in CHARTS.items():
         chart = build()
-        spec = charts.page_spec(chart)
+        spec = chart_specs.page_spec(chart)
         assert spec.pop("usermeta") == {"embedOptions": {"renderer": "canvas"}}, name
         _assert_same_spec(spec, _sent_by_streamlit(chart))
         assert "usermeta" not in charts.for_slide(chart, 500), name
@@ -197,25 +197,25 @@ def test_same_inputs_reuse_the_chart_and_its_spec_and_other_inputs_do_not() -> N
     assert charts.fan_chart(moved, "Profit ($)") is not first
     assert charts.fan_chart(BANDS, "Profit ($)", unit="share") is not first
     assert charts.fan_chart(dict(reversed(BANDS.items())), "Profit ($)") is not first
-    spec = charts.vega_spec(first)
+    spec = chart_specs.vega_spec(first)
     # The page may edit the spec it gets (Streamlit does): the next one is still whole.
     spec["datasets"].clear()
     spec["layer"][0]["encoding"]["y"]["title"] = "changed"
-    _assert_same_spec(charts.vega_spec(first), _sent_by_streamlit(first))
+    _assert_same_spec(chart_specs.vega_spec(first), _sent_by_streamlit(first))
 
 
 def test_a_cached_chart_stays_as_built_after_its_spec_is_taken() -> None:
     chart = CHARTS["split map"]()
     before = chart.to_dict()
-    charts.vega_spec(chart)
-    charts.vega_spec(chart)
+    chart_specs.vega_spec(chart)
+    chart_specs.vega_spec(chart)
     assert chart.to_dict() == before
 
 
 def test_sized_is_properties_height_kept_per_chart() -> None:
     chart = CHARTS["interval"]()
-    tall = charts.sized(chart, 190)
-    assert charts.sized(chart, 190) is tall and charts.sized(chart, 200) is not tall
+    tall = chart_specs.sized(chart, 190)
+    assert chart_specs.sized(chart, 190) is tall and chart_specs.sized(chart, 200) is not tall
     assert tall.to_dict() == chart.properties(height=190).to_dict()
     assert chart.to_dict()["height"] != 190  # the chart passed in is left as it was
 
@@ -253,23 +253,24 @@ def test_a_moved_marker_changes_only_the_marks_dataset(name: str) -> None:
     first, moved = MARKED[name](3.0), MARKED[name](7.0)
     for chart in (first, moved):
         # What the page sends is what st.altair_chart would send for the chart with its marks.
-        assert charts.vega_spec(chart) == _sent_by_streamlit(chart)
-    one, other = charts.vega_spec(first), charts.vega_spec(moved)
-    rows_one, rows_other = one["datasets"].pop(charts.MARKS), other["datasets"].pop(charts.MARKS)
+        assert chart_specs.vega_spec(chart) == _sent_by_streamlit(chart)
+    one, other = chart_specs.vega_spec(first), chart_specs.vega_spec(moved)
+    marks = chart_specs.MARKS
+    rows_one, rows_other = one["datasets"].pop(marks), other["datasets"].pop(marks)
     # Same spec and same dataset names: the browser swaps the data instead of redrawing.
     assert one == other
     assert rows_one != rows_other
     assert {row["x"] for row in rows_other} >= ({7.0} if name == "band" else {7.0 / 24})
     # The chart itself carries its marks, for a report's picture of it.
-    assert first.to_dict()["datasets"][charts.MARKS] == rows_one
+    assert first.to_dict()["datasets"][chart_specs.MARKS] == rows_one
     assert MARKED[name](3.0) is first  # the same marks: the same chart, no rebuild
 
 
 def test_marker_layers_draw_from_the_marks_dataset() -> None:
-    spec = charts.vega_spec(MARKED["share sweep"](3.0))
+    spec = chart_specs.vega_spec(MARKED["share sweep"](3.0))
     marker_layers = [layer for layer in spec["layer"]
-                     if layer.get("data") == {"name": charts.MARKS}]
+                     if layer.get("data") == {"name": chart_specs.MARKS}]
     assert [layer["mark"]["type"] for layer in marker_layers] == ["rule", "text", "text"]
-    labels = [row["label"] for row in spec["datasets"][charts.MARKS]]
+    labels = [row["label"] for row in spec["datasets"][chart_specs.MARKS]]
     assert labels == ["today", "best", "looked at"]
-    assert [row["level"] for row in spec["datasets"][charts.MARKS]] == [0, 1, 0]
+    assert [row["level"] for row in spec["datasets"][chart_specs.MARKS]] == [0, 1, 0]
