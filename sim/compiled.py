@@ -133,13 +133,8 @@ def _whole_binomial(count: float, probability: float) -> float:
 
 
 def _expm1(x: float) -> float:
-    """exp(x) - 1; expm1(+-0) is +-0, returned without the call (no cold spend)."""
+    """exp(x) - 1; expm1(+-0) is +-0, returned without the call (a bucket with no spend)."""
     return math.expm1(x) if x != 0.0 else x
-
-
-def _exp(x: float) -> float:
-    """exp(x); exp(+-0) is 1, returned without the call (a bucket with no spend)."""
-    return math.exp(x) if x != 0.0 else 1.0
 
 
 def _pairwise_block(values: np.ndarray, start: int, count: int) -> float:
@@ -388,19 +383,19 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool,
             warm_now = warm[b]
             spend_per_lead = spend_warm / max(warm_now, 1.0)
             p0, pmax = packed[CONVERSION_NO_SPEND, i], packed[CONVERSION_MAX, i]
-            # 1 - exp as the engine (funnel.spend_gap_left): not -expm1, which differs in the
-            # last bits, and entirely for a spend per lead near 1e-300.
-            gap_warm = _exp(-spend_per_lead / packed[WARM_SCALE, i])
-            conversion = min(1.0, (p0 + (pmax - p0) * (1.0 - gap_warm))
-                             * conversion_multiplier[b])
+            # -expm1 as the engine (funnel.spend_reached): 1 - exp would lose the digits of a
+            # spend per lead far below its scale, each engine's exp losing different ones.
+            reached_warm = -_expm1(-spend_per_lead / packed[WARM_SCALE, i])
+            conversion = min(1.0, (p0 + (pmax - p0) * reached_warm) * conversion_multiplier[b])
             new = _whole_binomial(warm_now, conversion) if draws else warm_now * conversion
 
             # 3. Retention spend.
             active_now = active[b]
             spend_per_customer = spend_hot / max(active_now, 1.0)
-            saturation = _exp(-spend_per_customer / packed[HOT_SCALE, i])
+            reached_hot = -_expm1(-spend_per_customer / packed[HOT_SCALE, i])
             q0, qmax = packed[REPEAT_NO_SPEND, i], packed[REPEAT_MAX, i]
-            repeat_rate = q0 + (qmax - q0) * (1.0 - saturation)
+            repeat_rate = q0 + (qmax - q0) * reached_hot
+            saturation = 1.0 - reached_hot  # the gap left, as the engine's _retention_spend
             repeats = (_whole_binomial(active_now, repeat_rate) if draws
                        else active_now * repeat_rate)
 
@@ -691,7 +686,6 @@ def _run_trials(packed: np.ndarray, sbg: bool, draws: bool, customer_value: bool
 
 if AVAILABLE:
     _expm1 = numba.njit(cache=True, nogil=True, inline="always")(_expm1)
-    _exp = numba.njit(cache=True, nogil=True, inline="always")(_exp)
     _pairwise_block = numba.njit(cache=True, nogil=True)(_pairwise_block)
     _pairwise_sum = numba.njit(cache=True, nogil=True)(_pairwise_sum)
     _whole_binomial = numba.njit(cache=True, nogil=True)(_whole_binomial)

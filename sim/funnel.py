@@ -50,14 +50,17 @@ def reach_share(engagement_rate: Number, impressions: Number, prospects: Number)
 # --- conversion and retention spend (docs/model.md#conversion, #retention-spend) -------------
 
 
-def spend_gap_left(spend_per_head: Number, spend_scale: Number) -> Number:
-    """Share of a spend response not yet reached: exp(-s / k), with s the spend per lead or per
+def spend_reached(spend_per_head: Number, spend_scale: Number) -> Number:
+    """Share of a spend response reached: 1 - exp(-s / k), with s the spend per lead or per
     customer and k the spend scale in the same currency (docs/model.md#conversion).
 
-    1 with no spend, towards 0 as spend grows; conversion, repeat rate and the churn multiplier
-    all move by (1 - gap) of their range.
+    0 with no spend, towards 1 as spend grows; conversion and the repeat rate move by this share
+    of their range, and the gap left (1 - this share) scales preventable churn. Written with
+    expm1: a spend per head far below its scale (a few cents per lead) would lose most of its
+    digits in 1 - exp, and two exp implementations (NumPy's and the C library's, one unit in
+    the last place apart) would then disagree by up to 1e-9 of the share.
     """
-    return np.exp(-spend_per_head / spend_scale)
+    return -np.expm1(-spend_per_head / spend_scale)
 
 
 def guarantee_length_factor(days: Number, reference_days: Number, elasticity: Number) -> Number:
@@ -73,18 +76,18 @@ def guarantee_conversion_factor(days: Number, reference_days: Number,
     return guarantee_length_factor(days, reference_days, conversion_elasticity)
 
 
-def conversion_rate(gap_left: Number, conversion_no_spend: Number, conversion_max: Number,
+def conversion_rate(reached: Number, conversion_no_spend: Number, conversion_max: Number,
                     guarantee_factor: Number) -> Number:
-    """Share of warm leads who buy this month: min(1, (p0 + (pmax - p0)(1 - gap)) G), per month
-    (docs/model.md#conversion)."""
+    """Share of warm leads who buy this month: min(1, (p0 + (pmax - p0) r) G), per month, with r
+    the share of the spend response reached (`spend_reached`) (docs/model.md#conversion)."""
     return np.minimum(1.0, (conversion_no_spend + (conversion_max - conversion_no_spend)
-                            * (1.0 - gap_left)) * guarantee_factor)
+                            * reached) * guarantee_factor)
 
 
-def repeat_rate(gap_left: Number, repeat_no_spend: Number, repeat_max: Number) -> Number:
-    """Share of active customers who order again this month: q0 + (qmax - q0)(1 - gap), per month
-    (docs/model.md#retention-spend)."""
-    return repeat_no_spend + (repeat_max - repeat_no_spend) * (1.0 - gap_left)
+def repeat_rate(reached: Number, repeat_no_spend: Number, repeat_max: Number) -> Number:
+    """Share of active customers who order again this month: q0 + (qmax - q0) r, per month, with
+    r the share of the spend response reached (`spend_reached`) (docs/model.md#retention-spend)."""
+    return repeat_no_spend + (repeat_max - repeat_no_spend) * reached
 
 
 def churn_multiplier(gap_left: Number, churn_unpreventable: Number) -> Number:
