@@ -17,12 +17,13 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || ! command -v sudo >/dev/null || echo su
 # Playwright drives the Debian Chromium; it must never fetch a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: help run test test-fast bench bench-pages load lint clean distclean deps deps-dev chromium
+.PHONY: help run test test-fast explore bench bench-pages load lint clean distclean deps deps-dev chromium
 
 help:
 	@echo "make run        start the app on http://localhost:8501"
 	@echo "make test       lint + all tests (unit, app, browser, slow)"
 	@echo "make test-fast  tests without the slow and browser ones"
+	@echo "make explore    unit and fuzz tests on new random examples (a hunt, not a gate)"
 	@echo "make bench      run the benchmarks in tests/bench/ (prints ratios)"
 	@echo "make bench-pages  time every page against a blank Streamlit page in Chromium"
 	@echo "make load       sessions in a meeting: waves of browser sessions against one server"
@@ -63,6 +64,11 @@ test: deps-dev chromium
 
 test-fast: deps-dev
 	$(PY) -m pytest -q -m "not slow and not browser" || { rc=$$?; \
+		if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; fi; exit $$rc; }
+
+# New random examples for every property test (`make test` runs fixed ones): a hunt, not a gate.
+explore: deps-dev
+	HYPOTHESIS_PROFILE=explore $(PY) -m pytest -q -m "not browser" tests/unit tests/fuzz || { rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; fi; exit $$rc; }
 
 bench: deps-dev

@@ -118,18 +118,20 @@ def acquisition_response(spend: float | np.ndarray, ceiling: float, k: float) ->
     """Return the acquisition rate (share of prospects acquired) for spend per prospect.
 
     ``ceiling * (1 - exp(-k * spend))``; spend in currency per prospect, k per currency unit.
-    1 - exp(-k * spend) is sim/funnel.py's `spend_reached` with scale 1 / k.
+    1 - exp(-k * spend) is the share reached of sim/funnel.py's `spend_response` with scale
+    1 / k.
     """
-    return ceiling * funnel.spend_reached(k * np.asarray(spend, dtype=float), 1.0)
+    return ceiling * funnel.spend_response(k * np.asarray(spend, dtype=float), 1.0)[0]
 
 
 def retention_response(spend: float | np.ndarray, ceiling: float, k: float) -> float | np.ndarray:
     """Return the retention rate per period for retention spend per customer per period.
 
     ``ceiling * (1 - exp(-k * spend))``; spend in currency per customer, k per currency unit.
-    1 - exp(-k * spend) is sim/funnel.py's `spend_reached` with scale 1 / k.
+    1 - exp(-k * spend) is the share reached of sim/funnel.py's `spend_response` with scale
+    1 / k.
     """
-    return ceiling * funnel.spend_reached(k * np.asarray(spend, dtype=float), 1.0)
+    return ceiling * funnel.spend_response(k * np.asarray(spend, dtype=float), 1.0)[0]
 
 
 def response_k_from_point(ceiling: float, spend: float, rate: float) -> float:

@@ -137,6 +137,20 @@ def _expm1(x: float) -> float:
     return math.expm1(x) if x != 0.0 else x
 
 
+#: funnel.HALF_REACHED (ln 2), here so that the cached kernel depends on this file only.
+HALF_REACHED = math.log(2.0)
+
+
+def _spend_response(ratio: float) -> tuple[float, float]:
+    """(reached, gap left) of a spend response at spend per head / scale `ratio`, as
+    funnel.spend_response: one exponential, expm1 below HALF_REACHED and exp above it."""
+    if ratio < HALF_REACHED:
+        minus_reached = _expm1(-ratio)
+        return -minus_reached, 1.0 + minus_reached
+    gap_left = math.exp(-ratio)
+    return 1.0 - gap_left, gap_left
+
+
 def _pairwise_block(values: np.ndarray, start: int, count: int) -> float:
     """Sum values[start:start + count], count <= 128, in NumPy's order: one running sum below 8
     values, else 8 running sums combined as a tree, then the remainder."""
@@ -383,19 +397,17 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool,
             warm_now = warm[b]
             spend_per_lead = spend_warm / max(warm_now, 1.0)
             p0, pmax = packed[CONVERSION_NO_SPEND, i], packed[CONVERSION_MAX, i]
-            # -expm1 as the engine (funnel.spend_reached): 1 - exp would lose the digits of a
-            # spend per lead far below its scale, each engine's exp losing different ones.
-            reached_warm = -_expm1(-spend_per_lead / packed[WARM_SCALE, i])
+            reached_warm = _spend_response(spend_per_lead / packed[WARM_SCALE, i])[0]
             conversion = min(1.0, (p0 + (pmax - p0) * reached_warm) * conversion_multiplier[b])
             new = _whole_binomial(warm_now, conversion) if draws else warm_now * conversion
 
             # 3. Retention spend.
             active_now = active[b]
             spend_per_customer = spend_hot / max(active_now, 1.0)
-            reached_hot = -_expm1(-spend_per_customer / packed[HOT_SCALE, i])
+            reached_hot, saturation = _spend_response(spend_per_customer
+                                                      / packed[HOT_SCALE, i])
             q0, qmax = packed[REPEAT_NO_SPEND, i], packed[REPEAT_MAX, i]
             repeat_rate = q0 + (qmax - q0) * reached_hot
-            saturation = 1.0 - reached_hot  # the gap left, as the engine's _retention_spend
             repeats = (_whole_binomial(active_now, repeat_rate) if draws
                        else active_now * repeat_rate)
 
@@ -514,7 +526,8 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool,
                 series[6, i, t] = churned_total
 
     # Customer value from the last simulated month's rates (docs/model.md, per-trial metrics).
-    rates = np.empty((4, count))  # keep rate, first-order and monthly contribution, growth
+    # Keep rate, first-order and monthly contribution, growth, monthly discount rate.
+    rates = np.empty((5, count))
     for b in range(count):
         i = first + b
         unpreventable, margin = packed[UNPREVENTABLE, i], packed[MARGIN, i]
@@ -526,6 +539,7 @@ def _block(packed: np.ndarray, first: int, count: int, sbg: bool, draws: bool,
         rates[2, b] = (last[b, 1] * (packed[REPEAT_VALUE, i] * per_order_share - rate * handling)
                        - last[b, 2])
         rates[3, b] = 1.0 / (1.0 + monthly_discount[b])
+        rates[4, b] = monthly_discount[b]
     # sBG: value of a customer alive at tenure k, summed backwards from `top` as the engine
     # does (and from CLV_MONTHS for a new customer), for the whole block at once: each sum is a
     # chain of dependent steps, and the block's chains side by side overlap.
@@ -619,12 +633,16 @@ def _finish(packed: np.ndarray, i: int, sbg: bool, customer_value: bool, months:
             products[j] = cohorts[j + 1, b] * cohort_values[j, b]
         equity = cohorts[0, b] * values[2, b] + _pairwise_sum(products, 0, months)
     elif customer_value:
-        retention = 1.0 - churn_a * keep_rate
-        ratio = retention * growth_factor
-        if abs(1.0 - ratio) < 1e-12:
+        churn_share = churn_a * keep_rate
+        retention = 1.0 - churn_share
+        # customer_value.geometric_terms, to the last digits when the ratio is near 1.
+        shortfall = (rates[4, b] + churn_share) / (1.0 + rates[4, b])
+        if shortfall == 0.0:
             terms = float(CLV_MONTHS)
         else:
-            terms = (1.0 - ratio ** float(CLV_MONTHS)) / (1.0 - ratio)
+            log_ratio = ((math.log1p(-churn_share) if churn_share < 1.0 else -np.inf)
+                         - math.log1p(rates[4, b]))
+            terms = -math.expm1(CLV_MONTHS * log_ratio) / shortfall
         value = month_contribution * growth_factor * terms
         clv = first_contribution + retention * value
         cohort_sum = 0.0
@@ -686,6 +704,7 @@ def _run_trials(packed: np.ndarray, sbg: bool, draws: bool, customer_value: bool
 
 if AVAILABLE:
     _expm1 = numba.njit(cache=True, nogil=True, inline="always")(_expm1)
+    _spend_response = numba.njit(cache=True, nogil=True, inline="always")(_spend_response)
     _pairwise_block = numba.njit(cache=True, nogil=True)(_pairwise_block)
     _pairwise_sum = numba.njit(cache=True, nogil=True)(_pairwise_sum)
     _whole_binomial = numba.njit(cache=True, nogil=True)(_whole_binomial)

@@ -15,6 +15,23 @@ from sim.funnel import ChurnModel, ConstantChurn
 CLV_MONTHS = 240
 
 
+def geometric_terms(churn_share: np.ndarray, monthly_discount: np.ndarray) -> np.ndarray:
+    """sum_{j < CLV_MONTHS} ratio^j with ratio = (1 - churn_share) / (1 + monthly_discount):
+    months of a constant-churn customer's life, each discounted (dimensionless).
+
+    (1 - ratio^N) / (1 - ratio) loses digits when ratio is near 1 (a churn of 1e-8 a month
+    keeps about 8 of 16); here 1 - ratio = (d + c) / (1 + d) and
+    ratio^N = exp(N (log1p(-c) - log1p(d))), each to the last digits. N when ratio is 1.
+    """
+    churn_share = np.asarray(churn_share, dtype=float)
+    monthly_discount = np.asarray(monthly_discount, dtype=float)
+    shortfall = (monthly_discount + churn_share) / (1.0 + monthly_discount)
+    with np.errstate(divide="ignore", invalid="ignore"):  # log1p(-1) = -inf: ratio 0, one term
+        log_ratio = np.log1p(-churn_share) - np.log1p(monthly_discount)
+        terms = -np.expm1(CLV_MONTHS * log_ratio) / shortfall
+    return np.where(shortfall == 0.0, float(CLV_MONTHS), terms)
+
+
 def customer_values(
     *, churn: ChurnModel, keep_rate: np.ndarray, month_contribution: np.ndarray,
     monthly_discount: np.ndarray, start_tenure_end: np.ndarray, cohort_tenures: np.ndarray,
@@ -28,12 +45,10 @@ def customer_values(
     n = len(keep_rate)
     growth = 1.0 / (1.0 + monthly_discount)
     if isinstance(churn, ConstantChurn):
-        retention = 1.0 - churn.base(0) * keep_rate
+        churn_share = churn.base(0) * keep_rate
+        retention = 1.0 - churn_share
         # Geometric sum of CLV_MONTHS terms: contribution * sum_j (retention * growth)^j * growth
-        ratio = retention * growth
-        terms = np.where(np.abs(1.0 - ratio) < 1e-12, float(CLV_MONTHS),
-                         (1.0 - ratio ** CLV_MONTHS) / np.where(ratio == 1.0, 0.5, 1.0 - ratio))
-        value = month_contribution * growth * terms
+        value = month_contribution * growth * geometric_terms(churn_share, monthly_discount)
         cohorts = np.broadcast_to(value[:, None], (n, len(cohort_tenures)))
         return {"one": value, "start": value, "cohorts": cohorts}, retention
     top = int(max(start_tenure_end.max(), cohort_tenures.max(initial=1))) + CLV_MONTHS

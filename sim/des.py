@@ -250,7 +250,7 @@ class DesResult:
 
 def _conversion(x: Inputs, warm_spend: float, warm_leads: float) -> float:
     """Share of warm leads who buy this month (sim/funnel.py `conversion_rate`)."""
-    reached = funnel.spend_reached(warm_spend / max(warm_leads, 1.0), x.warm.spend_scale)
+    reached, _ = funnel.spend_response(warm_spend / max(warm_leads, 1.0), x.warm.spend_scale)
     factor = funnel.guarantee_conversion_factor(
         x.guarantee.days, x.guarantee.reference_days, x.guarantee.conversion_elasticity)
     return float(funnel.conversion_rate(reached, x.warm.conversion_no_spend, x.warm.conversion_max,
@@ -385,9 +385,8 @@ def run_des(
         # Retention: spend per customer active at the month's start (weighted to the population).
         active_before = weight * alive.sum()
         spend_per_customer = hot_spend / max(active_before, 1.0)
-        reached = funnel.spend_reached(spend_per_customer, x.hot.spend_scale)
+        reached, gap_left = funnel.spend_response(spend_per_customer, x.hot.spend_scale)
         q = funnel.repeat_rate(reached, x.hot.repeat_no_spend, x.hot.repeat_max)
-        gap_left = 1.0 - reached
         repeats = alive & (rng.random(tenure.size) < q)
 
         # New customers join with their first order.

@@ -317,8 +317,8 @@ def _conversion(x: Inputs, rates: _Rates, state: _FunnelState, spend_warm: np.nd
                 rng: np.random.Generator | None) -> np.ndarray:
     """2. Conversion: warm spend per lead lifts the share of leads who buy
     (docs/model.md#conversion). Returns the new customers of the month."""
-    reached = funnel.spend_reached(spend_warm / np.maximum(state.warm, 1.0),
-                                   x.warm.spend_scale)
+    reached, _ = funnel.spend_response(spend_warm / np.maximum(state.warm, 1.0),
+                                       x.warm.spend_scale)
     rate = funnel.conversion_rate(reached, x.warm.conversion_no_spend, x.warm.conversion_max,
                                   rates.conversion_factor)
     return _binomial(rng, state.warm, rate) if rng else state.warm * rate
@@ -329,9 +329,8 @@ def _retention_spend(x: Inputs, state: _FunnelState, spend_hot: np.ndarray,
     """3. Retention spend: hot spend per customer lifts repeat orders (and, in the move,
     lowers preventable churn) (docs/model.md#retention-spend)."""
     spend_per_customer = spend_hot / np.maximum(state.active, 1.0)
-    reached = funnel.spend_reached(spend_per_customer, x.hot.spend_scale)
+    reached, gap = funnel.spend_response(spend_per_customer, x.hot.spend_scale)
     rate = funnel.repeat_rate(reached, x.hot.repeat_no_spend, x.hot.repeat_max)
-    gap = 1.0 - reached  # the gap left scales preventable churn (docs/model.md#retention-spend)
     repeats = _binomial(rng, state.active, rate) if rng else state.active * rate
     return _Retention(spend_per_customer, gap, rate, repeats)
 

@@ -11,6 +11,7 @@ stored outputs to 1e-12 (tests/unit/test_golden.py).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,17 +51,31 @@ def reach_share(engagement_rate: Number, impressions: Number, prospects: Number)
 # --- conversion and retention spend (docs/model.md#conversion, #retention-spend) -------------
 
 
-def spend_reached(spend_per_head: Number, spend_scale: Number) -> Number:
-    """Share of a spend response reached: 1 - exp(-s / k), with s the spend per lead or per
-    customer and k the spend scale in the same currency (docs/model.md#conversion).
+#: Spend per head over its scale at which half of a spend response is reached (ln 2): below it
+#: `spend_response` computes the reached share with expm1, above it the gap left with exp.
+HALF_REACHED = math.log(2.0)
 
-    0 with no spend, towards 1 as spend grows; conversion and the repeat rate move by this share
-    of their range, and the gap left (1 - this share) scales preventable churn. Written with
-    expm1: a spend per head far below its scale (a few cents per lead) would lose most of its
-    digits in 1 - exp, and two exp implementations (NumPy's and the C library's, one unit in
-    the last place apart) would then disagree by up to 1e-9 of the share.
+
+def spend_response(spend_per_head: Number, spend_scale: Number) -> tuple[Number, Number]:
+    """(reached, gap_left) of a spend response: the share reached, 1 - exp(-s / k), and the gap
+    left, exp(-s / k), with s the spend per lead or per customer and k the spend scale in the
+    same currency (docs/model.md#conversion). Shares; reached 0 and gap 1 with no spend.
+
+    Conversion and the repeat rate move by the reached share of their range; the gap left
+    scales preventable churn. Whichever of the two is under one half is computed directly
+    (expm1 for the share, exp for the gap) and the other as 1 minus it, so neither loses
+    digits: 1 - exp at a cent per lead on a $2,000 scale keeps about 11 of 16, and NumPy's exp
+    and the C library's, one unit in the last place apart, then differ by 1e-9 of the share.
     """
-    return -np.expm1(-spend_per_head / spend_scale)
+    ratio = np.asarray(spend_per_head / spend_scale, dtype=float)
+    near = ratio < HALF_REACHED
+    minus_reached = np.expm1(-ratio)
+    gap_far = np.exp(-ratio)
+    reached = np.where(near, -minus_reached, 1.0 - gap_far)
+    gap_left = np.where(near, 1.0 + minus_reached, gap_far)
+    if reached.ndim:
+        return reached, gap_left
+    return float(reached), float(gap_left)
 
 
 def guarantee_length_factor(days: Number, reference_days: Number, elasticity: Number) -> Number:
@@ -79,14 +94,15 @@ def guarantee_conversion_factor(days: Number, reference_days: Number,
 def conversion_rate(reached: Number, conversion_no_spend: Number, conversion_max: Number,
                     guarantee_factor: Number) -> Number:
     """Share of warm leads who buy this month: min(1, (p0 + (pmax - p0) r) G), per month, with r
-    the share of the spend response reached (`spend_reached`) (docs/model.md#conversion)."""
+    the share of the spend response reached (`spend_response`) (docs/model.md#conversion)."""
     return np.minimum(1.0, (conversion_no_spend + (conversion_max - conversion_no_spend)
                             * reached) * guarantee_factor)
 
 
 def repeat_rate(reached: Number, repeat_no_spend: Number, repeat_max: Number) -> Number:
     """Share of active customers who order again this month: q0 + (qmax - q0) r, per month, with
-    r the share of the spend response reached (`spend_reached`) (docs/model.md#retention-spend)."""
+    r the share of the spend response reached (`spend_response`)
+    (docs/model.md#retention-spend)."""
     return repeat_no_spend + (repeat_max - repeat_no_spend) * reached
 
 

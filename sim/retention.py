@@ -420,34 +420,34 @@ def bd_textbook(scenario: Scenario) -> BDTextbook:
     p0, pmax = x.warm.conversion_no_spend, x.warm.conversion_max
     warm_scale, hot_scale = x.warm.spend_scale, x.hot.spend_scale
 
-    def conversion(reached: float) -> float:
-        return float(funnel.conversion_rate(reached, p0, pmax, conversion_multiplier))
+    def conversion(response: tuple[float, float]) -> float:
+        return float(funnel.conversion_rate(response[0], p0, pmax, conversion_multiplier))
 
-    # The response curves' ceilings (all of the response reached) and their points at
+    # The response curves' ceilings (all reached, no gap left) and their points at
     # spend = spend scale.
-    a_ceiling = conversion(1.0)
-    a_at_scale = conversion(funnel.spend_reached(warm_scale, warm_scale))
+    a_ceiling = conversion((1.0, 0.0))
+    a_at_scale = conversion(funnel.spend_response(warm_scale, warm_scale))
     churn, churn_note = _base_churn_monthly(x)
     unpreventable = x.hot.churn_unpreventable
 
-    def retention(reached: float) -> float:
-        return 1.0 - churn * funnel.churn_multiplier(1.0 - reached, unpreventable)
+    def retention(response: tuple[float, float]) -> float:
+        return 1.0 - churn * funnel.churn_multiplier(response[1], unpreventable)
 
-    r_ceiling = retention(1.0)
-    r_at_scale = retention(funnel.spend_reached(hot_scale, hot_scale))
+    r_ceiling = retention((1.0, 0.0))
+    r_at_scale = retention(funnel.spend_response(hot_scale, hot_scale))
     budget = x.budget.monthly
     acquisition_now = split.warm * budget / max(x.market.warm_start, 1.0)
     retention_now = split.hot * budget / max(x.market.customers_start, 1.0)
-    reached_now = funnel.spend_reached(retention_now, hot_scale)
-    q_now = funnel.repeat_rate(reached_now, x.hot.repeat_no_spend, x.hot.repeat_max)
+    response_now = funnel.spend_response(retention_now, hot_scale)
+    q_now = funnel.repeat_rate(response_now[0], x.hot.repeat_no_spend, x.hot.repeat_max)
     rho = float(funnel.return_rate(g.days, g.reference_days, g.return_rate_at_reference,
                                    g.return_elasticity))
     per_order = order_contribution(x.orders.repeat_value, rho, x.orders.gross_margin,
                                    g.resale_share, g.handling_cost)
     margin = q_now * per_order
     discount = monthly_discount_rate(x.finance.discount_rate_annual)
-    rate_now = conversion(funnel.spend_reached(acquisition_now, warm_scale))
-    retention_rate_now = retention(reached_now)
+    rate_now = conversion(funnel.spend_response(acquisition_now, warm_scale))
+    retention_rate_now = retention(response_now)
     notes = (
         ("Prospect", "a warm lead, each month",
          "cold spend that creates leads has no place in the textbook model"),
@@ -509,8 +509,8 @@ def cohort_survival(result: SimResult, acquired_month: int) -> np.ndarray:
         raise ValueError(f"acquired_month must be 0..{horizon - 1}, got {acquired_month}")
     start = np.concatenate([x.market.customers_start[:, None], active[:, :-1]], axis=1)
     spend_hot = x.budget.split.hot[:, None] * result.monthly["spend"]
-    gap_left = 1.0 - funnel.spend_reached(spend_hot / np.maximum(start, 1.0),
-                                          x.hot.spend_scale[:, None])
+    _, gap_left = funnel.spend_response(spend_hot / np.maximum(start, 1.0),
+                                        x.hot.spend_scale[:, None])
     multiplier = funnel.churn_multiplier(gap_left, x.hot.churn_unpreventable[:, None])
     months = horizon - acquired_month
     tenure = np.arange(months, dtype=float)

@@ -3,6 +3,7 @@ typed inputs (sim/inputs.py) and stacked runs (sim/stacked.py) built on them."""
 
 from __future__ import annotations
 
+import decimal
 import math
 
 import numpy as np
@@ -37,28 +38,32 @@ def test_reach_is_one_minus_exponential_and_zero_without_prospects() -> None:
 
 
 def test_spend_response_closes_63_percent_of_the_gap_at_the_spend_scale() -> None:
-    reached = funnel.spend_reached(20.0, 20.0)
-    assert reached == pytest.approx(1 - math.exp(-1.0))
+    reached, gap = funnel.spend_response(20.0, 20.0)
+    assert reached == pytest.approx(1 - math.exp(-1.0)) and gap == pytest.approx(math.exp(-1.0))
     # Conversion 2% with no spend, 6% ceiling: at the scale 2% + 4% x 0.632 = 4.528%.
     assert funnel.conversion_rate(reached, 0.02, 0.06, 1.0) == pytest.approx(
         0.02 + 0.04 * (1 - math.exp(-1.0)))
     assert funnel.repeat_rate(reached, 0.1, 0.3) == pytest.approx(
         0.1 + 0.2 * (1 - math.exp(-1.0)))
-    # No spend: the whole gap left, churn multiplier 1; unlimited spend: only u left.
-    assert funnel.spend_reached(0.0, 20.0) == 0.0
+    # No spend: nothing reached, the whole gap left, churn multiplier 1; unlimited spend: only
+    # u left.
+    assert funnel.spend_response(0.0, 20.0) == (0.0, 1.0)
     assert funnel.churn_multiplier(1.0, 0.4) == 1.0
     assert funnel.churn_multiplier(0.0, 0.4) == 0.4
     assert funnel.conversion_rate(1.0, 0.5, 0.9, 2.0) == 1.0  # capped at 1
 
 
-def test_a_tiny_spend_keeps_its_digits() -> None:
-    # 1 cent per lead on a $2,000 scale: 1 - exp(-5e-6) = 5e-6 - 1.25e-11 + ..., which
-    # 1 - exp would give to only about 11 digits (an exp one unit in the last place off moves
-    # it by 2e-11 of itself).
-    x = 0.01 / 2000.0
-    series = x - x**2 / 2 + x**3 / 6
-    assert funnel.spend_reached(0.01, 2000.0) == pytest.approx(series, rel=1e-15)
-    assert funnel.spend_reached(np.array([1e-300]), 1.0)[0] == 1e-300
+@pytest.mark.parametrize("ratio", [1e-300, 5e-6, 0.3, 0.69, 0.7, 3.0, 13.0, 700.0])
+def test_spend_response_keeps_every_digit_of_both_shares(ratio: float) -> None:
+    # Against 40-digit arithmetic: 1 - exp(-x) for a tiny x (a cent per lead on a $2,000 scale
+    # is 5e-6) and exp(-x) for a large one (13: $13 per customer on a $1 scale) would each keep
+    # only about 11 digits if computed as 1 minus the other.
+    with decimal.localcontext(decimal.Context(prec=40)):
+        exact_gap = (-decimal.Decimal(ratio)).exp()
+        exact_reached = 1 - exact_gap
+    reached, gap = funnel.spend_response(np.array([ratio]), 1.0)
+    assert float(reached[0]) == pytest.approx(float(exact_reached), rel=4e-16)
+    assert float(gap[0]) == pytest.approx(float(exact_gap), rel=4e-16)
 
 
 def test_guarantee_power_laws() -> None:
