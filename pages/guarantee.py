@@ -17,6 +17,7 @@ from ui.guarantee import (
     length_runs,
     lengths_table,
     lift_map_chart,
+    prefetch_neighbours,
     run_desk,
     start_desk,
     sweep_charts,
@@ -229,3 +230,5 @@ st.caption(
     "only the break-even.")
 
 footer(context, page_path="guarantee")
+# The lengths one step either side, computed in the background for the presenter's next step.
+prefetch_neighbours(context, options, chosen)

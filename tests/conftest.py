@@ -16,6 +16,9 @@ SHIPPED_SCENARIOS = REPO_ROOT / "scenarios"
 # No background warm-up in the app under test (ui/warmup.py): tests time nothing and must not
 # share the cores with it; the servers the browser tests start inherit this.
 os.environ.setdefault("FUNNEL_LAB_WARM_UP", "0")
+# Nor the background computation of a page's likely next views (ui/prefetch.py), but for its
+# own test, which turns it on.
+os.environ.setdefault("FUNNEL_LAB_PREFETCH", "0")
 # "auto" runs the NumPy engine in tests (sim/dispatch.py), whichever test loaded the compiled one.
 os.environ.setdefault("FUNNEL_LAB_ENGINE", "numpy")
 

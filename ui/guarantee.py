@@ -14,7 +14,7 @@ import multiprocessing
 import multiprocessing.spawn as mp_spawn
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -46,10 +46,12 @@ from sim.metrics import Comparison, compare_paired, summarize
 from sim.queueing import agents_for_target_wait
 from sim.scenario import Scenario, variant_scenario
 from ui import format as fmt
+from ui import prefetch
 from ui.charts import band_chart, bar_chart, heatmap_chart, line_chart
 from ui.memo import LruTable
 from ui.navigation import at_run_end
 from ui.runs import SCENARIO_HASH, cached_run, single_flight
+from ui.state import PageContext, page_params, share_query
 
 #: Lengths named on the sweep's log axis.
 AXIS_LENGTHS = {7: "1 wk", 30: "30 d", 90: "90 d", 365: "1 yr", 1825: "5 yr", 3650: "10 yr"}
@@ -126,6 +128,17 @@ def break_even_for(scenario: Scenario, days: int) -> BreakEven:
 def lift_map_for(scenario: Scenario, days: int) -> LiftReturnMap:
     """Return the lift x return-multiplier map of one length."""
     return lift_return_map(scenario, days)
+
+
+def prefetch_neighbours(context: PageContext, options: Sequence[int], chosen: int) -> int:
+    """Have the lengths one slider step either side of `chosen` computed in the background
+    (ui.prefetch), on this view's link otherwise: a presenter's next step finds them cached.
+    Call after the page's widgets exist. Returns how many were queued."""
+    index = list(options).index(chosen)
+    params = page_params(bound_only=True)
+    queries = [share_query(context, {**params, "guarantee_days": length_label(days)})
+               for days in (*options[max(0, index - 1):index], *options[index + 1:index + 2])]
+    return prefetch.request("guarantee", queries)
 
 
 # --------------------------------------------------------------------------------------------

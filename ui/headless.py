@@ -30,6 +30,14 @@ T = TypeVar("T")
 #: itself starts its next run within this).
 SETTLE_S = 0.5
 
+#: Ids of the sessions `open_page` has open now (a page run can ask `is_headless_session`).
+_open_sessions: set[str] = set()
+
+
+def is_headless_session(session_id: str) -> bool:
+    """Whether `session_id` is a session `open_page` opened (no browser, no person)."""
+    return session_id in _open_sessions
+
 
 class _DroppingClient(SessionClient):
     """A session client that drops every message and notes when a run starts and ends."""
@@ -70,6 +78,7 @@ def open_page(loop: asyncio.AbstractEventLoop, page: str, query_string: str,
     client = _DroppingClient()
     session_id = _on_loop(loop, lambda: server.connect_session(client=client, user_info={}),
                           timeout_s)
+    _open_sessions.add(session_id)
     try:
         # Nobody can take this session over by naming its id from a browser.
         _on_loop(loop, lambda: server.mark_session_nonresumable(session_id), timeout_s)
@@ -85,4 +94,5 @@ def open_page(loop: asyncio.AbstractEventLoop, page: str, query_string: str,
             time.sleep(0.1)
         return False
     finally:
+        _open_sessions.discard(session_id)
         _on_loop(loop, lambda: server.close_session(session_id), timeout_s)

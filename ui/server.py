@@ -144,10 +144,12 @@ async def load_app_modules(_app: object) -> AsyncIterator[None]:
     # after a code change: minutes); pages run on the NumPy engine until it is ready. Then
     # the warm-up (unless FUNNEL_LAB_WARM_UP=0) opens every page of the first three library
     # scenarios once without a browser (the shipped three: about 55 s on 2 cores), so that the first
-    # link of the day finds its page computed.
+    # link of the day finds its page computed. Pages may then ask for their likely next views
+    # (ui.prefetch) unless FUNNEL_LAB_PREFETCH=0.
     warmup = importlib.import_module("ui.warmup")
     warmup.start_engine()
     warmup.start(asyncio.get_running_loop())
+    importlib.import_module("ui.prefetch").attach(asyncio.get_running_loop())
     gc.collect()
     gc.freeze()
     # The logger is made here, not at import: serve.py is imported before Streamlit reads
