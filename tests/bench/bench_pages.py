@@ -22,7 +22,9 @@ time, on servers this script starts on loopback and stops:
   opening the shared link for the first time);
 - each warm measure is the best of WARM_REPEATS opens;
 - change: one control changed on the warm same-browser page (a typed split, a slider step,
-  a pick), timed from the change itself: a drop-down list is opened before the timer starts
+  a pick), timed from the change itself (the servers run with the background computation of a
+  page's likely next views, ui/prefetch.py, as `make run` does: FUNNEL_LAB_PREFETCH=0 in the
+  environment turns it off); a drop-down list is opened before the timer starts
   (opening it changes nothing; until the eighth session the open was timed too, about 0.3 s
   of Playwright clicks and the list's animation).
 
@@ -409,7 +411,8 @@ def main(names: list[str]) -> None:
         return
     print(f"\nSeconds to the finished page (ratio to the blank page); machine: "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; start-up warm-up "
-          f"{'on' if warm_up else 'off'}")
+          f"{'on' if warm_up else 'off'}; prefetch "
+          f"{'off' if os.environ.get('FUNNEL_LAB_PREFETCH') == '0' else 'on'}")
     print(f"warm same br.: a new tab of the browser that opened the page cold (JavaScript "
           f"cached); warm new br.: a new browser (empty cache); best of {WARM_REPEATS} each. "
           "change: ratio to the blank page's warm new-browser time")
