@@ -59,6 +59,8 @@ AXIS_LENGTHS = {7: "1 wk", 30: "30 d", 90: "90 d", 365: "1 yr", 1825: "5 yr", 36
 CLOUD_POINTS = 800
 #: Desk runs kept for all sessions (each a few hundred kB).
 DESK_RESULTS_KEPT = 24
+#: Session state: this session has shown the page and asked for its neighbours before.
+_PREFETCHED_KEY = "_guarantee_prefetched"
 #: A desk run that takes longer than this is abandoned with a message (seconds).
 DESK_TIMEOUT_S = 180.0
 
@@ -138,7 +140,11 @@ def prefetch_neighbours(context: PageContext, options: Sequence[int], chosen: in
     params = page_params(bound_only=True)
     queries = [share_query(context, {**params, "guarantee_days": length_label(days)})
                for days in (*options[max(0, index - 1):index], *options[index + 1:index + 2])]
-    return prefetch.request("guarantee", queries)
+    # A page just opened draws for seconds after its run: wait longer than after a step.
+    opened = not st.session_state.get(_PREFETCHED_KEY)
+    st.session_state[_PREFETCHED_KEY] = True
+    return prefetch.request("guarantee", queries,
+                            prefetch.OPEN_PAUSE_S if opened else prefetch.STEP_PAUSE_S)
 
 
 # --------------------------------------------------------------------------------------------

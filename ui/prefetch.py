@@ -39,10 +39,13 @@ DONE_LIMIT = 256
 PAGE_LIMIT_S = 120.0
 #: Longest wait, before a view, for the page runs under way to end (then it runs anyway).
 YIELD_LIMIT_S = 30.0
-#: Pause after the page runs ended before a view starts: the browser draws the page for up to
-#: a second after its run ends, on the same two cores (with 0.3 s, a Guarantee step was no
-#: faster: 1.16 s against 1.12 s without prefetching).
-PAUSE_S = 1.5
+#: Seconds from a request to its first view when it comes from a control change: the browser
+#: draws the changed page for up to a second after its run ends, on the same two cores (with
+#: 0.3 s, a Guarantee step was no faster: 1.16 s against 1.12 s without prefetching).
+STEP_PAUSE_S = 1.5
+#: The same when it comes from a page just opened: a first open draws for 3-5 s after its run
+#: (11 charts on the Guarantee page), and a prefetch then would slow the first look at a link.
+OPEN_PAUSE_S = 6.0
 #: The thread ends after this long with nothing to open (the next request starts another).
 IDLE_EXIT_S = 60.0
 #: The thread's name (its log lines say it).
@@ -52,6 +55,7 @@ _LOG = logging.getLogger(__name__)
 _lock = threading.Condition()
 _loop: asyncio.AbstractEventLoop | None = None
 _pending: deque[tuple[str, str]] = deque()
+_not_before: dict[tuple[str, str], float] = {}
 _done: OrderedDict[tuple[str, str], None] = OrderedDict()
 _thread: threading.Thread | None = None
 
@@ -78,10 +82,12 @@ def _asking_session() -> str | None:
     return context.session_id if context is not None else None
 
 
-def request(page: str, queries: Sequence[str], opener: Callable[..., bool] = open_page) -> int:
+def request(page: str, queries: Sequence[str], pause_s: float | None = None,
+            opener: Callable[..., bool] = open_page) -> int:
     """Ask for the views `page` ("guarantee") with these query strings to be computed in the
-    background, the first one first. A session this module or the warm-up opened asks for
-    nothing. Returns how many were queued (0 without a server)."""
+    background, the first one first, none before `pause_s` seconds from now (STEP_PAUSE_S
+    after a control change, OPEN_PAUSE_S after a page opened). A session this module or the
+    warm-up opened asks for nothing. Returns how many were queued (0 without a server)."""
     global _thread
     session_id = _asking_session()
     if _loop is None or (session_id is not None and is_headless_session(session_id)):
@@ -93,9 +99,11 @@ def request(page: str, queries: Sequence[str], opener: Callable[..., bool] = ope
             if item in _done or item in _pending:
                 continue
             _pending.appendleft(item)
+            _not_before[item] = time.monotonic() + (STEP_PAUSE_S if pause_s is None
+                                                     else pause_s)
             queued += 1
         while len(_pending) > PENDING_LIMIT:
-            _pending.pop()
+            _not_before.pop(_pending.pop(), None)
         if queued and (_thread is None or not _thread.is_alive()):
             _thread = threading.Thread(target=_work, args=(opener,), name=THREAD_NAME,
                                        daemon=True)
@@ -104,8 +112,9 @@ def request(page: str, queries: Sequence[str], opener: Callable[..., bool] = ope
     return queued
 
 
-def _next() -> tuple[str, str] | None:
-    """The next view to open, or None (the thread is to end) after IDLE_EXIT_S with none."""
+def _next() -> tuple[str, str, float] | None:
+    """The next view to open and the time it may start, or None (the thread is to end) after
+    IDLE_EXIT_S with none."""
     global _thread
     with _lock:
         if not _pending:
@@ -117,23 +126,24 @@ def _next() -> tuple[str, str] | None:
         _done[item] = None
         while len(_done) > DONE_LIMIT:
             _done.popitem(last=False)
-        return item
+        return (*item, _not_before.pop(item, 0.0))
 
 
-def _wait_for_quiet() -> None:
-    """Wait until no page run is under way (at most YIELD_LIMIT_S), then PAUSE_S more."""
+def _wait_for_quiet(not_before: float) -> None:
+    """Wait until `not_before` (time.monotonic) and no page run is under way; at most
+    YIELD_LIMIT_S for the page runs."""
+    time.sleep(max(0.0, not_before - time.monotonic()))
     deadline = time.monotonic() + YIELD_LIMIT_S
     while pages_running() and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(PAUSE_S)
 
 
 def _work(opener: Callable[..., bool]) -> None:
     """Open the pending views one by one until none comes for IDLE_EXIT_S; never raises."""
     while (item := _next()) is not None:
-        page, query = item
+        page, query, not_before = item
         try:
-            _wait_for_quiet()
+            _wait_for_quiet(not_before)
             loop = _loop
             if loop is not None and not opener(loop, page, query, PAGE_LIMIT_S):
                 _LOG.warning("prefetch: /%s?%s did not finish within %.0f s", page, query,

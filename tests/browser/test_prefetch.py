@@ -26,8 +26,9 @@ pytestmark = pytest.mark.browser
 
 #: Longest wait for the page and its neighbours on the NumPy engine (seconds).
 LIMIT_S = 240.0
-#: The neighbours count as computed when nothing new was computed for this long.
-QUIET_S = 8.0
+#: The neighbours count as computed when nothing new was computed for this long (the prefetch
+#: waits ui.prefetch.OPEN_PAUSE_S after a page opens).
+QUIET_S = 12.0
 
 
 def _computed(counted: Path) -> list[tuple[str, str]]:

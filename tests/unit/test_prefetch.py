@@ -37,7 +37,8 @@ class _Opener:
 def queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Opener]:
     """A prefetch module attached to a stand-in loop, with a fresh queue and worker."""
     monkeypatch.setenv("FUNNEL_LAB_PREFETCH", "1")
-    monkeypatch.setattr(prefetch, "PAUSE_S", 0.0)
+    monkeypatch.setattr(prefetch, "STEP_PAUSE_S", 0.0)
+    monkeypatch.setattr(prefetch, "_not_before", {})
     monkeypatch.setattr(prefetch, "_pending", prefetch.deque())
     monkeypatch.setattr(prefetch, "_done", prefetch.OrderedDict())
     monkeypatch.setattr(prefetch, "_thread", None)
@@ -64,7 +65,9 @@ def test_turned_off_it_does_not_attach(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_views_open_in_order_and_once(queue: _Opener) -> None:
-    assert prefetch.request("guarantee", ["d=60", "d=180"], opener=queue) == 2
+    asked = time.monotonic()
+    assert prefetch.request("guarantee", ["d=60", "d=180"], 0.3, opener=queue) == 2
+    assert queue.wait_for(1) and time.monotonic() - asked >= 0.3  # not before its pause
     assert queue.wait_for(2) == [("guarantee", "d=60"), ("guarantee", "d=180")]
     # Asked again (the next visitor of the same view): already done, nothing queued.
     assert prefetch.request("guarantee", ["d=60", "d=180"], opener=queue) == 0
