@@ -15,7 +15,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -202,3 +202,30 @@ def open_page(
     if wait:
         wait_for_app(page)
     return page
+
+
+def computed_runs(counted: Path) -> list[tuple[str, str]]:
+    """The cached computations a server logged so far, one (function, key of its arguments)
+    each, in order (ui.runs.cached_run with FUNNEL_LAB_COUNT_RUNS set to `counted`)."""
+    if not counted.exists():
+        return []
+    return [(name, key) for name, key, *_ in
+            (line.split("\t") for line in counted.read_text().splitlines())]
+
+
+def wait_for_quiet_runs(counted: Path, quiet_s: float, limit_s: float,
+                        ready: Callable[[list[str]], bool] = lambda names: True,
+                        ) -> list[tuple[str, str]]:
+    """Wait until the server has computed nothing new for `quiet_s` seconds and `ready(names of
+    the computations so far)` holds; return the computations. Fails after `limit_s` seconds."""
+    deadline = time.monotonic() + limit_s
+    seen, quiet_since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        runs = computed_runs(counted)
+        if len(runs) != seen:
+            seen, quiet_since = len(runs), time.monotonic()
+        elif ready([name for name, _ in runs]) and time.monotonic() - quiet_since > quiet_s:
+            return runs
+        time.sleep(0.5)
+    raise AssertionError(f"still computing after {limit_s:.0f} s: "
+                         f"{sorted({name for name, _ in computed_runs(counted)})}")

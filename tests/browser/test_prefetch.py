@@ -5,7 +5,6 @@ to that length shows."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -19,6 +18,7 @@ from tests.browser.helpers import (
     open_page,
     streamlit_server,
     wait_for_app,
+    wait_for_quiet_runs,
 )
 from ui.runs import COUNT_RUNS_ENV
 
@@ -29,27 +29,6 @@ LIMIT_S = 240.0
 #: The neighbours count as computed when nothing new was computed for this long (the prefetch
 #: waits ui.prefetch.OPEN_PAUSE_S after a page opens).
 QUIET_S = 12.0
-
-
-def _computed(counted: Path) -> list[tuple[str, str]]:
-    """The cached computations so far, (function, key of its arguments) each
-    (ui.runs.cached_run)."""
-    if not counted.exists():
-        return []
-    return [tuple(line.split("\t")[:2]) for line in counted.read_text().splitlines()]
-
-
-def _wait_quiet(counted: Path) -> list[tuple[str, str]]:
-    deadline = time.monotonic() + LIMIT_S
-    seen, quiet_since = -1, time.monotonic()
-    while time.monotonic() < deadline:
-        names = _computed(counted)
-        if len(names) != seen:
-            seen, quiet_since = len(names), time.monotonic()
-        elif time.monotonic() - quiet_since > QUIET_S:
-            return names
-        time.sleep(0.5)
-    raise AssertionError(f"still computing after {LIMIT_S:.0f} s: {_computed(counted)}")
 
 
 def _answer(page) -> str:
@@ -73,7 +52,7 @@ def test_a_length_step_finds_its_neighbours_computed(browser: Browser, tmp_path:
             # The page draws the longest length (the default) and computes its map; the
             # prefetch computes the map of the only step from there, 4 years, with nobody
             # asking (it may finish before the page does).
-            before = _wait_quiet(counted)
+            before = wait_for_quiet_runs(counted, QUIET_S, LIMIT_S)
             assert [name for name, _ in before].count("ui.guarantee.lift_map_for") == 2, before
 
             thumb = page.get_by_role("slider").first
@@ -89,7 +68,7 @@ def test_a_length_step_finds_its_neighbours_computed(browser: Browser, tmp_path:
             # The step computed nothing of its own: what follows it is the prefetch of the next
             # step down (3 years), one of each. Had the step missed the cache, its own length's
             # runs, break-even and map would be here too.
-            after = _wait_quiet(counted)[len(before):]
+            after = wait_for_quiet_runs(counted, QUIET_S, LIMIT_S)[len(before):]
             names = [name for name, _ in after]
             for name in ("ui.guarantee.length_runs", "ui.guarantee.break_even_for",
                          "ui.guarantee.lift_map_for"):

@@ -4,13 +4,19 @@ everything that page computes already cached (the page computes nothing more).""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import yaml
 from playwright.sync_api import Browser
 
-from tests.browser.helpers import REPO_ROOT, app_errors, open_page, streamlit_server
+from tests.browser.helpers import (
+    REPO_ROOT,
+    app_errors,
+    computed_runs,
+    open_page,
+    streamlit_server,
+    wait_for_quiet_runs,
+)
 from ui.runs import COUNT_RUNS_ENV
 
 #: Longest wait for the warm-up of one small scenario on the NumPy engine (seconds).
@@ -21,26 +27,12 @@ WARM_UP_LIMIT_S = 300.0
 QUIET_S = 30.0
 
 
-def _computed(counted: Path) -> list[str]:
-    """The cached functions computed so far, one per computation (ui.runs.cached_run)."""
-    if not counted.exists():
-        return []
-    return [line.split("\t")[0] for line in counted.read_text().splitlines()]
-
-
 def _wait_for_warm_up(counted: Path) -> list[str]:
-    deadline = time.monotonic() + WARM_UP_LIMIT_S
-    seen, quiet_since = -1, time.monotonic()
-    while time.monotonic() < deadline:
-        names = _computed(counted)
-        if len(names) != seen:
-            seen, quiet_since = len(names), time.monotonic()
-        elif (any(name.startswith("ui.sensitivity.") for name in names)
-              and time.monotonic() - quiet_since > QUIET_S):
-            return names
-        time.sleep(0.5)
-    raise AssertionError(f"the warm-up did not finish in {WARM_UP_LIMIT_S:.0f} s; computed: "
-                         f"{sorted(set(_computed(counted)))}")
+    """The names of what the warm-up computed, once it finished (the last page's computed)."""
+    runs = wait_for_quiet_runs(
+        counted, QUIET_S, WARM_UP_LIMIT_S,
+        ready=lambda names: any(name.startswith("ui.sensitivity.") for name in names))
+    return [name for name, _ in runs]
 
 
 def test_after_the_warm_up_a_first_link_computes_nothing(browser: Browser,
@@ -67,4 +59,4 @@ def test_after_the_warm_up_a_first_link_computes_nothing(browser: Browser,
                 assert page.locator(".st-key-answer").count() == 1, link
             finally:
                 page.context.close()
-        assert _computed(counted)[len(warmed):] == []
+        assert computed_runs(counted)[len(warmed):] == []
