@@ -7,7 +7,7 @@ from sim.splits import OBJECTIVES, Bounds, parse_split_list
 from ui import format as fmt
 from ui.chart_specs import show_chart
 from ui.charts import fan_chart, split_map_chart
-from ui.layout import controls, footer, page_header, show_answer
+from ui.layout import controls, footer, page_header, sections, show_answer
 from ui.split_report import (
     best_cell_words,
     crossover_words,
@@ -164,82 +164,90 @@ if save_clicked:
         st.session_state[_SAVED_KEY] = saved_message
         st.rerun()
 
+shown = sections("budget-split")
+
+
 # ------------------------------------------------------------------ table of named splits
-st.subheader(f"The 6:3:1 rule ({RULE_SPLIT}) against the named splits, "
-             f"{fmt.horizon_words(horizon)} totals")
-tabs = st.tabs([fmt.metric_heading(name) for name in TABLE_METRICS])
-for tab, name in zip(tabs, TABLE_METRICS, strict=True):
-    with tab:
-        st.dataframe(split_table(rows, results, name), hide_index=True, width="stretch")
-notes = [f"P10 / median / P90 over {context.trials:,} simulated futures. P(beats {RULE_SPLIT}) "
-         f"is the share of futures in which the split does strictly better than {RULE_SPLIT} "
-         f"in the same future, ± its 90% Monte Carlo interval; a split equal to {RULE_SPLIT} "
-         "in every future is a tie, not a win."]
-if skipped:
-    notes.append(f"Variants that keep the base split ({', '.join(skipped)}) are compared on the "
-                 "Overview page.")
-st.caption(" ".join(notes))
+def named_splits() -> None:
+    """The 6:3:1 rule against the scenario's named and added splits, one tab per metric."""
+    st.subheader(f"The 6:3:1 rule ({RULE_SPLIT}) against the named splits, "
+                 f"{fmt.horizon_words(horizon)} totals")
+    tabs = st.tabs([fmt.metric_heading(name) for name in TABLE_METRICS])
+    for tab, name in zip(tabs, TABLE_METRICS, strict=True):
+        with tab:
+            st.dataframe(split_table(rows, results, name), hide_index=True, width="stretch")
+    notes = [f"P10 / median / P90 over {context.trials:,} simulated futures. P(beats "
+             f"{RULE_SPLIT}) is the share of futures in which the split does strictly better "
+             f"than {RULE_SPLIT} in the same future, ± its 90% Monte Carlo interval; a split "
+             f"equal to {RULE_SPLIT} in every future is a tie, not a win."]
+    if skipped:
+        notes.append(f"Variants that keep the base split ({', '.join(skipped)}) are compared "
+                     "on the Overview page.")
+    st.caption(" ".join(notes))
 
-# ------------------------------------------------------------------ the map
-st.subheader(f"Every split on a {GRID_STEP}% grid: median {METRIC_WORDS[metric]} over "
-             f"{horizon} months")
-cells = map_cells(values, objective, bounds, best)
-markers = map_markers(GRID[best], pick_split, objective_key)
-tie_words = "Tied with the best cell (it wins there in under 80% of futures)"
-# Below 1000 px the two columns stack (ui.layout's CSS) so the map keeps its full width.
-with st.container(key="split_map"):
-    map_column, info_column = st.columns([3, 2])
-with map_column:
-    show_chart(split_map_chart(cells, f"Median {METRIC_WORDS[metric]} ($)", markers=markers,
-                               flag_label=tie_words), width="stretch")
-with info_column:
-    st.markdown(
-        f"**How to read it.** Each square is one split: cold traffic share across, warm leads "
-        f"share up, existing buyers get the rest (top-left corner: all warm; bottom-left: all "
-        f"hot). Colour: median {METRIC_WORDS[metric]} over {horizon} months in "
-        f"{map_trials:,} futures, the same futures for every square.")
-    st.markdown(best_cell_words(values, cells, best, objective_key))
-    if not bounds.is_open():
-        st.markdown("Pale squares lie outside your bounds; the best cell is the best within "
-                    "them.")
 
-# ------------------------------------------------------------------ optimiser
-st.subheader("Optimiser: the best split within your bounds")
-result = optimum.result
-st.markdown(optimiser_words(optimum, objective_key))
+# ------------------------------------------------------------------ the map and the optimiser
+def every_split() -> None:
+    """Every split of the grid as a map, and the optimiser's pick within the bounds."""
+    st.subheader(f"Every split on a {GRID_STEP}% grid: median {METRIC_WORDS[metric]} over "
+                 f"{horizon} months")
+    cells = map_cells(values, objective, bounds, best)
+    markers = map_markers(GRID[best], pick_split, objective_key)
+    tie_words = "Tied with the best cell (it wins there in under 80% of futures)"
+    # Below 1000 px the two columns stack (ui.layout's CSS) so the map keeps its full width.
+    with st.container(key="split_map"):
+        map_column, info_column = st.columns([3, 2])
+    with map_column:
+        show_chart(split_map_chart(cells, f"Median {METRIC_WORDS[metric]} ($)",
+                                   markers=markers, flag_label=tie_words), width="stretch")
+    with info_column:
+        st.markdown(
+            f"**How to read it.** Each square is one split: cold traffic share across, warm "
+            f"leads share up, existing buyers get the rest (top-left corner: all warm; "
+            f"bottom-left: all hot). Colour: median {METRIC_WORDS[metric]} over {horizon} "
+            f"months in {map_trials:,} futures, the same futures for every square.")
+        st.markdown(best_cell_words(values, cells, best, objective_key))
+        if not bounds.is_open():
+            st.markdown("Pale squares lie outside your bounds; the best cell is the best "
+                        "within them.")
+    st.subheader("Optimiser: the best split within your bounds")
+    st.markdown(optimiser_words(optimum, objective_key))
+
 
 # ------------------------------------------------------------------ horizons
-st.subheader("Best split by horizon")
-others = sorted(set(HORIZONS) - {horizon})
-other_words = ", ".join(map(str, others[:-1])) + f" and {others[-1]}"  # 3 or more
-# On request: the other horizons' optimisations were about 2.8 s of a first open, for a table
-# below the fold (README, "Performance"). horizon_optima shows its own progress.
-if st.toggle(f"Also find the best split over {other_words} months", key="split_horizons",
-             bind="query-params",
-             help="Runs the optimiser again for each of these horizons, on the map's futures: "
-                  "a few seconds the first time, then kept for these settings."):
-    by_horizon, references = horizon_optima(scenario, context.seed, map_trials, others,
-                                            objective_key, bounds)
-    by_horizon[horizon] = result
+def by_horizon() -> None:
+    """The optimiser run again for each of the other horizons (worked out when opened)."""
+    others = sorted(set(HORIZONS) - {horizon})
+    st.subheader("Best split by horizon")
+    # Only when this section is opened: the other horizons' optimisations take seconds the
+    # first time (README, "Performance"). horizon_optima shows its own progress.
+    optima, references = horizon_optima(scenario, context.seed, map_trials, others,
+                                        objective_key, bounds)
+    optima[horizon] = optimum.result
     references[horizon] = optimum.reference
-    st.dataframe(horizon_table(by_horizon, references, horizon, objective_key),
+    st.dataframe(horizon_table(optima, references, horizon, objective_key),
                  hide_index=True, width="stretch")
     st.caption(f"Each horizon is optimised on its own ({METRIC_WORDS[metric]} totalled over "
                f"that many months), on the same {map_trials:,} futures; the scenario's horizon "
-               "uses the map above. Short horizons favour splits that win customers fast; long "
-               "ones reward keeping them.")
-else:
-    st.caption(f"Does the best split change with the horizon? Switch this on to optimise over "
-               f"{other_words} months as well as this scenario's {horizon}.")
+               "uses the map's futures. Short horizons favour splits that win customers fast; "
+               "long ones reward keeping them.")
 
-pair = results_pair(results, chosen)
-st.markdown(f"**Cumulative profit, {label(chosen.split)} against {RULE_SPLIT}**")
-show_chart(fan_chart(cumulative_bands(pair), "Cumulative profit ($)"), width="stretch")
-difference = cumulative_difference(results[chosen.key], results["rule"])
-st.markdown(f"**Cumulative profit of {label(chosen.split)} minus {RULE_SPLIT}, in the same "
-            "futures**")
-show_chart(fan_chart({f"{label(chosen.split)} minus {RULE_SPLIT}": monthly_bands(difference)},
-                     "Cumulative difference ($)"), width="stretch")
-st.caption(crossover_words(chosen.split, difference, comparison, horizon))
+
+# ------------------------------------------------------------------ cumulative profit
+def cumulative_profit() -> None:
+    """Cumulative profit of the split in the answer against the rule, month by month."""
+    pair = results_pair(results, chosen)
+    st.subheader(f"Cumulative profit, {label(chosen.split)} against {RULE_SPLIT}")
+    show_chart(fan_chart(cumulative_bands(pair), "Cumulative profit ($)"), width="stretch")
+    difference = cumulative_difference(results[chosen.key], results["rule"])
+    st.markdown(f"**Cumulative profit of {label(chosen.split)} minus {RULE_SPLIT}, in the same "
+                "futures**")
+    show_chart(fan_chart({f"{label(chosen.split)} minus {RULE_SPLIT}":
+                          monthly_bands(difference)}, "Cumulative difference ($)"),
+               width="stretch")
+    st.caption(crossover_words(chosen.split, difference, comparison, horizon))
+
+
+shown.draw(named_splits, every_split, by_horizon, cumulative_profit)
 
 footer(context, page_path="budget-split")

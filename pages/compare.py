@@ -7,7 +7,7 @@ from ui import format as fmt
 from ui.answers import compare_answer
 from ui.chart_specs import show_chart, sized
 from ui.charts import fan_chart, interval_chart
-from ui.layout import answer, controls, footer, page_header, show_answer
+from ui.layout import answer, controls, footer, page_header, sections, show_answer
 from ui.runs import run_scenario
 from ui.state import current
 
@@ -63,39 +63,52 @@ if len(set(horizons.values())) > 1:
     st.caption(f"The files have different horizons; every plan is run over {horizon} months, "
                f"the horizon of {first_label}.")
 
-st.subheader(f"Difference from {first_label}: {compare.metric_words(metric, horizon)}")
-differences = compare.difference_rows(results, metric)
-unit = "money"
-difference_chart = interval_chart(differences, f"{fmt.metric_heading(metric)}: plan minus "
-                                  f"{first_label} ($)", unit=unit)
-# Room for the axis below the rows, so bars never touch however few plans there are.
-show_chart(sized(difference_chart, 80 + 50 * len(differences)), width="stretch")
-st.caption("Each bar is one plan minus the first plan in the same simulated future (paired). "
-           "Bar: the middle 80% of futures; thin line: the 90% interval (P5 to P95); dark "
-           "tick: median; dashed line: no difference."
-           + (" For CAC, a negative difference is better." if metric == "cac" else ""))
+shown = sections("compare")
 
-_, _, fan_title, fan_unit = compare.FAN_SERIES[fan]
-st.subheader(f"{fan_title.split(' (')[0]} over {horizon} months")
-show_chart(fan_chart(compare.fan_bands(results, fan), fan_title, unit=fan_unit),
-           width="stretch")
 
-st.subheader("All key numbers")
-table = compare.comparison_table(results)
-st.dataframe(compare.display_table(table), hide_index=True, width="stretch",
-             height=36 * (len(table) + 1) + 4,
-             column_config={"Metric": st.column_config.TextColumn(width="medium"),
-                            "Plan": st.column_config.TextColumn(width="medium")})
-first_profit = table[(table.metric == "profit") & (table.plan == first_label)].iloc[0]
-st.caption(
-    f"P10 / median / P90 over {context.trials:,} simulated futures (seed {context.seed}), every "
-    "plan on the same draws. P(beats the first) counts the futures in which the plan does "
-    "strictly better than the first plan (for CAC: lower), ± its 90% Monte Carlo interval. "
-    f"Monte Carlo error of {first_label}'s mean profit: "
-    f"±{fmt.money(fmt.mc_margin(first_profit.mean_se))} (90%).")
-st.download_button("Download the table (CSV)", data=compare.download_csv(table),
-                   file_name=f"compare-{context.stem}-seed{context.seed}-{context.trials}.csv",
-                   mime="text/csv", on_click="ignore", key="compare_csv",
-                   icon=":material/download:")
+def difference() -> None:
+    """Each plan minus the first, future by future, on the metric judged by."""
+    st.subheader(f"Difference from {first_label}: {compare.metric_words(metric, horizon)}")
+    differences = compare.difference_rows(results, metric)
+    difference_chart = interval_chart(differences, f"{fmt.metric_heading(metric)}: plan minus "
+                                      f"{first_label} ($)", unit="money")
+    # Room for the axis below the rows, so bars never touch however few plans there are.
+    show_chart(sized(difference_chart, 80 + 50 * len(differences)), width="stretch")
+    st.caption("Each bar is one plan minus the first plan in the same simulated future "
+               "(paired). Bar: the middle 80% of futures; thin line: the 90% interval (P5 to "
+               "P95); dark tick: median; dashed line: no difference."
+               + (" For CAC, a negative difference is better." if metric == "cac" else ""))
+
+
+def over_the_months() -> None:
+    """The series picked under "Over the months", month by month, for every plan."""
+    _, _, fan_title, fan_unit = compare.FAN_SERIES[fan]
+    st.subheader(f"{fan_title.split(' (')[0]} over {horizon} months")
+    show_chart(fan_chart(compare.fan_bands(results, fan), fan_title, unit=fan_unit),
+               width="stretch")
+
+
+def key_numbers() -> None:
+    """Every key number of every plan, with its download."""
+    st.subheader("All key numbers")
+    table = compare.comparison_table(results)
+    st.dataframe(compare.display_table(table), hide_index=True, width="stretch",
+                 height=36 * (len(table) + 1) + 4,
+                 column_config={"Metric": st.column_config.TextColumn(width="medium"),
+                                "Plan": st.column_config.TextColumn(width="medium")})
+    first_profit = table[(table.metric == "profit") & (table.plan == first_label)].iloc[0]
+    st.caption(
+        f"P10 / median / P90 over {context.trials:,} simulated futures (seed {context.seed}), "
+        "every plan on the same draws. P(beats the first) counts the futures in which the plan "
+        "does strictly better than the first plan (for CAC: lower), ± its 90% Monte Carlo "
+        f"interval. Monte Carlo error of {first_label}'s mean profit: "
+        f"±{fmt.money(fmt.mc_margin(first_profit.mean_se))} (90%).")
+    st.download_button("Download the table (CSV)", data=compare.download_csv(table),
+                       file_name=f"compare-{context.stem}-seed{context.seed}-{context.trials}.csv",
+                       mime="text/csv", on_click="ignore", key="compare_csv",
+                       icon=":material/download:")
+
+
+shown.draw(difference, over_the_months, key_numbers)
 
 footer(context, page_path="compare")

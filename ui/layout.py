@@ -15,7 +15,7 @@ import streamlit as st
 
 from sim.scenario import dump_scenario
 from ui.format import plain
-from ui.navigation import ALIAS_LINKS
+from ui.navigation import ALIAS_LINKS, SECTIONS
 from ui.report import PageAnswer
 from ui.state import MAX_LINK_CHARS, PageContext, check_page_params, page_params, share_query
 
@@ -26,11 +26,12 @@ _PRESENTER_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stExpandSidebarButton"], [data-testid="stHeader"], .st-key-controls,
-.st-key-share, .st-key-page_header, [data-testid="stToolbar"] { display: none; }
+.st-key-share, .st-key-page_header, .st-key-sections, [data-testid="stToolbar"] { display: none; }
 /* What shows nothing (this style sheet, the hidden inputs, the arrow-key listener) takes no
    room: the gaps around them would push the footer off a 720 px screen. */
 [data-testid="stElementContainer"]:has(> [data-testid="stMarkdown"] style),
-[data-testid="stLayoutWrapper"]:has(> .st-key-controls) { display: none; }
+[data-testid="stLayoutWrapper"]:has(> .st-key-controls),
+[data-testid="stLayoutWrapper"]:has(> .st-key-sections) { display: none; }
 [data-testid="stElementContainer"]:has(> [data-testid="stIFrame"]) { position: absolute; }
 .stMainBlockContainer { max-width: 100%; padding: 1.2vh 3vw 0 3vw !important; }
 html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
@@ -60,6 +61,7 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
 </style>
 """
 _NOTES_SLOT_KEY = "_funnel_link_notes_slot"
+
 _BASE_CSS = """
 <style>
 .st-key-answer p { font-size: 1.45rem; font-weight: 600; line-height: 1.35; }
@@ -230,6 +232,41 @@ def answer(sentence: str) -> None:
     """Show the page's one-sentence answer, first and large (presenters read it out)."""
     with st.container(key="answer"):
         st.markdown(sentence)
+
+
+class Sections:
+    """A page's sections drawn as tabs, of which only the open one is computed and drawn."""
+
+    def __init__(self, labels: Sequence[str], tabs: Sequence[Any]) -> None:
+        self.labels, self._tabs = tuple(labels), tuple(tabs)
+
+    @property
+    def open(self) -> str:
+        """The label of the open section."""
+        return next((label for label, tab in zip(self.labels, self._tabs, strict=True)
+                     if tab.open), self.labels[0])
+
+    def draw(self, *drawers: Callable[[], None]) -> None:
+        """Run the open section's drawer (one per section, in order) inside its tab."""
+        if len(drawers) != len(self.labels):
+            raise ValueError(f"{len(self.labels)} sections, {len(drawers)} drawers")
+        index = self.labels.index(self.open)
+        with self._tabs[index]:
+            drawers[index]()
+
+
+def sections(page: str) -> Sections:
+    """Draw the page's sections (`SECTIONS[page]`) as tabs; `.draw(...)` fills the open one.
+
+    Only the open tab is computed and drawn (Streamlit's lazy tabs: picking another reruns the
+    page), so a page view draws one section's charts, not every section's (README,
+    "Performance"). The open tab is in the link, so a shared link opens the section its
+    presenter showed; ui.warmup computes every section of the default links.
+    """
+    key, labels = SECTIONS[page]
+    with st.container(key="sections"):  # hidden on a slide, which stops before the sections
+        return Sections(labels, st.tabs(labels, key=key, bind="query-params",
+                                        on_change="rerun"))
 
 
 @contextmanager

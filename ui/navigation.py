@@ -41,6 +41,21 @@ APP_SCRIPT = Path(__file__).resolve().parents[1] / "app.py"
 #: page at /): /overview shows the Overview, whose share link stays /?...
 ALIAS_LINKS = {"overview": ""}
 
+#: Each page's sections below its answer (page file's name -> link parameter, tab labels; the
+#: first opens by default). Only the open section is computed and drawn (ui.layout.sections);
+#: the warm-up opens each (ui.warmup).
+SECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "overview": ("overview_section", ("Plans compared", "Profit across futures")),
+    "compare": ("compare_section", ("Difference", "Over the months", "All key numbers")),
+    "budget-split": ("split_section", ("Named splits", "Every split", "By horizon",
+                                       "Cumulative profit")),
+    "guarantee": ("guarantee_section", ("Lengths compared", "Every length", "Break-even",
+                                        "Refund timing", "Returns desk", "A/B test planner")),
+    "retention": ("retention_section", ("Share sweep", "Unit economics", "Next dollar",
+                                        "5 points more retention", "Textbook optimum",
+                                        "Cohorts")),
+}
+
 # True while app.py runs the page st.navigation chose. A context variable, because each
 # session's script runs in its own thread, and a nested run resets it on the way out.
 _RUN_BY_APP: ContextVar[bool] = ContextVar("funnel_lab_run_by_app", default=False)

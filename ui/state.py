@@ -47,7 +47,10 @@ MAX_LINK_FIELDS = 60
 RESERVED_PARAMS = ("scenario", "seed", "trials", "present")
 #: Pages' URL-bound widget keys start with their page's prefix (Compare, Guarantee, Retention,
 #: Sensitivity, Budget split); any other key no widget of the page uses is unknown.
-PAGE_PARAM_PREFIXES = ("compare_", "guarantee_", "retention_", "sens_", "split_")
+PAGE_PARAM_PREFIXES = ("compare_", "guarantee_", "overview_", "retention_", "sens_", "split_")
+#: Link parameters of switches that became a page section (old links keep working): the old
+#: parameter switched on opens the section (parameter, tab label; ui.navigation.SECTIONS).
+MOVED_SWITCHES = {"split_horizons": ("split_section", "By horizon")}
 
 _CTX_KEY = "_funnel_context"
 _OVERRIDES_KEY = "_funnel_overrides"
@@ -254,7 +257,8 @@ def resolve() -> PageContext | None:
 
 def _follow_renamed_plans(context: PageContext) -> None:
     """Point a link's page parameters that name a plan by its old name (ui.plan_names) at the
-    plan's new name, keep a note for the page, and run the page again.
+    plan's new name, keep a note for the page, and run the page again; likewise (without a
+    note) an old switch that is now a section (`MOVED_SWITCHES`).
 
     The run again is needed because Streamlit seeds URL-bound widgets from the address the
     run started with: the next run starts from the rewritten one, so the widgets open on the
@@ -270,6 +274,15 @@ def _follow_renamed_plans(context: PageContext) -> None:
 
     base = base_plan_label(context.scenario)
     link = state.get(_LINK_PAGE_PARAMS_KEY) or {}
+    moved = [old for old in MOVED_SWITCHES if old in st.query_params]
+    for old in moved:
+        new, section = MOVED_SWITCHES[old]
+        switched_on = st.query_params.get(old, "").strip().lower() == "true"
+        del st.query_params[old]
+        link.pop(old, None)
+        if switched_on and new not in st.query_params:
+            st.query_params[new] = section
+            link[new] = [section]
     notes: dict[str, str] = {}
     for key in page_params():
         values = st.query_params.get_all(key)
@@ -284,6 +297,7 @@ def _follow_renamed_plans(context: PageContext) -> None:
             "percent); showing it" for new, value in zip(renamed, values, strict=True) if new)
     if notes:
         state[_RENAMED_NOTES_KEY] = notes
+    if notes or moved:
         st.rerun()
 
 

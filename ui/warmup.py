@@ -4,9 +4,10 @@ computed.
 
 The server calls `start` as it starts (ui/server.py, with its event loop), once per process.
 The thread loads the compiled engine first (the pages' searches use all futures only with
-it), then opens the pages one by one in sessions without a browser (`ui.headless`): each page
-computes exactly what a visitor's first open would, with the page's own defaults (its
-simulations, searches, charts and the returns desk), into the caches every session shares.
+it), then opens the pages, and each section of each page, one by one in sessions without a
+browser (`ui.headless`): each computes exactly what a visitor's first open would, with the
+page's own defaults (its simulations, searches, charts and the returns desk), into the caches
+every session shares.
 Before each page it waits until no page run is under way (`ui.navigation.pages_running`) and
 pauses `PAUSE_S`, so a visitor's page never waits behind it for long. It never raises: a failed
 step is logged and the rest is skipped. Numbers do not depend on it (`sim.dispatch`): it only
@@ -32,7 +33,7 @@ from streamlit import runtime
 from sim.dispatch import compiled_ready, load_compiled
 from ui.headless import open_page
 from ui.library import list_stems, read_entry
-from ui.navigation import APP_SCRIPT, pages_running
+from ui.navigation import APP_SCRIPT, SECTIONS, pages_running
 
 #: Seconds between two pages the warm-up opens (leaves the cores to a page being answered).
 PAUSE_S = 0.5
@@ -129,10 +130,19 @@ def page_links(app_root: Path = APP_SCRIPT.parent) -> list[str]:
             for link in sorted(links, key=lambda link: link != "overview")]
 
 
+def section_queries(link: str, stem: str) -> list[str]:
+    """The queries that open each section of the page at `link` (its default link first) on
+    the library scenario `stem` (ui.navigation.SECTIONS; one query for a page without)."""
+    key, labels = SECTIONS.get(link or "overview", ("", ("",)))
+    return [urlencode({"scenario": stem, **({key: label} if index else {})})
+            for index, label in enumerate(labels)]
+
+
 def warm_up(loop: asyncio.AbstractEventLoop) -> None:
     """Load the compiled engine, then open every page (`page_links`) of the default link (its
-    seed and trials) of the first WARM_SCENARIOS readable library scenarios, one scenario
-    after the other. Logs and stops at the first error; never raises."""
+    seed and trials), each of its sections in turn (`section_queries`), of the first
+    WARM_SCENARIOS readable library scenarios, one scenario after the other. Logs and stops
+    at the first error; never raises."""
     try:
         started = time.perf_counter()
         _wait_until(runtime.exists, RUNTIME_LIMIT_S)
@@ -141,11 +151,12 @@ def warm_up(loop: asyncio.AbstractEventLoop) -> None:
         readable = [stem for stem in list_stems() if read_entry(stem).scenario is not None]
         for stem in readable[:WARM_SCENARIOS]:
             for link in page_links():
-                _wait_until(lambda: pages_running() == 0, YIELD_LIMIT_S)
-                time.sleep(PAUSE_S)
-                if not open_page(loop, link, urlencode({"scenario": stem}), PAGE_LIMIT_S):
-                    _LOG.warning("warm-up: /%s?scenario=%s did not finish within %.0f s",
-                                 link, stem, PAGE_LIMIT_S)
+                for query in section_queries(link, stem):
+                    _wait_until(lambda: pages_running() == 0, YIELD_LIMIT_S)
+                    time.sleep(PAUSE_S)
+                    if not open_page(loop, link, query, PAGE_LIMIT_S):
+                        _LOG.warning("warm-up: /%s?%s did not finish within %.0f s",
+                                     link, query, PAGE_LIMIT_S)
             _LOG.info("warm-up: %s's pages computed after %.1f s", stem,
                       time.perf_counter() - started)
     except Exception:  # a warm-up must never take the app down; the pages still work cold

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO_ROOT
+from ui.navigation import SECTIONS
 
 APP = str(REPO_ROOT / "app.py")
 
@@ -33,6 +34,17 @@ def open_page(at: AppTest, page: str, **params: str | list[str]) -> AppTest:
     # are also named after their links, see tests/unit/test_layout.py).
     at.run()
     at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_section(at: AppTest, page: str, label: str) -> AppTest:
+    """Pick the section tab `label` of `page` (its file name, e.g. "guarantee"), as a click on
+    the tab does, and fail the test if the page raised."""
+    key, labels = SECTIONS[page]
+    assert label in labels, labels
+    at.session_state[key] = label
     at.run()
     assert not at.exception, at.exception
     return at

@@ -24,7 +24,7 @@ from sim.splits import (
     optimise_split,
     with_split,
 )
-from tests.app.conftest import new_app, open_page
+from tests.app.conftest import new_app, open_page, open_section
 from tests.conftest import REPO_ROOT
 from ui import format as fmt
 from ui.splits import RULE_LABEL, label, p_beats_text
@@ -232,6 +232,7 @@ def test_bounds_keep_the_optimisers_pick_inside_them(app: AppTest) -> None:
     assert capped.hot <= 30
     assert _metrics(app)["Split in the answer"] == label(capped) != free
     assert _answer(app).startswith(DECISIONS) and label(capped) in _answer(app)
+    open_section(app, "budget-split", "Every split")  # the map
     assert any("Pale squares lie outside your bounds" in m.value for m in app.markdown)
     # Bounds no split can meet: said plainly, and the optimiser searches every split.
     app.slider(key="split_cold").set_value((60, 100))
@@ -268,11 +269,8 @@ def test_the_best_split_by_horizon_is_worked_out_on_request_and_kept_in_the_link
         app: AppTest) -> None:
     _open(app)
     assert not app.exception
-    assert _horizon_tables(app) == []
-    assert any("Switch this on" in c.value for c in app.caption)
-    app.toggle(key="split_horizons").set_value(True).run()
-    assert not app.exception
-    [table] = _horizon_tables(app)
+    assert _horizon_tables(app) == []  # worked out only when its section is opened
+    [table] = _horizon_tables(open_section(app, "budget-split", "By horizon"))
     horizon = _scenario("baseline").simulation.horizon_months
     assert list(table["Horizon"]) == [
         f"{h} months" + (" (this scenario)" if h == horizon else "")
@@ -280,7 +278,11 @@ def test_the_best_split_by_horizon_is_worked_out_on_request_and_kept_in_the_link
     # The scenario's own horizon is the optimiser's pick above, worked out without the page.
     row = table[table["Horizon"].str.endswith("(this scenario)")].iloc[0]
     assert row["Best split"] == label(_expected_pick("baseline"))
-    # A link with the switch on opens with the table.
-    linked = _open(new_app(), split_horizons="true")
-    assert not linked.exception
+    # A link to the section opens with the table, and so does a link made when the section
+    # was a switch (split_horizons=true), without a note.
+    linked = _open(new_app(), split_section="By horizon")
     assert _horizon_tables(linked)[0].equals(table)
+    old = _open(new_app(), split_horizons="true")
+    assert _horizon_tables(old)[0].equals(table)
+    assert not old.warning
+    assert "split_horizons" not in old.query_params

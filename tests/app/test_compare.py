@@ -19,6 +19,8 @@ from ui import format as fmt
 
 PAGE = "pages/compare.py"
 TRIALS = 500
+#: The section with the table of every key number (ui.navigation.SECTIONS).
+TABLE = "All key numbers"
 
 
 @pytest.fixture
@@ -35,7 +37,7 @@ def _answer(app: AppTest) -> str:
 
 
 def test_default_answer_matches_the_engine(lib: Path) -> None:
-    app = _open()
+    app = _open({"compare_section": TABLE})
     scenario = load_scenario_file(lib / "baseline.yaml")
     results = simulate_plans(plan_scenarios(scenario), trials=TRIALS,
                              seed=scenario.simulation.seed)
@@ -60,7 +62,8 @@ def test_identical_files_differ_by_exactly_zero(lib: Path) -> None:
     """Two files with the same plan, run on the same seed and trials, draw the same futures:
     every difference is exactly zero and neither beats the other."""
     (lib / "twin.yaml").write_bytes((lib / "baseline.yaml").read_bytes())
-    app = _open({"compare_plans": ["baseline — base plan", "twin — base plan"]})
+    app = _open({"compare_plans": ["baseline — base plan", "twin — base plan"],
+                 "compare_section": TABLE})
     assert app.multiselect(key="compare_plans").value == ["baseline — base plan",
                                                           "twin — base plan"]
     assert _answer(app).startswith("Stay with baseline — base plan: no other plan wins on ")
@@ -77,7 +80,7 @@ def test_files_share_draws_for_fields_they_share(lib: Path) -> None:
     longer = apply_overrides(base, {"guarantee.days": 365, "name": "Year guarantee shop"})
     (lib / "year.yaml").write_text(dump_scenario(longer))
     app = _open({"compare_plans": ["baseline — base plan", "year — base plan"],
-                 "compare_metric": "net_revenue"})
+                 "compare_metric": "net_revenue", "compare_section": TABLE})
     seed = base.simulation.seed
     a = simulate(plan_scenarios(base, [])[BASE_LABEL], trials=TRIALS, seed=seed)
     b = simulate(plan_scenarios(longer, [])[BASE_LABEL], trials=TRIALS, seed=seed)

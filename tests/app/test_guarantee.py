@@ -8,7 +8,13 @@ from streamlit.testing.v1 import AppTest
 from sim.guarantee import FIVE_YEARS, break_even, evaluate_lengths
 from sim.metrics import compare_paired
 from sim.scenario import load_scenario_file
-from tests.app.conftest import decision_text, detail_text, open_page
+from tests.app.conftest import (
+    decision_text,
+    detail_text,
+    open_page,
+    open_section,
+    share_link_text,
+)
 from tests.conftest import REPO_ROOT
 
 PAGE = "pages/guarantee.py"
@@ -43,11 +49,15 @@ def test_guarantee_scenario_answers_30_days_vs_1_year_vs_5_years(app: AppTest) -
                                    "5 years (chosen, variant)"]
     owed = table.loc["Refunds still owed at month 36 (median, P10–P90)"]
     assert owed.iloc[0].startswith("$0 ") and not owed.iloc[2].startswith("$0 ")
+    # Only the open section is drawn: the desk's figures come with its tab.
     labels = [metric.label for metric in app.metric]
+    assert "Agents for the target wait" not in labels
+    labels = [metric.label for metric in open_section(app, "guarantee", "Returns desk").metric]
     assert "Agents for the target wait" in labels
     assert "Revenue, 3+ orders" in labels
+    assert _answer(app) == sentence
     # The A/B planner sizes a test for both break-even lifts.
-    plan = app.dataframe[1].value
+    plan = open_section(app, "guarantee", "A/B test planner").dataframe[0].value
     assert list(plan["Lift to detect"]) == ["Revenue break-even (engine)",
                                             "Profit break-even (engine)"]
 
@@ -87,6 +97,32 @@ def test_baseline_in_presenter_mode_and_a_typed_ab_lift(app: AppTest) -> None:
     app.query_params.pop("present")
     app.session_state["present"] = False
     app.run()
-    plan = app.dataframe[1].value
+    plan = open_section(app, "guarantee", "A/B test planner").dataframe[0].value
     assert list(plan["Lift to detect"])[-1] == "Your lift"
     assert list(plan["Lift"])[-1] == "15.0%"
+
+
+@pytest.mark.slow
+def test_a_link_opens_its_section_and_the_share_link_keeps_it(app: AppTest) -> None:
+    _open(app, scenario="guarantee", trials="300", guarantee_section="Refund timing")
+    assert [h.value for h in app.subheader] == ["Refund timing: when the money goes back"]
+    assert not app.dataframe  # the lengths table is another section's, not computed here
+    assert "guarantee_section=Refund+timing" in share_link_text(app)
+    # Back to the first section (a browser updates its address; AppTest's stays as opened):
+    # the table, and a link without the parameter (the default).
+    app.query_params.pop("guarantee_section")
+    open_section(app, "guarantee", "Lengths compared")
+    assert len(app.dataframe) == 1
+    assert "guarantee_section" not in share_link_text(app)
+
+
+@pytest.mark.slow
+def test_a_link_naming_no_section_says_so_and_opens_the_first(app: AppTest) -> None:
+    # Opened directly, as the link opens it (see tests/app/test_hostile_input.py).
+    app.query_params.update(scenario="guarantee", trials="300", guarantee_section="Banana")
+    app.switch_page(PAGE).run()
+    assert not app.exception
+    warnings = " ".join(w.value for w in app.warning)
+    assert "guarantee\\_section: 'Banana' is not one of this control's choices" in warnings
+    assert "showing Lengths compared instead" in warnings
+    assert len(app.dataframe) == 1  # the lengths table: the first section

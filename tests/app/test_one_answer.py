@@ -102,7 +102,8 @@ def test_overview_compare_and_cli_agree(fresh_scenario_library: Path, stem: str)
     assert fmt.share(best.p_beats) in headline
 
     # Compare: the base plan and one variant picked in the plan picker, one pair at a time.
-    compare = open_page(new_app(), "pages/compare.py", scenario=stem, trials=str(TRIALS))
+    compare = open_page(new_app(), "pages/compare.py", scenario=stem, trials=str(TRIALS),
+                        compare_section="All key numbers")
     heading = registry.metric("profit").heading
     for name, reference in expected.items():
         compare.multiselect(key="compare_plans").set_value(

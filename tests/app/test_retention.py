@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from sim.retention import best_share, sweep_hot_share
 from sim.scenario import load_scenario_file
-from tests.app.conftest import decision_text, open_page
+from tests.app.conftest import decision_text, open_page, open_section
 from tests.conftest import REPO_ROOT
 from ui import format as fmt
 
@@ -38,14 +38,17 @@ def test_answer_names_the_best_share_found_by_the_sweep(app: AppTest, stem: str)
     assert f"{TRIALS:,} futures" in sentence or sentence.startswith("Keep")
     labels = [m.label for m in app.metric]
     assert "Best share for existing buyers" in labels
+    assert not any("Does 5 points more retention" in s.value for s in app.subheader)
+    open_section(app, "retention", "5 points more retention")
     assert any("Does 5 points more retention" in s.value for s in app.subheader)
+    assert _answer(app) == sentence  # the same answer above every section
 
 
 def test_moving_the_share_adds_it_to_the_unit_economics(app: AppTest) -> None:
     _open(app)
     app.select_slider(key="retention_share").set_value(25.0).run()
     assert not app.exception
-    headers = list(app.dataframe[0].value.columns)
+    headers = list(open_section(app, "retention", "Unit economics").dataframe[0].value.columns)
     assert any(h.startswith("Looking at 25%") for h in headers), headers
     assert any(h.startswith("Today 10%") for h in headers)
 

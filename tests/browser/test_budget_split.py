@@ -27,8 +27,16 @@ def test_typed_split_becomes_the_answer_and_its_link_reproduces_it(open_app) -> 
     first = _answer(page)
     assert first.startswith(("Move to ", "Stay with 60/30/10", "Test ")) and "60/30/10" in first
     assert "1,000 simulated futures" in page.locator("body").inner_text()
-    # The map and the cumulative profit charts are drawn (Vega renders them as canvas/svg).
-    assert page.locator("[data-testid='stVegaLiteChart']").count() >= 2
+    # The first section is the named splits' table; only the open section is drawn.
+    assert page.locator("[data-testid='stDataFrame']").count() >= 1
+    assert page.locator("[data-testid='stVegaLiteChart']").count() == 0
+    # Its tab draws the cumulative profit charts and puts the section in the address.
+    page.get_by_role("tab", name="Cumulative profit").click()
+    page.locator("[data-testid='stVegaLiteChart']").nth(1).wait_for(timeout=SETTLE_MS)
+    wait_for_app(page, timeout=SETTLE_MS)
+    assert not app_errors(page)
+    assert page.locator("[data-testid='stVegaLiteChart']").count() == 2
+    assert "split_section=Cumulative+profit" in page.url
     path = screenshot(page, "budget-split")
     assert path.stat().st_size > 50_000
 
@@ -74,3 +82,7 @@ def test_typed_split_becomes_the_answer_and_its_link_reproduces_it(open_app) -> 
     wait_for_app(again, timeout=SETTLE_MS)
     assert not app_errors(again)
     assert _answer(again) == changed
+    # ... on the section it was made on.
+    assert again.get_by_role("tab", name="Cumulative profit").get_attribute(
+        "aria-selected") == "true"
+    assert again.locator("[data-testid='stVegaLiteChart']").count() == 2

@@ -22,7 +22,13 @@ def test_length_slider_changes_the_break_even_sentence(open_app) -> None:
     assert before.startswith("Keep the 30-day guarantee: a 5-year one ")
     assert "of 1,000 futures" in before
     assert "(5.6% by the per-order formula)" in page.locator(".st-key-answer_detail").inner_text()
-    assert page.get_by_text("Agents for the target wait").count() == 1
+    # Only the open section is drawn; its tab puts the desk on screen and in the link.
+    assert page.get_by_text("Agents for the target wait").count() == 0
+    page.get_by_role("tab", name="Returns desk").click()
+    page.get_by_text("Agents for the target wait").wait_for(timeout=SETTLE_MS)
+    wait_for_app(page, timeout=SETTLE_MS)
+    assert not app_errors(page)
+    assert parse_qs(urlparse(page.url).query)["guarantee_section"] == ["Returns desk"]
 
     # The guarantee.yaml lengths: ..., 365, 730, 1095, 1460, 1825. Four steps left: one year.
     thumb = page.get_by_role("slider").first

@@ -45,7 +45,9 @@ def test_a_length_step_finds_its_neighbours_computed(browser: Browser, tmp_path:
     env = {"FUNNEL_LAB_SCENARIOS": str(library), "FUNNEL_LAB_PREFETCH": "1",
            COUNT_RUNS_ENV: str(counted)}
     with streamlit_server(REPO_ROOT / "serve.py", cwd=REPO_ROOT, env=env) as base_url:
-        page = open_page(browser, base_url, "/guarantee?scenario=guarantee", wait=False)
+        # The break-even section draws the lift map; the prefetch opens its section too.
+        page = open_page(browser, base_url,
+                         "/guarantee?scenario=guarantee&guarantee_section=Break-even", wait=False)
         try:
             wait_for_app(page, timeout=LIMIT_S * 1000)
             assert app_errors(page) == []

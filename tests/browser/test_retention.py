@@ -30,7 +30,8 @@ def _pct(text: str) -> float:
 
 def test_share_slider_and_cohort_calibration(open_app) -> None:
     # 1. The page answers.
-    page = open_app("/retention?scenario=baseline&trials=1000", wait=False)
+    page = open_app("/retention?scenario=baseline&trials=1000&retention_section=Unit+economics",
+                    wait=False)
     wait_for_app(page, timeout=SETTLE_MS)
     assert not app_errors(page)
     answer = _answer(page)
@@ -66,7 +67,11 @@ def test_share_slider_and_cohort_calibration(open_app) -> None:
     headers = page.locator("[data-testid='stDataFrame'] [role='columnheader']").all_inner_texts()
     assert [h.split(" (")[0] for h in headers] == [
         "Median over futures", "Today 10%", f"Best {start:g}%", f"Looking at {label}"]
-    assert page.get_by_text(f"Looking at {label} (", exact=False).count() >= 1  # cohort charts
+    page.get_by_role("tab", name="Cohorts").click()
+    page.get_by_text(f"Looking at {label} (", exact=False).first.wait_for(timeout=SETTLE_MS)
+    wait_for_app(page, timeout=SETTLE_MS)
+    assert not app_errors(page)
+    assert parse_qs(urlparse(page.url).query)["retention_section"] == ["Cohorts"]
     assert parse_qs(urlparse(page.url).query)["retention_share"] == [label]
     assert _answer(page) == answer  # looking at a share does not change the best one
 

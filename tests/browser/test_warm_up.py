@@ -51,8 +51,11 @@ def test_after_the_warm_up_a_first_link_computes_nothing(browser: Browser,
         for name in ("ui.runs.run_scenario", "ui.splits.", "ui.guarantee.length_runs",
                      "ui.retention.run_cohorts", "ui.sensitivity.run_tornado"):
             assert any(done.startswith(name) for done in warmed), (name, sorted(set(warmed)))
-        # A visitor's first open of the default links (no query: the first scenario).
-        for link in ("/", "/budget-split", "/guarantee", "/retention", "/sensitivity"):
+        # A visitor's first open of the default links (no query: the first scenario), and of
+        # sections other than a page's first (ui.navigation.SECTIONS).
+        for link in ("/", "/budget-split", "/guarantee", "/retention", "/sensitivity",
+                     "/guarantee?guarantee_section=Every+length",
+                     "/guarantee?guarantee_section=Break-even"):
             page = open_page(browser, base_url, link)
             try:
                 assert app_errors(page) == [], link

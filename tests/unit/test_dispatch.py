@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from sim.metrics import compare_paired
 from sim.scenario import Scenario, apply_overrides, load_scenario_file
 from ui import splits as ui_splits
 from ui import warmup
+from ui.navigation import SECTIONS
 
 EXPECTED = Scenario()
 RANDOM = apply_overrides(Scenario(), {"simulation.flows": "random"})
@@ -162,7 +164,17 @@ def test_warm_up_opens_every_page_of_the_first_three_readable_library_scenarios(
     monkeypatch.setattr(warmup, "load_compiled", lambda: False)
     warmup.warm_up(None)  # type: ignore[arg-type]
     links = warmup.page_links()
-    assert opened == [(link, f"scenario={path.stem}") for path in SHIPPED for link in links]
+    # Each page's default link, then each of its other sections (ui.navigation.SECTIONS).
+    expected = []
+    for path in SHIPPED:
+        for link in links:
+            expected.append((link, f"scenario={path.stem}"))
+            key, labels = SECTIONS.get(link or "overview", ("", ()))  # "" is the Overview
+            expected += [(link, f"scenario={path.stem}&{key}={quote_plus(label)}")
+                         for label in labels[1:]]
+    assert opened == expected
+    assert ("guarantee", "scenario=baseline&guarantee_section=A%2FB+test+planner") in opened
+    assert ("", "scenario=baseline&overview_section=Profit+across+futures") in opened
     # The timed-out page is reported, and the warm-up went on to the next page.
     assert ("warm-up: /guarantee?scenario=baseline did not finish within 240 s"
             in caplog.text)

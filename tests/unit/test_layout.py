@@ -71,3 +71,24 @@ def test_app_py_runs_the_chosen_page_through_run_page() -> None:
     source = (REPO_ROOT / "app.py").read_text(encoding="utf-8")
     assert "run_page(navigation)" in source
     assert ".run()" not in source
+
+
+def test_each_page_with_sections_names_them_and_their_link_parameter_is_the_pages() -> None:
+    """ui.navigation.SECTIONS lists the pages whose sections are lazy tabs: a page that calls
+    sections("<link>") must be listed under its own link, and the tab's link parameter must
+    carry the page's prefix, or a link opened on another page first would drop it
+    (ui.state.check_page_params)."""
+    from ui.navigation import SECTIONS
+    from ui.state import PAGE_PARAM_PREFIXES
+
+    calls = {}
+    for path in sorted(PAGES_DIR.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == "sections"):
+                calls[path.stem] = node.args[0].value
+    assert calls == {page: page for page in SECTIONS}
+    assert set(calls) == {"budget-split", "compare", "guarantee", "overview", "retention"}
+    for key, labels in SECTIONS.values():
+        assert key.startswith(PAGE_PARAM_PREFIXES) and key.endswith("_section"), key
+        assert len(labels) == len(set(labels)) >= 2, labels
