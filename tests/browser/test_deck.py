@@ -132,7 +132,7 @@ def test_narrow_window_collapses_the_sidebar_and_keeps_metrics_whole(browser, ap
         page.screenshot(path=str(DECK_DIR / "narrow-800x900.png"))
         # The Budget split page: the Save button shows its whole text, the map keeps the
         # page's width (its notes go below it) instead of a strip beside them.
-        page.goto(app_server + "/budget-split?trials=500")
+        page.goto(app_server + "/budget-split?trials=500&split_section=Every+split")
         wait_for_app(page, timeout=180_000)
         save = page.locator(".st-key-split_save button").first
         assert save.inner_text().strip().endswith("Save to baseline.yaml")
