@@ -8,7 +8,7 @@ from sim.sensitivity import SHARE_BINS, VALUE_BINS
 from ui import format as fmt
 from ui.chart_specs import show_chart
 from ui.charts import PALETTE, ranked_bars_chart, threshold_chart, tornado_chart
-from ui.layout import controls, footer, page_header, show_answer
+from ui.layout import controls, footer, page_header, sections, show_answer
 from ui.sensitivity import (
     METRICS,
     flip_words,
@@ -98,31 +98,54 @@ if not fields:
     st.info("Every input of this scenario is a fixed number, so nothing is uncertain: give an "
             "input a range ({low, high}) on the Scenario page to see what it moves.")
 
+# ------------------------------------------------------------------ the input searched
+found = None
+if has_choice and fields:
+    # Drawn into the controls row above, now that the inputs can be ranked for this choice.
+    chosen = columns[4].selectbox(
+        "Input to search", ranked, format_func=input_label, key="sens_input",
+        bind="query-params",
+        help="Any uncertain input: the value at which the choice between A and B flips.")
+    show_page_answer(chosen)  # the headline follows the input searched (issue 13)
+    found = threshold_for(context, findings, chosen)
+
+shown_section = sections("sensitivity")
+
+
 # ------------------------------------------------------------------ summary table
-if has_choice and thresholds:
-    st.subheader(f"What decides {decision.winner} vs {sentence_name(decision.loser)} on "
-                 f"{words}")
-    table = thresholds_table(thresholds, decision, pair_plans, gap_shares)
-    # A table that wraps its cells: as a scrolling grid its last column was cut off at
-    # 1400 px (five columns of long words in the main column's 870 px).
-    st.table(table.set_index("Input"))
-    st.caption(
-        f"The {len(thresholds)} inputs that explain most of the variance of the gap "
-        f"{shown[plan_a]} − {shown[plan_b]}; gap variance: the share of that variance the "
-        "input explains on its own (same method as the chart below). Each threshold is where "
-        "the mean gap over "
-        f"{threshold_trials:,} simulated futures (the first {threshold_trials:,} of this seed) "
-        "crosses zero with that input fixed at the value tried and every other input as drawn, "
-        "found by bracketing root finding over the input's P1–P99.")
-elif challengers and not has_choice:
-    st.info("Plan A and plan B are the same plan: pick two different plans to see when the "
-            "choice between them would flip.")
-elif not challengers:
-    st.info("This scenario has a single plan, so there is no choice to flip: add a variant on "
-            "the Scenario page to compare plans.")
+def what_decides() -> None:
+    """The inputs that explain most of the gap between plans A and B, with their thresholds."""
+    if has_choice and thresholds:
+        st.subheader(f"What decides {decision.winner} vs {sentence_name(decision.loser)} on "
+                     f"{words}")
+        table = thresholds_table(thresholds, decision, pair_plans, gap_shares)
+        # A table that wraps its cells: as a scrolling grid its last column was cut off at
+        # 1400 px (five columns of long words in the main column's 870 px).
+        st.table(table.set_index("Input"))
+        st.caption(
+            f"The {len(thresholds)} inputs that explain most of the variance of the gap "
+            f"{shown[plan_a]} − {shown[plan_b]}; gap variance: the share of that variance the "
+            "input explains on its own (same method as the chart under \"What moves it\"). "
+            "Each threshold is where the mean gap over "
+            f"{threshold_trials:,} simulated futures (the first {threshold_trials:,} of this "
+            "seed) crosses zero with that input fixed at the value tried and every other input "
+            "as drawn, found by bracketing root finding over the input's P1–P99.")
+    elif challengers and not has_choice:
+        st.info("Plan A and plan B are the same plan: pick two different plans to see when "
+                "the choice between them would flip.")
+    elif not challengers:
+        st.info("This scenario has a single plan, so there is no choice to flip: add a variant "
+                "on the Scenario page to compare plans.")
+    else:
+        st.info("No input is uncertain, so nothing decides the choice.")
+
 
 # ------------------------------------------------------------------ tornado + variance shares
-if fields:
+def what_moves_it() -> None:
+    """One input at a time (tornado) and all at once (variance shares)."""
+    if not fields:
+        st.info("No input is uncertain, so nothing moves the result.")
+        return
     st.subheader(f"What moves the {words} {target_words}")
     left, right = st.columns([3, 2])
     with left:
@@ -151,17 +174,15 @@ if fields:
             f"the other {fmt.share(max(0.0, 1 - explained))} comes from interactions between "
             "inputs that one-at-a-time swings miss.")
 
+
 # ------------------------------------------------------------------ threshold for one input
-if has_choice and fields:
+def when_it_flips() -> None:
+    """The value of the input searched at which the choice between A and B flips."""
+    if found is None:
+        st.info("To see when the choice would flip, pick two plans A and B that differ (and "
+                "give at least one input a range on the Scenario page).")
+        return
     st.subheader(f"When would {decision.winner} stop beating {sentence_name(decision.loser)}?")
-    ranked_fields = ranked
-    # Drawn into the controls row above, now that the inputs can be ranked for this choice.
-    chosen = columns[4].selectbox(
-        "Input to search", ranked_fields, format_func=input_label, key="sens_input",
-        bind="query-params",
-        help="Any uncertain input: the value at which the choice between A and B flips.")
-    show_page_answer(chosen)  # the headline follows the input searched (issue 13)
-    found = threshold_for(context, findings, chosen)
     flip = flip_words(found, decision.winner_is_a, pair_plans)
     if flip:
         roots = ", ".join(
@@ -189,8 +210,14 @@ if has_choice and fields:
         "input fixed at each value shown (P1, P10, median, P90, P99 and the roots); above zero "
         "plan A is ahead.")
 
+
 # ------------------------------------------------------------------ value of knowing
-if worth is not None and fields:
+def worth_knowing() -> None:
+    """The expected value of knowing each input (or all of them) before choosing a plan."""
+    if worth is None or not fields:
+        st.info("Knowing an input is worth something only with uncertain inputs and at least "
+                "two plans to choose from.")
+        return
     st.subheader("What is it worth knowing before choosing?")
     st.markdown(
         f"Choosing among all {len(labels)} plans now, **{shown[worth.best_plan]}** has the best "
@@ -208,5 +235,8 @@ if worth is not None and fields:
         f"({fmt.metric_value(metric, worth.noise)}, what an input that tells nothing scores "
         "at this trial count) are not evidence; anything above it is what a test or research "
         "of that input could be worth at most.")
+
+
+shown_section.draw(what_decides, what_moves_it, when_it_flips, worth_knowing)
 
 footer(context, page_path="sensitivity")

@@ -61,7 +61,6 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
 </style>
 """
 _NOTES_SLOT_KEY = "_funnel_link_notes_slot"
-
 _BASE_CSS = """
 <style>
 .st-key-answer p { font-size: 1.45rem; font-weight: 600; line-height: 1.35; }
@@ -72,6 +71,10 @@ _BASE_CSS = """
 .st-key-share button.funnel-copy-link { font-size: 0.9rem; padding: 0.25rem 0.75rem;
   border: 1px solid #bbb; border-radius: 0.5rem; background: #fff; cursor: pointer; }
 .st-key-share button.funnel-copy-link:hover { border-color: #ff4b4b; color: #ff4b4b; }
+/* A page's sections (`sections`): their tab labels stand out from the tabs inside a section
+   (the section tab list is the sections container's own tabs; Streamlit 1.67's structure). */
+.st-key-sections > .stTabs > div > div > [data-testid="stTab"] p { font-size: 1.05rem;
+  font-weight: 600; }
 /* Narrow screens: metric values and labels wrap instead of ending in "...", buttons keep
    their whole text, and the downloads wrap onto more lines. */
 [data-testid="stMetricValue"] > div, [data-testid="stMetricValue"] p,

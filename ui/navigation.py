@@ -51,6 +51,8 @@ SECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
                                        "Cumulative profit")),
     "guarantee": ("guarantee_section", ("Lengths compared", "Every length", "Break-even",
                                         "Refund timing", "Returns desk", "A/B test planner")),
+    "sensitivity": ("sens_section", ("What decides it", "What moves it", "When it flips",
+                                     "Worth knowing")),
     "retention": ("retention_section", ("Share sweep", "Unit economics", "Next dollar",
                                         "5 points more retention", "Textbook optimum",
                                         "Cohorts")),

@@ -174,7 +174,7 @@ def save_split(stem: str, name: str, split: BudgetSplit) -> tuple[str | None, st
         reasons = problem.problems if isinstance(problem, ScenarioError) else [str(problem)]
         return None, "Nothing was saved: " + "; ".join(reasons)
     message = (f"Saved variant “{name}” (split {label(split)}) in {path.name}. It is now "
-               "listed in the table below and on the other pages.")
+               "listed under Named splits and on the other pages.")
     if path.layout_note:
         message += f" {path.layout_note}."
     return message, None

@@ -45,8 +45,8 @@ MAX_LINK_CHARS = 2000
 #: Field overrides a link may carry.
 MAX_LINK_FIELDS = 60
 RESERVED_PARAMS = ("scenario", "seed", "trials", "present")
-#: Pages' URL-bound widget keys start with their page's prefix (Compare, Guarantee, Retention,
-#: Sensitivity, Budget split); any other key no widget of the page uses is unknown.
+#: Pages' URL-bound widget keys start with their page's prefix (Compare, Guarantee, Overview,
+#: Retention, Sensitivity, Budget split); any other key no widget of the page uses is unknown.
 PAGE_PARAM_PREFIXES = ("compare_", "guarantee_", "overview_", "retention_", "sens_", "split_")
 #: Link parameters of switches that became a page section (old links keep working): the old
 #: parameter switched on opens the section (parameter, tab label; ui.navigation.SECTIONS).

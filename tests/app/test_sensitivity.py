@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from sim.engine import BASE_LABEL, plan_scenarios, simulate_plans
 from sim.scenario import load_scenario_file
 from sim.sensitivity import decision_thresholds, swing_fields, tornado, variance_shares
-from tests.app.conftest import decision_text, detail_text, new_app, open_page
+from tests.app.conftest import decision_text, detail_text, new_app, open_page, open_section
 from ui import format as fmt
 from ui.sensitivity import THRESHOLD_TRIALS, input_name, input_value
 
@@ -75,6 +75,7 @@ def test_settings_change_the_answer(library: Path) -> None:
     assert "on 3-year NPV of profit: it " in answer_text(at)
     at.selectbox(key="sens_of").set_value("gap").run()
     assert not at.exception
+    open_section(at, "sensitivity", "What moves it")
     assert any("gap between" in h.value for h in at.subheader)
     # The headline follows the input chosen to search (issue 13).
     at.selectbox(key="sens_input").set_value("hot.churn.monthly").run()
@@ -112,7 +113,11 @@ def test_scenario_with_a_single_plan(library: Path) -> None:
     assert answer_text(at) == (
         f"Check {input_name(drivers[0])} first: it moves the 3-year profit of the base plan "
         "(60/30/10) most.")
-    captions = " ".join(c.value for c in at.caption)
+    # The other sections say why they are empty; the tornado's section draws it.
+    for section in ("When it flips", "Worth knowing"):
+        assert any("two plans" in info.value
+                   for info in open_section(at, "sensitivity", section).info), section
+    captions = " ".join(c.value for c in open_section(at, "sensitivity", "What moves it").caption)
     assert (f"all inputs at their medians ({fmt.metric_value('profit', swings.base_value)})"
             in captions)
     # The variance shares come from the page's own futures (same seed and trials).

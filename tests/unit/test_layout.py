@@ -88,7 +88,8 @@ def test_each_page_with_sections_names_them_and_their_link_parameter_is_the_page
                     and node.func.id == "sections"):
                 calls[path.stem] = node.args[0].value
     assert calls == {page: page for page in SECTIONS}
-    assert set(calls) == {"budget-split", "compare", "guarantee", "overview", "retention"}
+    assert set(calls) == {"budget-split", "compare", "guarantee", "overview", "retention",
+                          "sensitivity"}
     for key, labels in SECTIONS.values():
         assert key.startswith(PAGE_PARAM_PREFIXES) and key.endswith("_section"), key
         assert len(labels) == len(set(labels)) >= 2, labels
