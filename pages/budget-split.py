@@ -9,6 +9,7 @@ from ui.chart_specs import show_chart
 from ui.charts import fan_chart, split_map_chart
 from ui.layout import controls, footer, page_header, sections, show_answer
 from ui.split_report import (
+    answer_note,
     best_cell_words,
     crossover_words,
     horizon_table,
@@ -29,13 +30,11 @@ from ui.splits import (
     TABLE_METRICS,
     best_cell,
     canonical_pick_key,
-    cli_command,
     cumulative_bands,
     cumulative_difference,
     horizon_optima,
     label,
     map_cells,
-    map_futures_words,
     map_trials_words,
     pick_options,
     pick_words,
@@ -127,18 +126,7 @@ with answer_slot:
     show_answer(context, budget_split_answer(
         context, objective_key=objective_key, map_trials=map_trials_choice, bounds=bounds,
         custom=custom, pick_key=pick_key), metrics=False)
-    half = (comparison.p_beats_high - comparison.p_beats_low) / 2
-    error = (f"±{fmt.money(fmt.mc_margin(comparison.diff_se))} on the mean gain and "
-             f"±{fmt.share(half, 1)} on the share of futures"
-             if comparison.p_tie < 1 else "none: the two are the same split")
-    command = (None if context.overrides else
-               cli_command(context.stem, context.saved, rows, chosen, context.seed,
-                           context.trials))
-    st.caption(
-        f"From {context.trials:,} simulated futures (seed {context.seed}), paired: each split "
-        f"meets {RULE_SPLIT} in the same futures. Monte Carlo error (90%): {error}. "
-        + map_futures_words(map_trials, context.trials, map_trials_choice)
-        + (f" Re-derive it: `{command}`" if command else ""))
+    st.caption(answer_note(context, comparison, rows, chosen, map_trials, map_trials_choice))
 
 with figures_slot:
     columns = st.columns(4)

@@ -19,6 +19,7 @@ from ui.guarantee import (
     lift_map_chart,
     prefetch_neighbours,
     run_desk,
+    show_desk_figures,
     start_desk,
     sweep_charts,
 )
@@ -205,21 +206,7 @@ def returns_desk() -> None:
     if study is not None:
         result = study.result
         mean_orders, refunds_chart, orders_chart = desk_charts(result)
-        tiles = st.columns(5)
-        tiles[0].metric("Agents for the target wait", f"{study.agents_needed:,}",
-                        help=f"Fewest agents whose P95 wait on these claims is at most "
-                             f"{target_wait:g} hours.")
-        tiles[1].metric("Wait P50 / P95", f"{result.wait_hours_p50:.1f} h / "
-                        f"{result.wait_hours_p95:.1f} h",
-                        help=f"With {agents:,} agent{'s' if agents != 1 else ''}; desk "
-                             f"utilisation {fmt.share(result.desk_utilisation)}.")
-        tiles[2].metric(f"Claims in {horizon} months", fmt.count(result.claims),
-                        help=f"Busiest day: {fmt.money(float(result.daily_refunds.max()))} "
-                             "refunded.")
-        tiles[3].metric("Orders per customer", f"{mean_orders:.2f}",
-                        help="Average over customers who ordered at least once in the horizon.")
-        tiles[4].metric("Revenue, 3+ orders", fmt.share(result.revenue_share_three_plus_orders),
-                        help="Share of revenue from customers with three or more orders.")
+        show_desk_figures(study, mean_orders, agents, target_wait, horizon)
         left, right = st.columns(2)
         show_chart(refunds_chart, left, width="stretch")
         show_chart(orders_chart, right, width="stretch")

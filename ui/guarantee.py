@@ -392,6 +392,27 @@ def ab_plan_table(runs: LengthRuns, be: BreakEven, typed_lift: float, alpha: flo
     return pd.DataFrame(plan_rows)
 
 
+def show_desk_figures(study: DeskStudy, mean_orders: float, agents: int, target_wait: float,
+                      horizon: int) -> None:
+    """Draw the desk study's five figures: agents needed for the target P95 wait (hours), the
+    waits with `agents` agents, claims over `horizon` months and the customers' orders."""
+    result = study.result
+    tiles = st.columns(5)
+    tiles[0].metric("Agents for the target wait", f"{study.agents_needed:,}",
+                    help=f"Fewest agents whose P95 wait on these claims is at most "
+                         f"{target_wait:g} hours.")
+    tiles[1].metric("Wait P50 / P95", f"{result.wait_hours_p50:.1f} h / "
+                    f"{result.wait_hours_p95:.1f} h",
+                    help=f"With {agents:,} agent{'s' if agents != 1 else ''}; desk utilisation "
+                         f"{fmt.share(result.desk_utilisation)}.")
+    tiles[2].metric(f"Claims in {horizon} months", fmt.count(result.claims),
+                    help=f"Busiest day: {fmt.money(float(result.daily_refunds.max()))} refunded.")
+    tiles[3].metric("Orders per customer", f"{mean_orders:.2f}",
+                    help="Average over customers who ordered at least once in the horizon.")
+    tiles[4].metric("Revenue, 3+ orders", fmt.share(result.revenue_share_three_plus_orders),
+                    help="Share of revenue from customers with three or more orders.")
+
+
 def desk_charts(result: DesResult) -> tuple[float, alt.Chart, alt.Chart]:
     """Return the desk run's mean orders per ordering customer, its daily refund chart (with
     a 30-day, one-month, average) and its orders-per-customer bars (10 and more in one bar)."""

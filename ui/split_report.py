@@ -33,11 +33,14 @@ from ui.splits import (
     RULE_SPLIT,
     NamedSplit,
     Optimum,
+    cli_command,
     crossover_month,
     label,
+    map_futures_words,
     objective_name,
     p_beats_text,
 )
+from ui.state import PageContext
 
 
 def answer_split(by_key: Mapping[str, NamedSplit], pick_key: str) -> tuple[NamedSplit, str]:
@@ -55,6 +58,23 @@ def answer_split(by_key: Mapping[str, NamedSplit], pick_key: str) -> tuple[Named
     else:
         shown = f"{chosen.name} ({label(chosen.split)})"
     return chosen, shown
+
+
+def answer_note(context: PageContext, comparison: Comparison, rows: list[NamedSplit],
+                chosen: NamedSplit, map_trials: int, map_trials_choice: int) -> str:
+    """The line under the answer: futures, Monte Carlo error of the answer's figures, the
+    futures the map used and, for a saved scenario, the CLI line that re-derives it."""
+    half = (comparison.p_beats_high - comparison.p_beats_low) / 2
+    error = (f"±{fmt.money(fmt.mc_margin(comparison.diff_se))} on the mean gain and "
+             f"±{fmt.share(half, 1)} on the share of futures"
+             if comparison.p_tie < 1 else "none: the two are the same split")
+    command = (None if context.overrides else
+               cli_command(context.stem, context.saved, rows, chosen, context.seed,
+                           context.trials))
+    return (f"From {context.trials:,} simulated futures (seed {context.seed}), paired: each "
+            f"split meets {RULE_SPLIT} in the same futures. Monte Carlo error (90%): {error}. "
+            + map_futures_words(map_trials, context.trials, map_trials_choice)
+            + (f" Re-derive it: `{command}`" if command else ""))
 
 
 def map_markers(best: BudgetSplit, pick: BudgetSplit, objective_key: str) -> pd.DataFrame:
