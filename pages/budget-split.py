@@ -118,10 +118,6 @@ found = split_found(context, objective_key=objective_key, map_trials=map_trials_
 map_trials, optimum, rows, skipped = found.searched, found.optimum, found.rows, found.skipped
 results, chosen, shown_name, comparison = (found.results, found.chosen, found.shown,
                                            found.comparison)
-pick_split = optimum.result.split
-grid = split_grid(scenario, context.seed, map_trials, horizon)
-values = grid[metric]
-best = best_cell(values, objective, bounds)
 with answer_slot:
     show_answer(context, budget_split_answer(
         context, objective_key=objective_key, map_trials=map_trials_choice, bounds=bounds,
@@ -179,8 +175,10 @@ def every_split() -> None:
     """Every split of the grid as a map, and the optimiser's pick within the bounds."""
     st.subheader(f"Every split on a {GRID_STEP}% grid: median {METRIC_WORDS[metric]} over "
                  f"{horizon} months")
+    values = split_grid(scenario, context.seed, map_trials, horizon)[metric]
+    best = best_cell(values, objective, bounds)
     cells = map_cells(values, objective, bounds, best)
-    markers = map_markers(GRID[best], pick_split, objective_key)
+    markers = map_markers(GRID[best], optimum.result.split, objective_key)
     tie_words = "Tied with the best cell (it wins there in under 80% of futures)"
     # Below 1000 px the two columns stack (ui.layout's CSS) so the map keeps its full width.
     with st.container(key="split_map"):
